@@ -1,0 +1,112 @@
+"""Settings: where the data lives and where the issuer listens.
+
+Settings come from `<data>/settings.json` (editable), then from command-line overrides.
+Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from platformdirs import user_data_dir
+
+SETTINGS_FILE = "settings.json"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot work, with a message for the person who wrote them."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8440
+    public_url: str | None = None
+    issuer_name: str = "Frontdesk Issuer"
+    admin_host: str = "127.0.0.1"
+    admin_port: int = 8441
+    trusted_proxies: tuple[str, ...] = ()
+    offer_ttl: int = 600
+    access_token_ttl: int = 300
+    nonce_ttl: int = 300
+    tx_code_length: int = 6
+    tx_code_max_attempts: int = 5
+    batch_size: int = 10
+    deferred_interval: int = 5
+    threads: int = 4
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def load(cls, data_dir: Path | str | None = None, **overrides: Any) -> Settings:
+        """Settings from the data folder's settings.json, with non-None overrides on top."""
+        folder = Path(data_dir) if data_dir else Path(user_data_dir("frontdesk-issuer", appauthor=False))
+        stored = read_settings_file(folder / SETTINGS_FILE)
+        known = {f.name for f in fields(cls)} - {"data_dir", "extra"}
+        values: dict[str, Any] = {k: v for k, v in stored.items() if k in known}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "trusted_proxies" in values:
+            values["trusted_proxies"] = tuple(values["trusted_proxies"])
+        settings = cls(data_dir=folder, **values)
+        settings.validate()
+        return settings
+
+    def with_ports(self, port: int, admin_port: int) -> Settings:
+        return replace(self, port=port, admin_port=admin_port)
+
+    def validate(self) -> None:
+        for name in ("port", "admin_port"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 0 <= value <= 65535:
+                raise SettingsError(f"{name} must be a port number from 0 to 65535, not {value!r}")
+        if self.public_url is not None:
+            check_public_url(self.public_url)
+        for name in ("offer_ttl", "access_token_ttl", "nonce_ttl", "tx_code_max_attempts"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1")
+        if not 4 <= self.tx_code_length <= 12:
+            raise SettingsError("tx_code_length must be from 4 to 12")
+        if self.batch_size < 1:
+            raise SettingsError("batch_size must be at least 1")
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("data_dir")
+        data.pop("extra")
+        data["trusted_proxies"] = list(self.trusted_proxies)
+        return data
+
+
+def check_public_url(url: str) -> None:
+    """The Credential Issuer Identifier: http(s) URL, no query or fragment (OID4VCI §12.2.1)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"public URL must be an http or https URL with a host, not {url!r}")
+    if parts.query or parts.fragment:
+        raise SettingsError("public URL must have no query and no fragment")
+    if url.endswith("/"):
+        raise SettingsError("public URL must not end with '/'")
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SettingsError(f"{path}: cannot be read: {error}") from error
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: must hold a JSON object")
+    return data
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create the data folder readable by its owner alone."""
+    path.mkdir(parents=True, exist_ok=True)
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        path.chmod(0o700)

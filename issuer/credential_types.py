@@ -1,0 +1,161 @@
+"""Credential types: the operator-editable definitions behind `credential_configurations_supported`.
+
+Each file in `<data>/credential_types/` (JSON or TOML, copied from `resources/` on first
+start) holds one OID4VCI credential configuration (§12.2.4, Appendix A) plus local issuance
+settings. The file name, without its suffix, is the `credential_configuration_id`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from issuer.errors import ServiceError
+from resources import resource_path
+
+SUPPORTED_FORMATS = ("dc+sd-jwt", "jwt_vc_json")
+CLAIM_VALUE_MAX_LENGTH = 1000
+
+
+class CredentialTypeError(ValueError):
+    """A credential type file that cannot be used, with the file named in the message."""
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """One claim of a credential type, from `credential_metadata.claims`."""
+
+    name: str
+    path: tuple[str, ...]
+    mandatory: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class CredentialType:
+    id: str
+    format: str
+    configuration: Mapping[str, Any]
+    claims: tuple[ClaimSpec, ...]
+    validity_days: int
+
+    @property
+    def vct(self) -> str:
+        return str(self.configuration.get("vct", ""))
+
+    @property
+    def types(self) -> list[str]:
+        return list(self.configuration.get("credential_definition", {}).get("type", []))
+
+    @property
+    def display_name(self) -> str:
+        displays = self.configuration.get("credential_metadata", {}).get("display", [])
+        return str(displays[0]["name"]) if displays else self.id
+
+    @property
+    def proof_algs(self) -> tuple[str, ...]:
+        jwt_proof = self.configuration.get("proof_types_supported", {}).get("jwt", {})
+        return tuple(jwt_proof.get("proof_signing_alg_values_supported", ()))
+
+    @property
+    def requires_key_binding(self) -> bool:
+        return "proof_types_supported" in self.configuration
+
+    def metadata(self, public_url: str) -> dict[str, Any]:
+        """The configuration as published, with relative logo URIs made absolute."""
+        published = copy.deepcopy(dict(self.configuration))
+        for display in published.get("credential_metadata", {}).get("display", []):
+            for image in ("logo", "background_image"):
+                uri = display.get(image, {}).get("uri")
+                if uri and "://" not in uri:
+                    display[image]["uri"] = f"{public_url}/{uri.lstrip('/')}"
+        return published
+
+    def validate_claims(self, claims: Mapping[str, Any]) -> dict[str, Any]:
+        """The claims this type takes from `claims`; raises when a mandatory one is missing."""
+        accepted: dict[str, Any] = {}
+        for spec in self.claims:
+            value = claims.get(spec.name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                if spec.mandatory:
+                    raise ServiceError(f"{self.id}: '{spec.label}' ({spec.name}) is required")
+                continue
+            if not isinstance(value, str | int | float | bool):
+                raise ServiceError(f"{self.id}: '{spec.name}' must be text, a number or a boolean")
+            if isinstance(value, str):
+                value = value.strip()
+                if len(value) > CLAIM_VALUE_MAX_LENGTH:
+                    raise ServiceError(f"{self.id}: '{spec.name}' is longer than {CLAIM_VALUE_MAX_LENGTH} characters")
+            accepted[spec.name] = value
+        return accepted
+
+
+def load_credential_types(folder: Path) -> dict[str, CredentialType]:
+    """Every credential type in `folder`, copying the shipped ones there first if it is empty."""
+    if not folder.exists() or not any(folder.iterdir()):
+        folder.mkdir(parents=True, exist_ok=True)
+        for shipped in resource_path("credential_types").iterdir():
+            if shipped.suffix in (".json", ".toml"):
+                shutil.copy(shipped, folder / shipped.name)
+    types: dict[str, CredentialType] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix not in (".json", ".toml"):
+            continue
+        credential_type = parse_credential_type(path)
+        if credential_type.id in types:
+            raise CredentialTypeError(f"{path.name}: credential type '{credential_type.id}' is defined twice")
+        types[credential_type.id] = credential_type
+    if not types:
+        raise CredentialTypeError(f"{folder}: no credential type definitions")
+    return types
+
+
+def parse_credential_type(path: Path) -> CredentialType:
+    try:
+        if path.suffix == ".toml":
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        else:
+            document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise CredentialTypeError(f"{path.name}: cannot be read: {error}") from error
+    try:
+        return _credential_type(path.stem, document)
+    except (KeyError, TypeError, ValueError) as error:
+        raise CredentialTypeError(f"{path.name}: {error}") from error
+
+
+def _credential_type(type_id: str, document: Mapping[str, Any]) -> CredentialType:
+    configuration = document["credential_configuration"]
+    credential_format = configuration["format"]
+    if credential_format not in SUPPORTED_FORMATS:
+        raise ValueError(f"format '{credential_format}' is not supported ({', '.join(SUPPORTED_FORMATS)})")
+    if credential_format == "dc+sd-jwt" and not configuration.get("vct"):
+        raise ValueError("a dc+sd-jwt type needs 'vct' (OID4VCI Appendix A.3)")
+    if credential_format == "jwt_vc_json" and not configuration.get("credential_definition", {}).get("type"):
+        raise ValueError("a jwt_vc_json type needs 'credential_definition.type' (OID4VCI Appendix A.1)")
+    metadata = configuration.get("credential_metadata", {})
+    if not metadata.get("display"):
+        raise ValueError("'credential_metadata.display' needs at least one entry with a name")
+    claims = tuple(_claim_spec(entry) for entry in metadata.get("claims", []))
+    names = [spec.name for spec in claims]
+    if len(set(names)) != len(names):
+        raise ValueError("a claim is listed twice in 'credential_metadata.claims'")
+    validity_days = int(document.get("validity_days", 365))
+    if validity_days < 1:
+        raise ValueError("'validity_days' must be at least 1")
+    return CredentialType(type_id, credential_format, configuration, claims, validity_days)
+
+
+def _claim_spec(entry: Mapping[str, Any]) -> ClaimSpec:
+    path = tuple(str(part) for part in entry["path"])
+    if not path:
+        raise ValueError("a claim has an empty 'path'")
+    name = path[-1]
+    displays = entry.get("display") or [{}]
+    return ClaimSpec(name, path, bool(entry.get("mandatory", False)), str(displays[0].get("name", name)))

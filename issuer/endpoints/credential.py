@@ -1,0 +1,124 @@
+"""Credential endpoint (OID4VCI §8): validate the request and its key proofs, then issue or defer.
+
+Errors follow §8.3.1.2. A batch carries one `jwt` proof per credential, all with the same
+`c_nonce`, which is consumed once for the whole request (§8.2, Appendix F.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from issuer.encryption import ResponseEncryption, parse_response_encryption
+from issuer.errors import (
+    InvalidCredentialRequest,
+    InvalidNonce,
+    InvalidProof,
+    UnknownCredentialConfiguration,
+    UnknownCredentialIdentifier,
+)
+from issuer.proofs import verify_jwt_proof
+from issuer.service import AccessGrant, IssuanceResult, IssuerService
+
+
+@dataclass(frozen=True)
+class CredentialReply:
+    """A Credential Response body, its HTTP status, and how to encrypt it if asked."""
+
+    status: int
+    body: dict[str, Any]
+    encryption: ResponseEncryption | None
+
+
+def credential_response(service: IssuerService, grant: AccessGrant, request: Mapping[str, Any]) -> CredentialReply:
+    config_id = _configuration_id(service, grant, request)
+    encryption = _encryption(request)
+    holder_jwks = _holder_keys(service, grant, config_id, request)
+    result = service.request_credential(grant, config_id, holder_jwks)
+    return CredentialReply(*issuance_body(result), encryption)
+
+
+def issuance_body(result: IssuanceResult) -> tuple[int, dict[str, Any]]:
+    """200 with credentials and a notification id, or 202 with a transaction id (§8.3)."""
+    if result.credentials is None:
+        return 202, {"transaction_id": result.transaction_id, "interval": result.interval}
+    body: dict[str, Any] = {"credentials": [{"credential": credential} for credential in result.credentials]}
+    if result.notification_id:
+        body["notification_id"] = result.notification_id
+    return 200, body
+
+
+def parse_encryption_field(request: Mapping[str, Any]) -> ResponseEncryption | None:
+    return _encryption(request)
+
+
+def _configuration_id(service: IssuerService, grant: AccessGrant, request: Mapping[str, Any]) -> str:
+    identifier = request.get("credential_identifier")
+    config_id = request.get("credential_configuration_id")
+    if (identifier is None) == (config_id is None):
+        raise InvalidCredentialRequest("send exactly one of credential_identifier and credential_configuration_id")
+    if grant.uses_identifiers:
+        if identifier is None:
+            raise InvalidCredentialRequest(
+                "the token response carried authorization_details: use credential_identifier"
+            )
+        if not isinstance(identifier, str) or identifier not in grant.identifiers:
+            raise UnknownCredentialIdentifier("credential_identifier is not one of this access token's identifiers")
+        return grant.identifiers[identifier]
+    if identifier is not None:
+        raise InvalidCredentialRequest("credential_identifier is only valid after authorization_details")
+    if not isinstance(config_id, str) or config_id not in service.credential_types:
+        raise UnknownCredentialConfiguration("credential_configuration_id is not supported by this issuer")
+    return config_id
+
+
+def _encryption(request: Mapping[str, Any]) -> ResponseEncryption | None:
+    value = request.get("credential_response_encryption")
+    return None if value is None else parse_response_encryption(value)
+
+
+def _holder_keys(
+    service: IssuerService, grant: AccessGrant, config_id: str, request: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The holder's public keys, one per credential, from verified `jwt` proofs (Appendix F.4)."""
+    credential_type = service.credential_types[config_id]
+    if not credential_type.requires_key_binding:
+        return [{}]
+    proofs = request.get("proofs")
+    if proofs is None:
+        raise InvalidProof("proofs is missing")
+    if not isinstance(proofs, dict) or len(proofs) != 1:
+        raise InvalidProof("proofs must be an object with exactly one proof type")
+    proof_type, values = next(iter(proofs.items()))
+    if proof_type != "jwt":
+        raise InvalidProof(f"proof type {str(proof_type)[:40]} is not supported for {config_id}")
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        raise InvalidProof("proofs.jwt must be a non-empty array of JWTs")
+    if len(values) > service.settings.batch_size:
+        raise InvalidProof(f"at most {service.settings.batch_size} proofs are accepted in one request")
+    verified = [
+        verify_jwt_proof(
+            value,
+            audience=service.issuer_url,
+            allowed_algs=credential_type.proof_algs,
+            client_id=None,
+            now=service.clock(),
+        )
+        for value in values
+    ]
+    nonces = {proof.nonce for proof in verified}
+    if None in nonces:
+        raise InvalidProof("the proof has no nonce; get one from the nonce endpoint")
+    if len(nonces) != 1:
+        raise InvalidProof("all proofs of a request must carry the same nonce")
+    if not service.consume_nonce(nonces.pop() or ""):
+        raise InvalidNonce("the nonce is unknown, expired or already used")
+    thumbprints = {_key_identity(proof.jwk) for proof in verified}
+    if len(thumbprints) != len(verified):
+        raise InvalidProof("each proof must use a different key")
+    return [proof.jwk for proof in verified]
+
+
+def _key_identity(public_jwk: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted((k, str(v)) for k, v in public_jwk.items() if k in ("kty", "crv", "x", "y", "n", "e")))

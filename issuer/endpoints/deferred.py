@@ -1,0 +1,24 @@
+"""Deferred Credential endpoint (OID4VCI §9): poll a transaction until the desk decides.
+
+The response may be encrypted with parameters sent in this request, not the original one (§9.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from issuer.endpoints.credential import CredentialReply, issuance_body, parse_encryption_field
+from issuer.errors import InvalidRequest
+from issuer.service import AccessGrant, IssuerService
+
+
+def deferred_credential_response(
+    service: IssuerService, grant: AccessGrant, request: Mapping[str, Any]
+) -> CredentialReply:
+    transaction_id = request.get("transaction_id")
+    if not isinstance(transaction_id, str) or not transaction_id or len(transaction_id) > 200:
+        raise InvalidRequest("transaction_id is missing")
+    encryption = parse_encryption_field(request)
+    result = service.deferred_credential(grant, transaction_id)
+    return CredentialReply(*issuance_body(result), encryption)

@@ -1,0 +1,62 @@
+"""Metadata documents: Credential Issuer (OID4VCI §12.2), OAuth AS (RFC 8414, OID4VCI §12.3), JWT VC Issuer.
+
+Well-known URLs are built by inserting the well-known segment between the host and the
+issuer identifier's path (OID4VCI §12.2.2, RFC 8414 §3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from issuer.encryption import SUPPORTED_ALGS, SUPPORTED_ENCS
+from issuer.service import PRE_AUTHORIZED_GRANT, IssuerService
+
+CREDENTIAL_ISSUER = "/.well-known/openid-credential-issuer"
+AUTHORIZATION_SERVER = "/.well-known/oauth-authorization-server"
+JWT_VC_ISSUER = "/.well-known/jwt-vc-issuer"
+
+
+def well_known_path(issuer_url: str, segment: str) -> str:
+    """`/.well-known/<segment>` followed by the issuer identifier's path, if it has one."""
+    return segment + urlsplit(issuer_url).path.rstrip("/")
+
+
+def credential_issuer_metadata(service: IssuerService) -> dict[str, Any]:
+    url = service.issuer_url
+    metadata: dict[str, Any] = {
+        "credential_issuer": url,
+        "credential_endpoint": f"{url}/credential",
+        "nonce_endpoint": f"{url}/nonce",
+        "deferred_credential_endpoint": f"{url}/deferred_credential",
+        "notification_endpoint": f"{url}/notification",
+        "credential_response_encryption": {
+            "alg_values_supported": list(SUPPORTED_ALGS),
+            "enc_values_supported": list(SUPPORTED_ENCS),
+            "encryption_required": False,
+        },
+        "display": [{"name": service.settings.issuer_name, "locale": "en-US"}],
+        "credential_configurations_supported": {
+            type_id: credential_type.metadata(url) for type_id, credential_type in service.credential_types.items()
+        },
+    }
+    if service.settings.batch_size >= 2:  # §12.2.4: batch_size is at least 2 when present
+        metadata["batch_credential_issuance"] = {"batch_size": service.settings.batch_size}
+    return metadata
+
+
+def authorization_server_metadata(service: IssuerService) -> dict[str, Any]:
+    url = service.issuer_url
+    return {
+        "issuer": url,
+        "token_endpoint": f"{url}/token",
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT, "refresh_token"],
+        "pre-authorized_grant_anonymous_access_supported": True,
+        "token_endpoint_auth_methods_supported": ["none"],
+        "authorization_details_types_supported": ["openid_credential"],
+    }
+
+
+def jwt_vc_issuer_metadata(service: IssuerService) -> dict[str, Any]:
+    """SD-JWT VC issuer-key resolution (SD-JWT VC §3): `iss` plus the keys inline."""
+    return {"issuer": service.issuer_url, "jwks": service.keys.jwks()}

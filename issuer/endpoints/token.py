@@ -1,0 +1,80 @@
+"""Token endpoint (OID4VCI §6, RFC 6749 §5): the pre-authorized code grant and refresh tokens.
+
+Unknown parameters are ignored (§6.1). `tx_code` belongs to the pre-authorized code grant
+only. `authorization_details` of type `openid_credential` narrows the grant to a subset of
+the offer and makes the response carry `credential_identifiers` (§6.2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from issuer.errors import InvalidAuthorizationDetails, InvalidRequest, UnsupportedGrantType
+from issuer.service import PRE_AUTHORIZED_GRANT, IssuerService, TokenResult
+
+MAX_PARAMETER_LENGTH = 4096
+
+
+def token_response(service: IssuerService, form: Mapping[str, str]) -> dict[str, Any]:
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise InvalidRequest("grant_type is missing")
+    if grant_type != PRE_AUTHORIZED_GRANT and "tx_code" in form:
+        raise InvalidRequest("tx_code is only valid with the pre-authorized code grant")
+    if grant_type == PRE_AUTHORIZED_GRANT:
+        result = _pre_authorized(service, form)
+    elif grant_type == "refresh_token":
+        result = service.refresh_access_token(_required(form, "refresh_token"))
+    else:
+        raise UnsupportedGrantType(f"grant_type {grant_type[:60]} is not supported")
+    body: dict[str, Any] = {
+        "access_token": result.access_token,
+        "token_type": "Bearer",
+        "expires_in": result.expires_in,
+    }
+    if result.authorization_details is not None:
+        body["authorization_details"] = result.authorization_details
+    if result.refresh_token:
+        body["refresh_token"] = result.refresh_token
+    return body
+
+
+def _pre_authorized(service: IssuerService, form: Mapping[str, str]) -> TokenResult:
+    code = _required(form, "pre-authorized_code")
+    tx_code = form.get("tx_code")
+    if tx_code is not None and len(tx_code) > 64:
+        raise InvalidRequest("tx_code is too long")
+    requested = _requested_configurations(form.get("authorization_details"))
+    return service.redeem_pre_authorized_code(code, tx_code, requested)
+
+
+def _required(form: Mapping[str, str], name: str) -> str:
+    value = form.get(name)
+    if not value:
+        raise InvalidRequest(f"{name} is missing")
+    if len(value) > MAX_PARAMETER_LENGTH:
+        raise InvalidRequest(f"{name} is too long")
+    return value
+
+
+def _requested_configurations(raw: str | None) -> list[str] | None:
+    """Configuration ids from `authorization_details` (OID4VCI §5.1.1, RFC 9396 §2)."""
+    if raw is None:
+        return None
+    try:
+        details = json.loads(raw[:MAX_PARAMETER_LENGTH])
+    except ValueError as error:
+        raise InvalidAuthorizationDetails("authorization_details is not valid JSON") from error
+    if not isinstance(details, list) or not details:
+        raise InvalidAuthorizationDetails("authorization_details must be a non-empty JSON array")
+    requested = []
+    for entry in details:
+        if not isinstance(entry, dict) or entry.get("type") != "openid_credential":
+            raise InvalidAuthorizationDetails("each authorization_details entry must have type openid_credential")
+        config_id = entry.get("credential_configuration_id")
+        if not isinstance(config_id, str) or not config_id:
+            raise InvalidAuthorizationDetails("credential_configuration_id is missing in authorization_details")
+        requested.append(config_id)
+    return requested

@@ -1,0 +1,94 @@
+"""The issuer as a running thing: data folder, keys, service, and its two servers.
+
+Used alike by `frontdesk-issuer serve`, the desktop app and the tests. The issuer server
+faces wallets; the admin server (127.0.0.1 unless configured otherwise) faces the CLI and
+remote desks and requires the bearer token kept in `<data>/admin-token`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from pathlib import Path
+
+from issuer.config import Settings, ensure_private_dir
+from issuer.fileio import write_private_file
+from issuer.server import IssuerServer, bind
+from issuer.service import IssuerService
+from issuer.web import create_admin_app, create_app
+
+ADMIN_TOKEN_FILE = "admin-token"
+SERVER_FILE = "server.json"
+PURGE_INTERVAL = 30.0
+
+
+class IssuerRuntime:
+    """Start with `start()` (returns once both servers listen), stop with `stop()`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.service: IssuerService | None = None
+        self.issuer_url = ""
+        self.admin_url = ""
+        self._servers: list[IssuerServer] = []
+        self._stopped = threading.Event()
+        self._sweeper: threading.Thread | None = None
+
+    def start(self) -> IssuerService:
+        settings = self.settings
+        ensure_private_dir(settings.data_dir)
+        issuer_sock = bind(settings.host, settings.port)
+        try:
+            admin_sock = bind(settings.admin_host, settings.admin_port)
+        except OSError:
+            issuer_sock.close()
+            raise
+        port, admin_port = issuer_sock.getsockname()[1], admin_sock.getsockname()[1]
+        self.issuer_url = settings.public_url or f"http://{_url_host(settings.host)}:{port}"
+        self.admin_url = f"http://{_url_host(settings.admin_host)}:{admin_port}"
+        self.settings = settings.with_ports(port, admin_port)
+        service = IssuerService(self.settings, self.issuer_url)
+        admin_token = read_admin_token(settings.data_dir, create=True)
+        self._servers = [
+            IssuerServer(create_app(service), issuer_sock, threads=settings.threads, name="issuer"),
+            IssuerServer(create_admin_app(service, admin_token), admin_sock, threads=2, name="admin"),
+        ]
+        for server in self._servers:
+            server.start()
+        server_info = {"issuer_url": self.issuer_url, "admin_url": self.admin_url, "pid": os.getpid()}
+        write_private_file(settings.data_dir / SERVER_FILE, json.dumps(server_info).encode())
+        self._sweeper = threading.Thread(target=self._sweep, name="issuer-purge", daemon=True)
+        self._sweeper.start()
+        self.service = service
+        return service
+
+    def stop(self) -> None:
+        self._stopped.set()
+        for server in self._servers:
+            server.stop()
+        if self._sweeper:
+            self._sweeper.join(5)
+        if self.service:
+            self.service.close()
+        (self.settings.data_dir / SERVER_FILE).unlink(missing_ok=True)
+
+    def _sweep(self) -> None:
+        while not self._stopped.wait(PURGE_INTERVAL):
+            if self.service:
+                self.service.purge_if_due(0)
+
+
+def read_admin_token(data_dir: Path, *, create: bool = False) -> str:
+    """The admin API's bearer token; `serve` creates it, the CLI reads it."""
+    path = data_dir / ADMIN_TOKEN_FILE
+    if create and not path.exists():
+        write_private_file(path, secrets.token_urlsafe(32).encode())
+    return path.read_text(encoding="ascii").strip()
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,55 @@
+"""Waitress on a background thread: start on any port (0 picks a free one), stop cleanly.
+
+Waitress has no stop call. Closing its sockets from another thread can hang while a
+keep-alive client is connected, so `stop` asks the server's own loop (through its trigger)
+to close every channel, then joins the thread and shuts the worker threads down.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from waitress import create_server, wasyncore
+
+# Waitress warns on every queued request under load; the queue depth is not news to an operator.
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+class IssuerServer:
+    """One WSGI app served by Waitress on a bound socket."""
+
+    def __init__(self, app: Callable[..., Any], sock: socket.socket, *, threads: int = 4, name: str = "issuer") -> None:
+        self._server = create_server(
+            app, sockets=[sock], threads=threads, ident="frontdesk-issuer", clear_untrusted_proxy_headers=False
+        )
+        self._thread = threading.Thread(target=self._server.run, name=f"waitress-{name}", daemon=True)
+        self.host, self.port = sock.getsockname()[:2]
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if not self._thread.is_alive():
+            return
+        server_map = self._server.map if hasattr(self._server, "map") else self._server._map
+        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(server_map))
+        self._thread.join(timeout)
+        self._server.task_dispatcher.shutdown()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; the port is known before the app that needs it is built."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(1024)
+    return sock

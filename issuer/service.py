@@ -1,0 +1,572 @@
+"""IssuerService: the one API of the issuer, for the protocol endpoints, the admin API and the app.
+
+It owns the offers' lifecycle (created, fetched, redeemed, deferred, issued, archived), the
+issuance ledger and the events. Endpoints validate the wire format and call it with plain
+values; the desktop app and the command line call it for operator actions.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from jwcrypto import jwk
+from tinydb import Query
+
+from issuer import events
+from issuer.codes import NonceMint, SealedTokens, SecretHasher, load_or_create_key, new_secret, new_tx_code
+from issuer.config import Settings
+from issuer.credential_types import CredentialType, load_credential_types
+from issuer.errors import (
+    CredentialRequestDenied,
+    InsufficientScope,
+    InvalidAuthorizationDetails,
+    InvalidGrant,
+    InvalidNotificationId,
+    InvalidRequest,
+    InvalidToken,
+    InvalidTransactionId,
+    ServiceError,
+)
+from issuer.events import Event, EventBus
+from issuer.formats import issue_credential
+from issuer.keys import KeyRing
+from issuer.store import Store
+
+PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+OFFER_SCHEME = "openid-credential-offer://"
+TX_CODE_DESCRIPTION = "Enter the code the front desk gave you"
+ROUNDING = 3600  # iat is rounded down to the hour (OID4VCI §15.4.1)
+
+# Offer states. Live offers are in the state file; the rest are archived in the history.
+CREATED, FETCHED, REDEEMED, PENDING, APPROVED, REJECTED = (
+    "created",
+    "fetched",
+    "redeemed",
+    "pending_approval",
+    "approved",
+    "rejected",
+)
+ISSUED, EXPIRED, BURNED, DENIED = "issued", "expired", "burned", "denied"
+NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
+
+
+@dataclass(frozen=True)
+class OfferRequest:
+    """What an operator asks for: which credentials, with which claims, and how to deliver them."""
+
+    credential_configuration_ids: list[str]
+    claims: Mapping[str, Any]
+    tx_code: bool = False
+    deferred: bool = False
+    by_reference: bool = False
+    expires_in: int | None = None
+    operator: str | None = None
+
+
+@dataclass(frozen=True)
+class CreatedOffer:
+    offer_id: str
+    offer_uri: str
+    tx_code: str | None
+    credential_offer: dict[str, Any]
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    """What a valid access token allows: credentials of one offer."""
+
+    offer_id: str
+    configuration_ids: tuple[str, ...]
+    identifiers: Mapping[str, str] = field(default_factory=dict)  # credential_identifier -> config id
+
+    @property
+    def uses_identifiers(self) -> bool:
+        return bool(self.identifiers)
+
+
+@dataclass(frozen=True)
+class TokenResult:
+    access_token: str
+    expires_in: int
+    authorization_details: list[dict[str, Any]] | None = None
+    refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuanceResult:
+    """Credentials now (with a notification id), or a transaction to poll later."""
+
+    credentials: list[str] | None = None
+    notification_id: str | None = None
+    transaction_id: str | None = None
+    interval: int = 0
+
+
+class IssuerService:
+    def __init__(
+        self,
+        settings: Settings,
+        issuer_url: str,
+        *,
+        store: Store | None = None,
+        keys: KeyRing | None = None,
+        bus: EventBus | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.issuer_url = issuer_url
+        self.events = bus or EventBus()
+        self.clock = clock
+        data_dir = settings.data_dir
+        self.store = store or Store(data_dir)
+        self.keys = keys or KeyRing(data_dir / "keys")
+        self.credential_types: dict[str, CredentialType] = load_credential_types(data_dir / "credential_types")
+        self._hasher = SecretHasher(load_or_create_key(data_dir / "keys" / "secret-hash.key"))
+        self._tokens = SealedTokens(load_or_create_key(data_dir / "keys" / "access-token.key"), clock)
+        self._nonces = NonceMint(settings.nonce_ttl, clock)
+        self._purge_lock = threading.Lock()
+        self._next_purge = 0.0
+
+    # ----- operator actions -----
+
+    def reload_credential_types(self) -> None:
+        self.credential_types = load_credential_types(self.settings.data_dir / "credential_types")
+
+    def create_offer(self, request: OfferRequest) -> CreatedOffer:
+        config_ids = list(dict.fromkeys(request.credential_configuration_ids))
+        if not config_ids:
+            raise ServiceError("choose at least one credential type")
+        unknown = [c for c in config_ids if c not in self.credential_types]
+        if unknown:
+            raise ServiceError(
+                f"unknown credential type: {', '.join(unknown)}", code="unknown_credential_configuration"
+            )
+        claims = self._accepted_claims(config_ids, request.claims)
+        now = int(self.clock())
+        ttl = request.expires_in or self.settings.offer_ttl
+        if not 30 <= ttl <= 7 * 86400:
+            raise ServiceError("an offer must expire between 30 seconds and 7 days from now")
+        offer_id = new_secret(12)
+        reference_secret = new_secret(24)
+        code = f"{offer_id}.{self._hasher.digest('code:' + reference_secret)[:40]}"
+        tx_code = new_tx_code(self.settings.tx_code_length) if request.tx_code else None
+        document = {
+            "offer_id": offer_id,
+            "config_ids": config_ids,
+            "claims": claims,
+            "state": CREATED,
+            "deferred": request.deferred,
+            "by_reference": request.by_reference,
+            "operator": request.operator,
+            "created_at": now,
+            "expires_at": now + ttl,
+            "reference_hash": self._hasher.digest(reference_secret),
+            "code_hash": self._hasher.digest(code),
+            "tx_code_hash": self._hasher.digest(tx_code) if tx_code else None,
+            "tx_attempts": 0,
+            "issued": [],
+            "timeline": [_step(now, events.OFFER_CREATED)],
+        }
+        with self.store.lock:
+            self.store.offers.insert(document)
+        credential_offer = self._offer_object(document, code)
+        if request.by_reference:
+            query = "credential_offer_uri=" + quote(f"{self.issuer_url}/offers/{offer_id}.{reference_secret}", safe="")
+        else:
+            query = "credential_offer=" + quote(_compact_json(credential_offer), safe="")
+        self._publish(events.OFFER_CREATED, offer_id, config_ids=config_ids, operator=request.operator)
+        self.purge_if_due()
+        return CreatedOffer(offer_id, f"{OFFER_SCHEME}?{query}", tx_code, credential_offer, now + ttl)
+
+    def approve(self, offer_id: str, operator: str | None = None) -> dict[str, Any]:
+        return self._decide(offer_id, APPROVED, events.ISSUANCE_APPROVED, operator, "")
+
+    def reject(self, offer_id: str, operator: str | None = None, reason: str = "") -> dict[str, Any]:
+        return self._decide(offer_id, REJECTED, events.ISSUANCE_REJECTED, operator, reason)
+
+    def offer_status(self, offer_id: str) -> dict[str, Any]:
+        with self.store.lock:
+            live = self._live_offer(offer_id)
+            document = live or self.store.history.find("records", "offer_id", offer_id)
+            if document is None:
+                raise ServiceError(f"no offer {offer_id!r}", status=404, code="not_found")
+            return _public_view(document)
+
+    def list_offers(self, states: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Live offers (not yet issued, expired or archived), newest first."""
+        wanted = set(states) if states else None
+        with self.store.lock:
+            rows = [d for d in self.store.offers.all() if wanted is None or d["state"] in wanted]
+        return [_public_view(d) for d in sorted(rows, key=lambda d: d["created_at"], reverse=True)]
+
+    # ----- wallet-facing steps -----
+
+    def offer_by_reference(self, reference: str) -> dict[str, Any]:
+        """The Credential Offer behind a `credential_offer_uri` (OID4VCI §4.1.3)."""
+        offer_id, _, reference_secret = reference.partition(".")
+        with self.store.lock:
+            document = self._live_offer(offer_id)
+            if document is None or not self._hasher.matches(reference_secret, document["reference_hash"]):
+                raise ServiceError("no such credential offer", status=404, code="not_found")
+            if document["state"] not in (CREATED, FETCHED) or document["expires_at"] < self.clock():
+                raise ServiceError("this credential offer is no longer valid", status=404, code="not_found")
+            if document["state"] == CREATED:
+                self._update_live(offer_id, state=FETCHED, step=events.OFFER_FETCHED)
+        code = f"{offer_id}.{self._hasher.digest('code:' + reference_secret)[:40]}"
+        if document["state"] == CREATED:
+            self._publish(events.OFFER_FETCHED, offer_id)
+        return self._offer_object(document, code)
+
+    def redeem_pre_authorized_code(
+        self, code: str, tx_code: str | None, requested_config_ids: list[str] | None
+    ) -> TokenResult:
+        """Exchange a pre-authorized code for an access token (OID4VCI §6.1, §6.3), once."""
+        offer_id = code.partition(".")[0]
+        now = self.clock()
+        with self.store.lock:
+            document = self._live_offer(offer_id)
+            if document is None or not self._hasher.matches(code, document["code_hash"]):
+                raise InvalidGrant("the pre-authorized code is unknown or was already used")
+            if document["state"] not in (CREATED, FETCHED):
+                raise InvalidGrant("the pre-authorized code is unknown or was already used")
+            if document["expires_at"] < now:
+                raise InvalidGrant("the pre-authorized code has expired")
+            if document["tx_code_hash"] is None and tx_code is not None:
+                raise InvalidRequest("this offer has no transaction code, but tx_code was sent")
+            if document["tx_code_hash"] is not None and tx_code is None:
+                raise InvalidRequest("tx_code is required for this offer")
+            if tx_code is not None and not self._hasher.matches(tx_code, document["tx_code_hash"]):
+                self._wrong_tx_code(document)
+            config_ids = self._granted_config_ids(document, requested_config_ids)
+            refresh_token = f"{offer_id}.{new_secret(32)}" if document["deferred"] else None
+            self._update_live(
+                offer_id,
+                state=REDEEMED,
+                step=events.TOKEN_ISSUED,
+                granted=config_ids,
+                refresh_hash=self._hasher.digest(refresh_token) if refresh_token else None,
+            )
+        self._publish(events.TOKEN_ISSUED, offer_id)
+        return self._token_result(offer_id, config_ids, requested_config_ids is not None, refresh_token)
+
+    def refresh_access_token(self, refresh_token: str) -> TokenResult:
+        """A new access token for a deferred issuance that outlives the first one (RFC 6749 §6)."""
+        offer_id = refresh_token.partition(".")[0]
+        with self.store.lock:
+            document = self._live_offer(offer_id)
+            if document is None or not self._hasher.matches(refresh_token, document.get("refresh_hash")):
+                raise InvalidGrant("the refresh token is unknown or was already used")
+            rotated = f"{offer_id}.{new_secret(32)}"
+            self._update_live(offer_id, refresh_hash=self._hasher.digest(rotated))
+        granted = document.get("granted", document["config_ids"])
+        return self._token_result(offer_id, granted, bool(document.get("identifiers")), rotated)
+
+    def new_nonce(self) -> str:
+        return self._nonces.issue()
+
+    def consume_nonce(self, nonce: str) -> bool:
+        return self._nonces.consume(nonce)
+
+    def authorize(self, access_token: str) -> AccessGrant:
+        """The grant behind a Bearer access token, or InvalidToken (RFC 6750 §3.1)."""
+        claims = self._tokens.open(access_token)
+        if claims is None:
+            raise InvalidToken("the access token is invalid or has expired")
+        return AccessGrant(claims["o"], tuple(claims["c"]), claims.get("i") or {})
+
+    def request_credential(
+        self, grant: AccessGrant, config_id: str, holder_jwks: list[dict[str, Any]]
+    ) -> IssuanceResult:
+        """Issue one credential per holder key now, or open a deferred transaction (§8, §9)."""
+        if config_id not in grant.configuration_ids:
+            raise InsufficientScope(f"the access token does not cover {config_id}")
+        with self.store.lock:
+            document = self._offer_for_grant(grant)
+            if document["state"] == REJECTED:
+                raise CredentialRequestDenied("the front desk declined this issuance")
+            if config_id in {entry["config_id"] for entry in document["issued"]}:
+                raise CredentialRequestDenied(f"{config_id} was already issued for this offer")
+            if document["deferred"] and document["state"] != APPROVED:
+                return self._open_transaction(document, config_id, holder_jwks)
+            return self._issue(document, config_id, holder_jwks)
+
+    def deferred_credential(self, grant: AccessGrant, transaction_id: str) -> IssuanceResult:
+        """Poll a deferred transaction (OID4VCI §9): 202 until approved, then the credentials once."""
+        with self.store.lock:
+            document = self._live_offer(grant.offer_id)
+            transaction = (document or {}).get("transaction")
+            if document is None or transaction is None or not self._hasher.matches(transaction_id, transaction["hash"]):
+                raise InvalidTransactionId("the transaction id is unknown or was already used")
+            if document["state"] == REJECTED:
+                self._archive(document, DENIED)
+                raise CredentialRequestDenied("the front desk declined this issuance")
+            if document["state"] != APPROVED:
+                return IssuanceResult(transaction_id=transaction_id, interval=self.settings.deferred_interval)
+            return self._issue(document, transaction["config_id"], transaction["holder_jwks"])
+
+    def notify(self, grant: AccessGrant, notification_id: str, event: str, description: str | None) -> None:
+        """Record a wallet's notification (OID4VCI §11); repeating one changes nothing."""
+        with self.store.lock:
+            record = self.store.history.get("records", notification_id)
+            if record is None or record.get("kind") != "credential" or record.get("offer_id") != grant.offer_id:
+                raise InvalidNotificationId("the notification id is unknown")
+            notification = {"event": event, "at": int(self.clock())}
+            if description:
+                notification["description"] = description[:300]
+            if any(n["event"] == event for n in record.get("notifications", [])):
+                return
+
+            def add(row: dict[str, Any]) -> None:
+                row["notifications"] = [*row.get("notifications", []), notification]
+
+            self.store.history.update("records", notification_id, add)
+        self._publish(events.NOTIFICATION_RECEIVED, grant.offer_id, event=event, notification_id=notification_id)
+
+    # ----- housekeeping -----
+
+    def purge_if_due(self, every: float = 30.0) -> int:
+        now = self.clock()
+        if now < self._next_purge or not self._purge_lock.acquire(blocking=False):
+            return 0
+        try:
+            self._next_purge = now + every
+            return self.purge_expired()
+        finally:
+            self._purge_lock.release()
+
+    def purge_expired(self) -> int:
+        """Move offers whose code or access token can no longer be used out of the state file."""
+        now = self.clock()
+        ttl = self.settings.access_token_ttl
+        moved = []
+        with self.store.lock:
+            for document in self.store.offers.all():
+                unredeemed = document["state"] in (CREATED, FETCHED)
+                if unredeemed and document["expires_at"] < now:
+                    self._archive(document, EXPIRED)
+                    moved.append(document["offer_id"])
+                elif document["state"] == REDEEMED and document.get("redeemed_at", now) + ttl < now:
+                    self._archive(document, EXPIRED)
+                    moved.append(document["offer_id"])
+        for offer_id in moved:
+            self._publish(events.OFFER_EXPIRED, offer_id)
+        return len(moved)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ----- internals -----
+
+    def _accepted_claims(self, config_ids: list[str], claims: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        if not isinstance(claims, Mapping):
+            raise ServiceError("claims must be a JSON object of claim names and values")
+        known = {spec.name for c in config_ids for spec in self.credential_types[c].claims}
+        extra = sorted(set(claims) - known)
+        if extra:
+            raise ServiceError(f"claims not defined by {', '.join(config_ids)}: {', '.join(extra)}")
+        return {c: self.credential_types[c].validate_claims(claims) for c in config_ids}
+
+    def _offer_object(self, document: Mapping[str, Any], code: str) -> dict[str, Any]:
+        """The Credential Offer (OID4VCI §4.1.1): issuer, configuration ids and the grant, no claims."""
+        grant: dict[str, Any] = {"pre-authorized_code": code}
+        if document["tx_code_hash"]:
+            grant["tx_code"] = {
+                "input_mode": "numeric",
+                "length": self.settings.tx_code_length,
+                "description": TX_CODE_DESCRIPTION,
+            }
+        return {
+            "credential_issuer": self.issuer_url,
+            "credential_configuration_ids": list(document["config_ids"]),
+            "grants": {PRE_AUTHORIZED_GRANT: grant},
+        }
+
+    def _wrong_tx_code(self, document: dict[str, Any]) -> None:
+        attempts = document["tx_attempts"] + 1
+        left = self.settings.tx_code_max_attempts - attempts
+        offer_id = document["offer_id"]
+        if left <= 0:
+            self._archive({**document, "tx_attempts": attempts}, BURNED)
+            self._publish(events.OFFER_BURNED, offer_id, attempts=attempts)
+            raise InvalidGrant("the transaction code is wrong; the offer is now invalid")
+        self._update_live(offer_id, tx_attempts=attempts, step=events.TOKEN_FAILED, detail={"attempts_left": left})
+        self._publish(events.TOKEN_FAILED, offer_id, reason="wrong transaction code", attempts_left=left)
+        raise InvalidGrant("the transaction code is wrong")
+
+    def _granted_config_ids(self, document: Mapping[str, Any], requested: list[str] | None) -> list[str]:
+        """All offered configurations, or the requested subset (OID4VCI §6.1.1)."""
+        if requested is None:
+            return list(document["config_ids"])
+        not_offered = [c for c in requested if c not in document["config_ids"]]
+        if not_offered:
+            raise InvalidAuthorizationDetails(f"not in the offer: {', '.join(not_offered)}")
+        return list(dict.fromkeys(requested))
+
+    def _token_result(
+        self, offer_id: str, config_ids: list[str], with_details: bool, refresh_token: str | None
+    ) -> TokenResult:
+        identifiers = {f"{c}:1": c for c in config_ids} if with_details else {}
+        claims: dict[str, Any] = {"o": offer_id, "c": config_ids}
+        if identifiers:
+            claims["i"] = identifiers
+        ttl = self.settings.access_token_ttl
+        details = None
+        if with_details:
+            details = [
+                {"type": "openid_credential", "credential_configuration_id": c, "credential_identifiers": [i]}
+                for i, c in identifiers.items()
+            ]
+        return TokenResult(self._tokens.seal(claims, ttl), ttl, details, refresh_token)
+
+    def _offer_for_grant(self, grant: AccessGrant) -> dict[str, Any]:
+        document = self._live_offer(grant.offer_id)
+        if document is None:
+            raise CredentialRequestDenied("this offer is complete or no longer valid")
+        return document
+
+    def _open_transaction(
+        self, document: dict[str, Any], config_id: str, holder_jwks: list[dict[str, Any]]
+    ) -> IssuanceResult:
+        if document.get("transaction"):
+            raise CredentialRequestDenied("a deferred issuance is already waiting for this offer")
+        transaction_id = new_secret(24)
+        transaction = {"hash": self._hasher.digest(transaction_id), "config_id": config_id, "holder_jwks": holder_jwks}
+        state = document["state"] if document["state"] == REJECTED else PENDING
+        self._update_live(document["offer_id"], state=state, transaction=transaction, step=events.CREDENTIAL_DEFERRED)
+        self._publish(events.CREDENTIAL_DEFERRED, document["offer_id"], config_id=config_id)
+        return IssuanceResult(transaction_id=transaction_id, interval=self.settings.deferred_interval)
+
+    def _issue(self, document: dict[str, Any], config_id: str, holder_jwks: list[dict[str, Any]]) -> IssuanceResult:
+        credential_type = self.credential_types[config_id]
+        now = int(self.clock())
+        issued_at = now - now % ROUNDING
+        expires_at = now + credential_type.validity_days * 86400
+        signer = self.keys.active
+        credentials, records = [], []
+        for holder_jwk in holder_jwks:
+            credential_id = f"urn:uuid:{uuid.uuid4()}"
+            credentials.append(
+                issue_credential(
+                    credential_type.format,
+                    signer=signer,
+                    issuer=self.issuer_url,
+                    vct=credential_type.vct,
+                    types=credential_type.types,
+                    claims=document["claims"][config_id],
+                    holder_jwk=holder_jwk,
+                    issued_at=issued_at,
+                    expires_at=expires_at,
+                    credential_id=credential_id,
+                    status=None,
+                )
+            )
+            records.append(
+                {
+                    "kind": "credential",
+                    "credential_id": credential_id,
+                    "offer_id": document["offer_id"],
+                    "config_id": config_id,
+                    "format": credential_type.format,
+                    "issued_at": now,
+                    "expires_at": expires_at,
+                    "operator": document.get("operator"),
+                    "kid": signer.kid,
+                    "holder_jkt": _thumbprint(holder_jwk),
+                    "notifications": [],
+                }
+            )
+        record_ids = [self.store.history.append("records", record) for record in records]
+        issued = [*document["issued"], {"config_id": config_id, "record_ids": record_ids, "at": now}]
+        step = _step(now, events.CREDENTIAL_ISSUED, {"config_id": config_id, "count": len(credentials)})
+        if {entry["config_id"] for entry in issued} >= set(document.get("granted", document["config_ids"])):
+            self._archive({**document, "issued": issued, "timeline": [*document["timeline"], step]}, ISSUED)
+        else:
+            self._update_live(document["offer_id"], issued=issued, transaction=None, step=events.CREDENTIAL_ISSUED)
+        self._publish(events.CREDENTIAL_ISSUED, document["offer_id"], config_id=config_id, count=len(credentials))
+        # One notification id per Credential Response (§8.3): the first credential's ledger record.
+        return IssuanceResult(credentials=credentials, notification_id=record_ids[0])
+
+    def _decide(self, offer_id: str, state: str, kind: str, operator: str | None, reason: str) -> dict[str, Any]:
+        with self.store.lock:
+            document = self._live_offer(offer_id)
+            if document is None:
+                raise ServiceError(f"no live offer {offer_id!r}", status=404, code="not_found")
+            if not document["deferred"]:
+                raise ServiceError("this offer is issued immediately; there is nothing to approve")
+            if document["state"] in (APPROVED, REJECTED):
+                raise ServiceError(f"this offer was already {document['state']}", status=409, code="conflict")
+            detail = {"operator": operator, **({"reason": reason} if reason else {})}
+            self._update_live(offer_id, state=state, step=kind, detail=detail)
+            view = _public_view(self._live_offer(offer_id) or document)
+        self._publish(kind, offer_id, **detail)
+        return view
+
+    def _live_offer(self, offer_id: str) -> dict[str, Any] | None:
+        found = self.store.offers.get(Query().offer_id == offer_id)
+        return dict(found) if found else None
+
+    def _update_live(
+        self, offer_id: str, *, step: str | None = None, detail: dict[str, Any] | None = None, **fields: Any
+    ) -> None:
+        now = int(self.clock())
+        if fields.get("state") == REDEEMED:
+            fields["redeemed_at"] = now
+
+        def change(row: dict[str, Any]) -> None:
+            row.update(fields)
+            if step:
+                row["timeline"] = [*row["timeline"], _step(now, step, detail)]
+
+        self.store.offers.update(change, Query().offer_id == offer_id)
+
+    def _archive(self, document: Mapping[str, Any], final_state: str) -> None:
+        """Move a finished offer to the history, without its secrets or claim values."""
+        archived = {
+            key: value
+            for key, value in document.items()
+            if key not in ("claims", "code_hash", "tx_code_hash", "reference_hash", "refresh_hash", "transaction")
+        }
+        archived.update(kind="offer", state=final_state, archived_at=int(self.clock()))
+        self.store.history.append("records", archived)
+        self.store.offers.remove(Query().offer_id == document["offer_id"])
+
+    def _publish(self, kind: str, offer_id: str, **detail: Any) -> None:
+        self.events.publish(Event(kind, offer_id, detail))
+
+
+def _step(at: int, event: str, detail: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return {"at": at, "event": event, **({"detail": dict(detail)} if detail else {})}
+
+
+def _public_view(document: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "offer_id": document["offer_id"],
+        "state": document["state"],
+        "credential_configuration_ids": list(document["config_ids"]),
+        "deferred": document.get("deferred", False),
+        "created_at": document["created_at"],
+        "expires_at": document["expires_at"],
+        "operator": document.get("operator"),
+        "tx_attempts": document.get("tx_attempts", 0),
+        "issued": [
+            {"config_id": e["config_id"], "count": len(e["record_ids"]), "at": e["at"]}
+            for e in document.get("issued", [])
+        ],
+        "timeline": list(document.get("timeline", [])),
+    }
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _thumbprint(holder_jwk: Mapping[str, Any]) -> str:
+    return jwk.JWK(**holder_jwk).thumbprint()

@@ -1,0 +1,252 @@
+"""Flask apps: the wallet-facing issuer and the admin API. Views parse and render, nothing more.
+
+Every error leaves as JSON with the spec's code: protocol errors from `issuer.errors`,
+routing errors, oversized bodies (413), and, as a last resort, an unexpected failure,
+which is logged with its traceback and answered without one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from issuer.encryption import encrypt_response
+from issuer.endpoints import admin, credential, deferred, metadata, nonce, notification, offer, token
+from issuer.endpoints.credential import CredentialReply
+from issuer.errors import InvalidCredentialRequest, InvalidRequest, InvalidToken, ProtocolError, ServiceError
+from issuer.service import IssuerService
+from resources import resource_path
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, DPoP",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Expose-Headers": "WWW-Authenticate, DPoP-Nonce",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    response = Response(json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json")
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def create_app(service: IssuerService) -> Flask:
+    """The wallet-facing issuer: metadata, offers, token, nonce, credential, deferred, notification."""
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    _install_error_handlers(app)
+    url = service.issuer_url
+    documents = {
+        metadata.well_known_path(url, metadata.CREDENTIAL_ISSUER): lambda: metadata.credential_issuer_metadata(service),
+        metadata.well_known_path(url, metadata.AUTHORIZATION_SERVER): lambda: metadata.authorization_server_metadata(
+            service
+        ),
+        metadata.well_known_path(url, metadata.JWT_VC_ISSUER): lambda: metadata.jwt_vc_issuer_metadata(service),
+        "/jwks": service.keys.jwks,
+    }
+    for path, build in documents.items():
+        app.add_url_rule(path, endpoint=path, view_func=_document_view(build), methods=["GET"])
+
+    @app.get("/offers/<reference>")
+    def credential_offer(reference: str) -> Response:
+        try:
+            return json_response(offer.credential_offer(service, reference), headers=NO_STORE)
+        except ServiceError as error:
+            return json_response({"error": error.code, "error_description": error.message}, error.status, NO_STORE)
+
+    @app.post("/token")
+    def token_endpoint() -> Response:
+        if request.mimetype != "application/x-www-form-urlencoded":
+            raise InvalidRequest("the token request must be application/x-www-form-urlencoded")
+        return json_response(token.token_response(service, request.form.to_dict()), headers=NO_STORE)
+
+    @app.post("/nonce")
+    def nonce_endpoint() -> Response:
+        return json_response(nonce.nonce_response(service), headers=NO_STORE)
+
+    @app.post("/credential")
+    def credential_endpoint() -> Response:
+        grant = service.authorize(_bearer_token())
+        return _credential_reply(credential.credential_response(service, grant, _json_object()))
+
+    @app.post("/deferred_credential")
+    def deferred_endpoint() -> Response:
+        grant = service.authorize(_bearer_token())
+        return _credential_reply(deferred.deferred_credential_response(service, grant, _json_object()))
+
+    @app.post("/notification")
+    def notification_endpoint() -> Response:
+        grant = service.authorize(_bearer_token())
+        notification.notification_response(service, grant, _json_object())
+        return Response(status=204, headers=NO_STORE)
+
+    @app.get("/logos/<name>")
+    def logo(name: str) -> Response:
+        path = resource_path("logos", name)
+        if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+            return json_response({"error": "not_found"}, 404)
+        mimetype = "image/svg+xml" if name.endswith(".svg") else "image/png"
+        return Response(path.read_bytes(), mimetype=mimetype, headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.route("/<path:_any>", methods=["OPTIONS"])
+    def preflight(_any: str) -> Response:
+        return Response(status=204)
+
+    @app.after_request
+    def wallet_headers(response: Response) -> Response:
+        response.headers.update(CORS_HEADERS)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    app.wsgi_app = _trusted_proxy(app.wsgi_app, service.settings.trusted_proxies)  # type: ignore[method-assign]
+    return app
+
+
+def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
+    """The admin API: the routes of IssuerService for the command line and remote desks."""
+    app = Flask(__name__ + ".admin", static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    _install_error_handlers(app)
+    expected = f"Bearer {admin_token}".encode()
+
+    @app.before_request
+    def require_admin_token() -> Response | None:
+        presented = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(presented, expected):
+            return json_response(
+                {"error": "invalid_token", "error_description": "the admin token is missing or wrong"},
+                401,
+                {"WWW-Authenticate": 'Bearer realm="frontdesk-admin"'},
+            )
+        return None
+
+    @app.post("/api/offers")
+    def create_offer() -> Response:
+        return json_response(admin.create_offer(service, _json_object()), 201, NO_STORE)
+
+    @app.get("/api/offers")
+    def list_offers() -> Response:
+        states = request.args.getlist("state")
+        return json_response({"offers": service.list_offers(states or None)})
+
+    @app.get("/api/offers/<offer_id>")
+    def offer_status(offer_id: str) -> Response:
+        return json_response(service.offer_status(offer_id))
+
+    @app.post("/api/offers/<offer_id>/approve")
+    def approve(offer_id: str) -> Response:
+        return json_response(service.approve(offer_id, admin.operator_of(_json_object(optional=True))))
+
+    @app.post("/api/offers/<offer_id>/reject")
+    def reject(offer_id: str) -> Response:
+        body = _json_object(optional=True)
+        return json_response(service.reject(offer_id, admin.operator_of(body), admin.reason_of(body)))
+
+    @app.get("/api/credential-types")
+    def credential_types() -> Response:
+        return json_response(admin.credential_types(service))
+
+    @app.after_request
+    def admin_headers(response: Response) -> Response:
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app
+
+
+def _document_view(build: Callable[[], Any]) -> Callable[[], Response]:
+    def view() -> Response:
+        return json_response(build())
+
+    return view
+
+
+def _credential_reply(reply: CredentialReply) -> Response:
+    if reply.encryption is None:
+        return json_response(reply.body, reply.status, NO_STORE)
+    jwe = encrypt_response(reply.body, reply.encryption)
+    return Response(jwe, status=reply.status, mimetype="application/jwt", headers=NO_STORE)
+
+
+def _bearer_token() -> str:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise InvalidToken("a Bearer access token is required")
+    return value.strip()
+
+
+def _json_object(*, optional: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object, or invalid_credential_request (OID4VCI §8.2)."""
+    if optional and not request.get_data(cache=True):
+        return {}
+    if request.mimetype != "application/json":
+        raise InvalidCredentialRequest("the request body must be application/json")
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidCredentialRequest("the request body is not valid JSON") from error
+    if not isinstance(body, dict):
+        raise InvalidCredentialRequest("the request body must be a JSON object")
+    return body
+
+
+def _install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ProtocolError)
+    def protocol_error(error: ProtocolError) -> Response:
+        headers = {**NO_STORE, **error.headers}
+        if isinstance(error, InvalidToken):
+            headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{error.description}"'
+        return json_response(error.body(), error.status, headers)
+
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError) -> Response:
+        return json_response({"error": error.code, "error_description": error.message}, error.status, NO_STORE)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> Response:
+        return json_response(
+            {"error": "invalid_request", "error_description": f"the body is larger than {MAX_BODY_BYTES} bytes"},
+            413,
+            NO_STORE,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        code = (error.name or "error").lower().replace(" ", "_")
+        headers = dict(error.get_headers())
+        headers.pop("Content-Type", None)
+        return json_response({"error": code}, error.code or 400, headers)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return json_response({"error": "server_error"}, 500, NO_STORE)
+
+
+def _trusted_proxy(wsgi_app: Callable[..., Any], trusted: tuple[str, ...]) -> Callable[..., Any]:
+    """Honour X-Forwarded-* only when the direct peer is a configured proxy."""
+    if not trusted:
+        return wsgi_app
+    fixed = ProxyFix(wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("REMOTE_ADDR") in trusted:
+            return fixed(environ, start_response)
+        return wsgi_app(environ, start_response)
+
+    return app
