@@ -195,7 +195,7 @@ class IssuerService:
     def offer_status(self, offer_id: str) -> dict[str, Any]:
         with self.store.lock:
             live = self._live_offer(offer_id)
-            document = live or self.store.history.find("records", "offer_id", offer_id)
+            document = live or self.store.history.find("records", kind="offer", offer_id=offer_id)
             if document is None:
                 raise ServiceError(f"no offer {offer_id!r}", status=404, code="not_found")
             return _public_view(document)

@@ -1,18 +1,17 @@
 """TinyDB persistence: short-lived state in one small file, history in fixed-size segments.
 
-TinyDB rewrites a whole file on every write, so the cost of a write grows with the file.
 Two rules keep the cost of one issuance flat as history grows:
-- `state.json` holds only what is live (offers being redeemed, deferred issuances); finished
-  and expired offers leave it for the history.
-- the history (the issuance ledger and archived offers) is split into segment files of at
-  most `segment_size` documents; a record id names its segment, so a look-up reads one file.
-TinyDB is not thread-safe: every access goes through `Store.lock`. Each write lands on disk
-(temporary file, fsync, rename) before the call returns.
+- every file is a journal (`issuer.journal`): a change appends one line, whatever the size;
+- `state.json` holds only what is live (offers being redeemed, deferred issuances), and the
+  history (the issuance ledger and archived offers) is split into segment files of at most
+  `segment_size` documents, so that loading or compacting one file stays bounded. A record
+  id names its segment and document, so a look-up touches one file and no scan.
+TinyDB is not thread-safe: every access goes through `Store.lock`. Each change is on disk
+(appended and fsynced) before the call returns.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import threading
@@ -21,59 +20,31 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from tinydb import Query, TinyDB
-from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from issuer.fileio import write_atomic
+from issuer.journal import JournaledTinyDB
 
 SEGMENT_NAME = re.compile(r"^(\d{6})\.json$")
-RECORD_ID = re.compile(r"^(\d{6})-[A-Za-z0-9_-]{8,64}$")
+RECORD_ID = re.compile(r"^(\d{6})-(\d{1,9})-([A-Za-z0-9_-]{6,32})$")
 OPEN_SEGMENTS = 4
+SEGMENT_SIZE = 1000
 
 
-class DurableJSONStorage(Storage):
-    """TinyDB storage that keeps the document tree in memory and writes it atomically.
-
-    The store is the only writer of its files, so reads need not go to disk; every write is
-    durable before `write` returns (see `issuer.fileio.write_atomic`).
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self._path = Path(path)
-        self._data = self._load()
-
-    def _load(self) -> dict[str, Any] | None:
-        if not self._path.exists() or self._path.stat().st_size == 0:
-            return None
-        return json.loads(self._path.read_bytes())
-
-    def read(self) -> dict[str, Any] | None:
-        return self._data
-
-    def write(self, data: dict[str, Any]) -> None:
-        try:
-            write_atomic(self._path, json.dumps(data, separators=(",", ":")).encode())
-        except BaseException:
-            self._data = self._load()  # the disk is the truth when a write fails
-            raise
-        self._data = data
-
-    def close(self) -> None:
-        return None
-
-
-def open_db(path: Path) -> TinyDB:
-    return TinyDB(path, storage=DurableJSONStorage)
+def open_db(path: Path) -> JournaledTinyDB:
+    return JournaledTinyDB(path)
 
 
 class History:
-    """Append-mostly records in segment files `NNNNNN.json` of at most `segment_size` documents."""
+    """Append-mostly records in segment files `NNNNNN.json` of at most `segment_size` documents.
 
-    def __init__(self, folder: Path, segment_size: int) -> None:
+    A record id is `<segment>-<document id>-<key>`: the key is random, so ids cannot be guessed
+    from their neighbours, and a look-up reads one document of one segment.
+    """
+
+    def __init__(self, folder: Path, segment_size: int = SEGMENT_SIZE) -> None:
         self._folder = folder
         self._segment_size = segment_size
-        self._open: OrderedDict[int, TinyDB] = OrderedDict()
+        self._open: OrderedDict[int, JournaledTinyDB] = OrderedDict()
         folder.mkdir(parents=True, exist_ok=True)
         numbers = self.segment_numbers()
         self._current = numbers[-1] if numbers else 1
@@ -88,10 +59,10 @@ class History:
         if self._current_count >= self._segment_size:
             self._current += 1
             self._current_count = 0
-        record_id = f"{self._current:06d}-{secrets.token_urlsafe(12)}"
-        self._segment(self._current).table(table).insert({**document, "id": record_id})
+        key = secrets.token_urlsafe(9)
+        doc_id = self._segment(self._current).table(table).insert({**document, "key": key})
         self._current_count += 1
-        return record_id
+        return f"{self._current:06d}-{doc_id}-{key}"
 
     def append_many(self, table: str, documents: Iterable[Mapping[str, Any]]) -> int:
         """Bulk load (imports, benchmarks): one write per segment instead of one per record."""
@@ -103,39 +74,40 @@ class History:
                 batch = []
                 self._current += 1
                 self._current_count = 0
-            batch.append(dict(document))
+            batch.append({**document, "key": secrets.token_urlsafe(9)})
         return written + self._flush(table, batch)
 
     def _flush(self, table: str, batch: list[dict[str, Any]]) -> int:
-        if not batch:
-            return 0
-        for document in batch:
-            document["id"] = f"{self._current:06d}-{secrets.token_urlsafe(12)}"
-        self._segment(self._current).table(table).insert_multiple(batch)
-        self._current_count += len(batch)
+        if batch:
+            self._segment(self._current).table(table).insert_multiple(batch)
+            self._current_count += len(batch)
         return len(batch)
 
-    def get(self, table: str, record_id: str) -> Document | None:
-        segment = self._segment_of(record_id)
-        return segment.table(table).get(Query().id == record_id) if segment else None
+    def get(self, table: str, record_id: str) -> dict[str, Any] | None:
+        located = self._locate(table, record_id)
+        return self._with_id(located[0], located[1]) if located else None
 
     def update(self, table: str, record_id: str, change: Callable[[dict[str, Any]], None]) -> bool:
-        segment = self._segment_of(record_id)
-        if segment is None:
+        located = self._locate(table, record_id)
+        if located is None:
             return False
-        return bool(segment.table(table).update(change, Query().id == record_id))
+        _, document, rows = located
+        rows.update(change, doc_ids=[document.doc_id])
+        return True
 
-    def find(self, table: str, field: str, value: Any) -> Document | None:
-        """First record (newest segment first) whose `field` equals `value`; reads many files."""
-        for document in self.scan(table, Query()[field] == value):
-            return document
-        return None
+    def find(self, table: str, **fields: Any) -> dict[str, Any] | None:
+        """The newest record with these field values; reads segments newest first."""
+        return next(self.scan(table, lambda row: all(row.get(k) == v for k, v in fields.items())), None)
 
-    def scan(self, table: str, condition: Any = None) -> Iterator[Document]:
-        """Records of `table`, newest segment first."""
+    def scan(
+        self, table: str, condition: Callable[[Mapping[str, Any]], bool] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Records of `table` with their ids, newest first."""
         for number in reversed(self.segment_numbers()):
             rows = self._segment(number).table(table)
-            yield from reversed(rows.search(condition) if condition is not None else rows.all())
+            for document in reversed(rows.all()):
+                if condition is None or condition(document):
+                    yield self._with_id(number, document)
 
     def count(self, table: str) -> int:
         return sum(len(self._segment(n).table(table)) for n in self.segment_numbers())
@@ -145,16 +117,24 @@ class History:
             db.close()
         self._open.clear()
 
-    def _segment_of(self, record_id: str) -> TinyDB | None:
+    def _locate(self, table: str, record_id: str) -> tuple[int, Document, Table] | None:
         match = RECORD_ID.match(record_id)
         if not match:
             return None
-        number = int(match.group(1))
-        if not (self._folder / f"{number:06d}.json").exists():
+        number, doc_id, key = int(match.group(1)), int(match.group(2)), match.group(3)
+        if number != self._current and not (self._folder / f"{number:06d}.json").exists():
             return None
-        return self._segment(number)
+        rows = self._segment(number).table(table)
+        document = rows.get(doc_id=doc_id)
+        if document is None or not secrets.compare_digest(str(document.get("key", "")), key):
+            return None
+        return number, document, rows
 
-    def _segment(self, number: int) -> TinyDB:
+    @staticmethod
+    def _with_id(number: int, document: Document) -> dict[str, Any]:
+        return {**document, "id": f"{number:06d}-{document.doc_id}-{document['key']}"}
+
+    def _segment(self, number: int) -> JournaledTinyDB:
         db = self._open.get(number)
         if db is None:
             db = open_db(self._folder / f"{number:06d}.json")
@@ -166,14 +146,14 @@ class History:
         return db
 
     @staticmethod
-    def _count(db: TinyDB) -> int:
+    def _count(db: JournaledTinyDB) -> int:
         return sum(len(db.table(name)) for name in db.tables())
 
 
 class Store:
     """The data folder's databases behind one lock."""
 
-    def __init__(self, data_dir: Path, *, segment_size: int = 200) -> None:
+    def __init__(self, data_dir: Path, *, segment_size: int = SEGMENT_SIZE) -> None:
         self.lock = threading.RLock()
         self._state = open_db(data_dir / "state.json")
         self.offers: Table = self._state.table("offers")

@@ -1,0 +1,176 @@
+"""A TinyDB storage that appends one line per change instead of rewriting the file.
+
+TinyDB's JSON storage rewrites the whole file on every write, so a write costs time in
+proportion to everything already stored. Here the file is a journal of JSON lines: a
+snapshot of all tables, then one line per inserted, replaced or removed document. A
+change costs one short append and an fsync, however large the table. The journal is
+compacted into a fresh snapshot (temporary file, fsync, rename) once it holds several
+times more lines than there are documents.
+
+A crash can tear only the last line, whose change was never acknowledged (the fsync had
+not returned); loading drops it and compacts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Table
+
+from issuer.fileio import write_atomic
+
+COMPACT_FACTOR = 4
+COMPACT_MINIMUM = 256
+
+Tables = dict[str, dict[str, dict[str, Any]]]
+
+
+class CorruptJournal(RuntimeError):
+    """A journal line other than the last cannot be read: the file was damaged."""
+
+
+class JournalStorage(Storage):
+    """The database in memory, its changes appended durably to a journal file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+        self._data: Tables = {}
+        self._lines = 0
+        self._fd = -1
+        torn = self._load()
+        if torn or not self._path.exists():
+            self._compact()
+        else:
+            self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
+
+    def read(self) -> Tables:
+        return self._data
+
+    def write(self, data: Tables) -> None:
+        """A whole-database write (TinyDB's generic path): a new snapshot."""
+        self._data = data
+        self._compact()
+
+    def append(self, table: str, doc_id: int, document: Mapping[str, Any] | None) -> None:
+        """Record one document's new value (None removes it); durable when this returns."""
+        line = {"t": table, "i": doc_id, "d": document} if document is not None else {"t": table, "i": doc_id}
+        payload = (json.dumps(line, separators=(",", ":")) + "\n").encode()
+        try:
+            os.write(self._fd, payload)
+            os.fsync(self._fd)
+        except BaseException:
+            self._reload()
+            raise
+        rows = self._data.setdefault(table, {})
+        if document is None:
+            rows.pop(str(doc_id), None)
+        else:
+            rows[str(doc_id)] = dict(document)
+        self._lines += 1
+        if self._lines > max(COMPACT_MINIMUM, COMPACT_FACTOR * sum(len(rows) for rows in self._data.values())):
+            self._compact()
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def _load(self) -> bool:
+        """Replay the journal; True when a torn last line was dropped."""
+        self._data, self._lines = {}, 0
+        if not self._path.exists():
+            return False
+        lines = self._path.read_bytes().split(b"\n")
+        last = len(lines) - 1
+        for number, raw in enumerate(lines):
+            if not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw)
+            except ValueError as error:
+                if number >= last - (not lines[-1]):  # the final line, possibly cut short by a crash
+                    return True
+                raise CorruptJournal(f"{self._path}: line {number + 1} cannot be read") from error
+            self._apply(entry)
+        return False
+
+    def _apply(self, entry: Mapping[str, Any]) -> None:
+        if "snapshot" in entry:
+            self._data = entry["snapshot"]
+            return
+        rows = self._data.setdefault(entry["t"], {})
+        if "d" in entry:
+            rows[str(entry["i"])] = entry["d"]
+        else:
+            rows.pop(str(entry["i"]), None)
+        self._lines += 1
+
+    def _compact(self) -> None:
+        self.close()
+        write_atomic(self._path, (json.dumps({"snapshot": self._data}, separators=(",", ":")) + "\n").encode())
+        self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
+        self._lines = 0
+
+    def _reload(self) -> None:
+        self.close()
+        self._load()
+        self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
+
+
+class JournaledTable(Table):
+    """A TinyDB table whose single-document changes are journal appends."""
+
+    _storage: JournalStorage
+
+    def insert(self, document: Mapping[str, Any]) -> int:
+        if not isinstance(document, Mapping):
+            raise ValueError("Document is not a Mapping")
+        doc_id = self._get_next_id()
+        self._storage.append(self.name, doc_id, document)
+        self.clear_cache()
+        return doc_id
+
+    def update(  # type: ignore[override]
+        self,
+        fields: Mapping[str, Any] | Callable[[dict[str, Any]], None],
+        cond: Any = None,
+        doc_ids: Iterable[int] | None = None,
+    ) -> list[int]:
+        rows = self._read_table()
+        ids = self._matching_ids(rows, cond, doc_ids)
+        for doc_id in ids:
+            document = dict(rows[str(doc_id)])
+            if callable(fields):
+                fields(document)
+            else:
+                document.update(fields)
+            self._storage.append(self.name, doc_id, document)
+        self.clear_cache()
+        return ids
+
+    def remove(self, cond: Any = None, doc_ids: Iterable[int] | None = None) -> list[int]:
+        rows = self._read_table()
+        ids = self._matching_ids(rows, cond, doc_ids)
+        for doc_id in ids:
+            self._storage.append(self.name, doc_id, None)
+        self.clear_cache()
+        return ids
+
+    @staticmethod
+    def _matching_ids(rows: Mapping[str, Mapping[str, Any]], cond: Any, doc_ids: Iterable[int] | None) -> list[int]:
+        if doc_ids is not None:
+            return [doc_id for doc_id in doc_ids if str(doc_id) in rows]
+        if cond is None:
+            raise RuntimeError("a condition or document ids are required")
+        return [int(doc_id) for doc_id, row in rows.items() if cond(row)]
+
+
+class JournaledTinyDB(TinyDB):
+    table_class = JournaledTable
+    default_storage_class = JournalStorage
