@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -58,15 +59,16 @@ def create_app(service: IssuerService) -> Flask:
         metadata.well_known_path(url, metadata.JWT_VC_ISSUER): lambda: metadata.jwt_vc_issuer_metadata(service),
         "/jwks": service.keys.jwks,
     }
+
+    def version() -> tuple[int, str]:
+        return id(service.credential_types), service.keys.active.kid
+
     for path, build in documents.items():
-        app.add_url_rule(path, endpoint=path, view_func=_document_view(build), methods=["GET"])
+        app.add_url_rule(path, endpoint=path, view_func=_document_view(build, version), methods=["GET"])
 
     @app.get("/offers/<reference>")
     def credential_offer(reference: str) -> Response:
-        try:
-            return json_response(offer.credential_offer(service, reference), headers=NO_STORE)
-        except ServiceError as error:
-            return json_response({"error": error.code, "error_description": error.message}, error.status, NO_STORE)
+        return json_response(offer.credential_offer(service, reference), headers=NO_STORE)
 
     @app.post("/token")
     def token_endpoint() -> Response:
@@ -112,7 +114,9 @@ def create_app(service: IssuerService) -> Flask:
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
-    app.wsgi_app = _trusted_proxy(app.wsgi_app, service.settings.trusted_proxies)  # type: ignore[method-assign]
+    app.wsgi_app = _trusted_proxy(  # type: ignore[method-assign]
+        _mounted_at(app.wsgi_app, urlsplit(url).path.rstrip("/")), service.settings.trusted_proxies
+    )
     return app
 
 
@@ -169,9 +173,15 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
     return app
 
 
-def _document_view(build: Callable[[], Any]) -> Callable[[], Response]:
+def _document_view(build: Callable[[], Any], version: Callable[[], Any]) -> Callable[[], Response]:
+    """A GET view for a metadata document, serialized once per version of what it is built from."""
+    cache: dict[str, Any] = {}
+
     def view() -> Response:
-        return json_response(build())
+        current = version()
+        if cache.get("version") != current:
+            cache.update(version=current, body=json.dumps(build(), separators=(",", ":")).encode())
+        return Response(cache["body"], mimetype="application/json")
 
     return view
 
@@ -234,8 +244,28 @@ def _install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        # The route's rule, not the path: an offer path carries a secret.
+        log.exception("unexpected error on %s %s", request.method, request.url_rule or "(no route)")
         return json_response({"error": "server_error"}, 500, NO_STORE)
+
+
+def _mounted_at(wsgi_app: Callable[..., Any], prefix: str) -> Callable[..., Any]:
+    """Serve an issuer whose identifier has a path (https://host/desk) behind a proxy that keeps it.
+
+    Requests under the prefix are routed without it; the well-known documents are registered
+    with the path appended, as OID4VCI §12.2.2 builds them, and need no stripping.
+    """
+    if not prefix:
+        return wsgi_app
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(prefix + "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+            environ["PATH_INFO"] = path[len(prefix) :]
+        return wsgi_app(environ, start_response)
+
+    return app
 
 
 def _trusted_proxy(wsgi_app: Callable[..., Any], trusted: tuple[str, ...]) -> Callable[..., Any]:
