@@ -18,13 +18,20 @@ from waitress import create_server, wasyncore
 # Waitress warns on every queued request under load; the queue depth is not news to an operator.
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
+MAX_REQUEST_BODY = 1024 * 1024  # the apps refuse more than 64 KB; Waitress stops reading at 1 MB
+
 
 class IssuerServer:
     """One WSGI app served by Waitress on a bound socket."""
 
     def __init__(self, app: Callable[..., Any], sock: socket.socket, *, threads: int = 4, name: str = "issuer") -> None:
         self._server = create_server(
-            app, sockets=[sock], threads=threads, ident="frontdesk-issuer", clear_untrusted_proxy_headers=False
+            app,
+            sockets=[sock],
+            threads=threads,
+            ident="frontdesk-issuer",
+            clear_untrusted_proxy_headers=False,
+            max_request_body_size=MAX_REQUEST_BODY,
         )
         self._thread = threading.Thread(target=self._server.run, name=f"waitress-{name}", daemon=True)
         self.host, self.port = sock.getsockname()[:2]

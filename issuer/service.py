@@ -198,7 +198,9 @@ class IssuerService:
             document = live or self.store.history.find("records", kind="offer", offer_id=offer_id)
             if document is None:
                 raise ServiceError(f"no offer {offer_id!r}", status=404, code="not_found")
-            return _public_view(document)
+            view = _public_view(document)
+            view["timeline"] += self._notification_steps(document)
+            return view
 
     def list_offers(self, states: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Live offers (not yet issued, expired or archived), newest first."""
@@ -508,6 +510,16 @@ class IssuerService:
             view = _public_view(self._live_offer(offer_id) or document)
         self._publish(kind, offer_id, **detail)
         return view
+
+    def _notification_steps(self, document: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """What wallets reported about this offer's credentials, kept on their ledger records."""
+        steps = []
+        for entry in document.get("issued", []):
+            record = self.store.history.get("records", entry["record_ids"][0])
+            for notification in (record or {}).get("notifications", []):
+                detail = {"event": notification["event"], "config_id": entry["config_id"]}
+                steps.append(_step(notification["at"], events.NOTIFICATION_RECEIVED, detail))
+        return steps
 
     def _live_offer(self, offer_id: str) -> dict[str, Any] | None:
         found = self.store.offers.get(Query().offer_id == offer_id)

@@ -104,9 +104,10 @@ def create_app(service: IssuerService) -> Flask:
         mimetype = "image/svg+xml" if name.endswith(".svg") else "image/png"
         return Response(path.read_bytes(), mimetype=mimetype, headers={"Cache-Control": "public, max-age=86400"})
 
-    @app.route("/<path:_any>", methods=["OPTIONS"])
-    def preflight(_any: str) -> Response:
-        return Response(status=204)
+    @app.before_request
+    def preflight() -> Response | None:
+        """CORS preflight for browser wallets: no body, just the headers added below."""
+        return Response(status=204) if request.method == "OPTIONS" and request.url_rule else None
 
     @app.after_request
     def wallet_headers(response: Response) -> Response:
@@ -216,6 +217,12 @@ def _json_object(*, optional: bool = False) -> dict[str, Any]:
 
 
 def _install_error_handlers(app: Flask) -> None:
+    @app.before_request
+    def limit_body() -> None:
+        """Refuse an oversized body before anything else looks at the request."""
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise RequestEntityTooLarge()
+
     @app.errorhandler(ProtocolError)
     def protocol_error(error: ProtocolError) -> Response:
         headers = {**NO_STORE, **error.headers}

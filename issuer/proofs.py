@@ -1,0 +1,117 @@
+"""Key proofs of the `jwt` type (OID4VCI 1.0 Appendix F.1, checks of F.4).
+
+A proof shows the wallet holds the private key the credential will be bound to. Every
+failure is `invalid_proof`; the nonce is returned, not checked, because all proofs of a
+batch share one `c_nonce`, which the Credential endpoint consumes once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from jwcrypto import jwk, jws
+from jwcrypto.common import JWException, base64url_decode
+
+from issuer.errors import InvalidProof
+
+PROOF_TYPE = "openid4vci-proof+jwt"
+MAX_PROOF_LENGTH = 8192
+PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+
+
+@dataclass(frozen=True)
+class VerifiedProof:
+    jwk: dict[str, Any]
+    nonce: str | None
+
+
+def verify_jwt_proof(
+    proof: str,
+    *,
+    audience: str,
+    allowed_algs: Collection[str],
+    client_id: str | None,
+    now: float,
+    max_age: int = 300,
+    leeway: int = 60,
+) -> VerifiedProof:
+    if len(proof) > MAX_PROOF_LENGTH:
+        raise InvalidProof("the proof is too long")
+    header, claims = _decode(proof)
+    if header.get("typ") != PROOF_TYPE:
+        raise InvalidProof(f"the proof typ must be {PROOF_TYPE}")
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg == "none" or alg.startswith("HS") or alg not in allowed_algs:
+        raise InvalidProof(f"the proof alg must be one of {', '.join(allowed_algs)}")
+    key = _holder_key(header)
+    try:
+        token = jws.JWS()
+        token.deserialize(proof)
+        token.verify(key, alg=alg)
+    except (JWException, ValueError, TypeError) as error:
+        raise InvalidProof("the proof signature does not verify") from error
+    _check_claims(claims, audience=audience, client_id=client_id, now=now, max_age=max_age, leeway=leeway)
+    nonce = claims.get("nonce")
+    if nonce is not None and not isinstance(nonce, str):
+        raise InvalidProof("the proof nonce must be a string")
+    return VerifiedProof(key.export_public(as_dict=True), nonce)
+
+
+def _decode(proof: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    parts = proof.split(".")
+    if len(parts) != 3 or not all(parts):
+        raise InvalidProof("the proof is not a compact JWS")
+    try:
+        header = json.loads(base64url_decode(parts[0]))
+        claims = json.loads(base64url_decode(parts[1]))
+    except (ValueError, TypeError) as error:
+        raise InvalidProof("the proof header or payload is not base64url JSON") from error
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise InvalidProof("the proof header and payload must be JSON objects")
+    return header, claims
+
+
+def _holder_key(header: dict[str, Any]) -> jwk.JWK:
+    """The key named by exactly one of `jwk`, `kid`, `x5c` (Appendix F.1)."""
+    present = [name for name in ("jwk", "kid", "x5c") if name in header]
+    if len(present) != 1:
+        raise InvalidProof("the proof header must carry exactly one of jwk, kid and x5c")
+    if present[0] == "kid":
+        raise InvalidProof("kid key references are not supported: send the key as jwk")
+    try:
+        if present[0] == "jwk":
+            value = header["jwk"]
+            if not isinstance(value, dict) or any(member in value for member in PRIVATE_MEMBERS):
+                raise InvalidProof("the proof jwk must be a public key")
+            return jwk.JWK(**value)
+        chain = header["x5c"]
+        if not isinstance(chain, list) or not chain or not isinstance(chain[0], str):
+            raise InvalidProof("the proof x5c must be a non-empty array of certificates")
+        certificate = x509.load_der_x509_certificate(base64.b64decode(chain[0]))
+        return jwk.JWK.from_pyca(certificate.public_key())
+    except InvalidProof:
+        raise
+    except (JWException, ValueError, TypeError) as error:
+        raise InvalidProof(f"the proof {present[0]} is not a usable key") from error
+
+
+def _check_claims(
+    claims: dict[str, Any], *, audience: str, client_id: str | None, now: float, max_age: int, leeway: int
+) -> None:
+    aud = claims.get("aud")
+    if aud != audience and not (isinstance(aud, list) and audience in aud):
+        raise InvalidProof("the proof aud must be the Credential Issuer Identifier")
+    iat = claims.get("iat")
+    if not isinstance(iat, int | float) or isinstance(iat, bool):
+        raise InvalidProof("the proof iat is missing")
+    if iat > now + leeway:
+        raise InvalidProof("the proof iat is in the future")
+    if iat < now - max_age - leeway:
+        raise InvalidProof("the proof is too old")
+    if "iss" in claims and (client_id is None or claims["iss"] != client_id):
+        raise InvalidProof("the proof iss must be the client_id, and absent for anonymous access")
