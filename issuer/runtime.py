@@ -49,8 +49,13 @@ class IssuerRuntime:
         self.issuer_url = settings.public_url or f"http://{_url_host(settings.host)}:{port}"
         self.admin_url = f"http://{_url_host(settings.admin_host)}:{admin_port}"
         self.settings = settings.with_ports(port, admin_port)
-        service = IssuerService(self.settings, self.issuer_url)
-        admin_token = read_admin_token(settings.data_dir, create=True)
+        try:
+            service = IssuerService(self.settings, self.issuer_url)
+            admin_token = read_admin_token(settings.data_dir, create=True)
+        except BaseException:
+            issuer_sock.close()
+            admin_sock.close()
+            raise
         self._servers = [
             IssuerServer(create_app(service), issuer_sock, threads=settings.threads, name="issuer"),
             IssuerServer(create_admin_app(service, admin_token), admin_sock, threads=2, name="admin"),

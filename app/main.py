@@ -1,0 +1,103 @@
+"""`frontdesk`: the desktop app, for now a placeholder window around the embedded issuer.
+
+The issuer runs in this process on background threads (`issuer.runtime`); the window
+shows where wallets reach it. Closing the window stops the issuer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
+
+from issuer.config import Settings
+from issuer.runtime import IssuerRuntime
+
+HEADLESS_PLATFORMS = ("offscreen", "minimal")
+SIGNAL_POLL_MS = 250
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="frontdesk", description="Frontdesk Issuer desktop app")
+    parser.add_argument("--data-dir", type=Path, help="data folder (default: the user data folder)")
+    parser.add_argument("--port", type=int, help="issuer port; 0 picks a free one (default 8440)")
+    parser.add_argument("--admin-port", type=int, help="admin API port; 0 picks a free one (default 8441)")
+    return parser.parse_args(argv)
+
+
+def start_issuer(args: argparse.Namespace) -> IssuerRuntime:
+    """The embedded issuer, listening when this returns."""
+    settings = Settings.load(data_dir=args.data_dir, port=args.port, admin_port=args.admin_port)
+    runtime = IssuerRuntime(settings)
+    runtime.start()
+    return runtime
+
+
+class PlaceholderWindow(QMainWindow):
+    """Stands in for the operator's window; owns the issuer's lifetime."""
+
+    def __init__(self, runtime: IssuerRuntime) -> None:
+        super().__init__()
+        self._runtime: IssuerRuntime | None = runtime
+        self.setWindowTitle("Frontdesk Issuer")
+        text = QLabel(
+            "The issuer is running.\n\n"
+            "Wallets receive credentials at the address below.\n"
+            "Create offers with 'frontdesk-issuer offer' or the admin API."
+        )
+        text.setMargin(24)
+        text.setWordWrap(True)
+        self.setCentralWidget(text)
+        self.url_label = QLabel(f"Issuer: {runtime.issuer_url}")
+        self.url_label.setObjectName("issuerUrl")
+        self.statusBar().addPermanentWidget(self.url_label, 1)
+        self.resize(520, 240)
+
+    def stop_issuer(self) -> None:
+        """Stop the embedded issuer once; later calls do nothing."""
+        runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            runtime.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.stop_issuer()
+        super().closeEvent(event)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    try:
+        runtime = start_issuer(args)
+    except (OSError, ValueError) as error:
+        message = f"The issuer could not start: {getattr(error, 'strerror', None) or error}"
+        print(f"frontdesk: {message}", file=sys.stderr)
+        if QGuiApplication.platformName() not in HEADLESS_PLATFORMS:
+            QMessageBox.critical(None, "Frontdesk Issuer", message)
+        return 1
+    window = PlaceholderWindow(runtime)
+    # Ctrl+C and SIGTERM close the window; the timer lets Python run its signal handlers.
+    previous = {signum: signal.signal(signum, lambda *_: window.close()) for signum in (signal.SIGINT, signal.SIGTERM)}
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: None)
+    ticker.start(SIGNAL_POLL_MS)
+    print(f"issuer: {runtime.issuer_url}", flush=True)
+    print(f"admin: {runtime.admin_url}", flush=True)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        ticker.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        window.stop_issuer()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The placeholder window: it shows where the embedded issuer listens and stops it on close."""
+
+from __future__ import annotations
+
+import socket
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLabel
+from pytestqt.qtbot import QtBot
+
+from app.main import PlaceholderWindow, main, parse_args, start_issuer
+from issuer.runtime import IssuerRuntime
+
+METADATA = "/.well-known/openid-credential-issuer"
+
+
+def test_arguments() -> None:
+    args = parse_args(["--data-dir", "/tmp/x", "--port", "0", "--admin-port", "9000"])
+    assert (args.data_dir, args.port, args.admin_port) == (Path("/tmp/x"), 0, 9000)
+    assert parse_args([]).port is None
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[IssuerRuntime]:
+    runtime = start_issuer(parse_args(["--data-dir", str(tmp_path / "data"), "--port", "0", "--admin-port", "0"]))
+    try:
+        yield runtime
+    finally:
+        runtime.stop()
+
+
+def accepts_connections(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_window_shows_issuer_url(qtbot: QtBot, runtime: IssuerRuntime) -> None:
+    window = PlaceholderWindow(runtime)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+
+    label = window.findChild(QLabel, "issuerUrl")
+    assert label is not None and label.isVisible()
+    assert runtime.issuer_url.startswith("http://127.0.0.1:")
+    assert runtime.issuer_url in label.text()
+    with urllib.request.urlopen(runtime.issuer_url + METADATA, timeout=5) as response:
+        assert response.status == 200
+
+
+def test_closing_the_window_stops_the_issuer(qtbot: QtBot, runtime: IssuerRuntime) -> None:
+    window = PlaceholderWindow(runtime)
+    qtbot.addWidget(window)
+    window.show()
+    assert accepts_connections(runtime.issuer_url)
+    assert accepts_connections(runtime.admin_url)
+
+    assert window.close()
+
+    assert not accepts_connections(runtime.issuer_url)
+    assert not accepts_connections(runtime.admin_url)
+    assert not (runtime.settings.data_dir / "server.json").exists()
+
+
+def test_main_runs_until_the_window_closes(qtbot: QtBot, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seen: dict[str, str] = {}
+
+    def inspect_and_close() -> None:
+        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, PlaceholderWindow))
+        seen["label"] = window.url_label.text()
+        seen["url"] = window.url_label.text().removeprefix("Issuer: ")
+        seen["listening"] = str(accepts_connections(seen["url"]))
+        window.close()
+
+    QTimer.singleShot(0, inspect_and_close)
+    safety = QTimer()
+    safety.setSingleShot(True)
+    safety.timeout.connect(QApplication.quit)
+    safety.start(20_000)
+    try:
+        status = main(["--data-dir", str(tmp_path / "data"), "--port", "0", "--admin-port", "0"])
+    finally:
+        safety.stop()
+
+    assert status == 0
+    assert seen["listening"] == "True"
+    assert f"issuer: {seen['url']}" in capsys.readouterr().out
+    assert not accepts_connections(seen["url"])
+
+
+def test_main_reports_a_port_in_use(qtbot: QtBot, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status = main(["--data-dir", str(tmp_path / "data"), "--port", str(port), "--admin-port", "0"])
+    assert status == 1
+    assert "could not start" in capsys.readouterr().err

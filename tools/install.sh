@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Install what Frontdesk Issuer needs, from the repository root, on Debian or Ubuntu:
+#   - system libraries Qt needs (only as root; otherwise the missing ones are printed),
+#   - the virtual environment .venv with the project installed in editable mode,
+#   - with --test: the test extras and the Node.js interop test dependencies.
+# Usage: tools/install.sh [--test] [--desktop]
+#   --desktop  also the X11 libraries Qt needs to open a real window
+# Environment: PYTHON (default python3) is the interpreter the venv is made from.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+with_test=false
+with_desktop=false
+for arg in "$@"; do
+    case "$arg" in
+        --test) with_test=true ;;
+        --desktop) with_desktop=true ;;
+        *) echo "usage: tools/install.sh [--test] [--desktop]" >&2; exit 2 ;;
+    esac
+done
+
+python="${PYTHON:-python3}"
+venv="$root/.venv"
+interop="$root/tests/interop"
+
+# Qt offscreen and fonts (docs: MACHINE-NOTES); the xcb set is what a real X11 window needs.
+packages=(libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0 fonts-dejavu-core)
+if $with_desktop; then
+    packages+=(libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
+        libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0)
+fi
+
+log() { printf '== %s\n' "$*"; }
+
+# An interpreter that can make the venv: 3.11 or newer, with venv and ensurepip (Debian: python3-venv).
+python_ok() {
+    "$1" -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1
+}
+
+venv_ok() {
+    [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
+}
+
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+install_system_packages() {
+    if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+        log "not a Debian-based system: skipping system packages (Qt needs OpenGL, EGL, fontconfig, D-Bus, xkbcommon)"
+        return
+    fi
+    local wanted=("${packages[@]}") missing=() package
+    if ! python_ok "$python"; then
+        wanted+=(python3 python3-venv)
+        python=python3
+    fi
+    if $with_test && ! command -v node >/dev/null; then
+        wanted+=(nodejs npm)
+    fi
+    for package in "${wanted[@]}"; do
+        installed "$package" || missing+=("$package")
+    done
+    if ((${#missing[@]} == 0)); then
+        log "system packages: all present"
+        return
+    fi
+    if [[ "$(id -u)" != 0 ]]; then
+        log "system packages missing (not root, not installing): ${missing[*]}"
+        echo "   install them with: sudo apt-get install --no-install-recommends ${missing[*]}"
+        return
+    fi
+    log "apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=300 update -q
+    apt-get -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0 install -y -q --no-install-recommends "${missing[@]}"
+}
+
+make_venv() {
+    if venv_ok; then
+        log "virtual environment: $venv (reused)"
+        return
+    fi
+    if ! python_ok "$python"; then
+        echo "error: $python is missing, older than 3.11, or lacks venv and ensurepip (Debian: python3-venv)" >&2
+        exit 1
+    fi
+    log "virtual environment: $venv (new, $("$python" --version))"
+    "$python" -m venv --clear "$venv"
+}
+
+install_project() {
+    local target=.
+    if $with_test; then
+        target='.[test]'
+    fi
+    log "pip install -e $target"
+    "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e "$target"
+}
+
+install_interop() {
+    if [[ ! -f "$interop/package-lock.json" ]]; then
+        log "interop test dependencies: none (no tests/interop/package-lock.json)"
+        return
+    fi
+    if ! command -v npm >/dev/null; then
+        echo "error: npm is needed for tests/interop (Debian: apt-get install nodejs npm)" >&2
+        exit 1
+    fi
+    local marker="$interop/node_modules/.package-lock.json"
+    if [[ "${CI:-}" != true && "$marker" -nt "$interop/package-lock.json" ]]; then
+        log "interop test dependencies: up to date"
+        return
+    fi
+    log "npm ci --prefix tests/interop"
+    npm ci --prefix "$interop" --no-audit --no-fund
+}
+
+install_system_packages
+make_venv
+install_project
+if $with_test; then
+    install_interop
+fi
