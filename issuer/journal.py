@@ -76,6 +76,11 @@ class JournalStorage(Storage):
         if self._lines > max(COMPACT_MINIMUM, COMPACT_FACTOR * sum(len(rows) for rows in self._data.values())):
             self._compact()
 
+    def compact(self) -> None:
+        """Rewrite the file as one snapshot, dropping old values (removed offers' claims) from disk."""
+        if self._lines:
+            self._compact()
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)

@@ -345,7 +345,11 @@ class IssuerService:
             self._purge_lock.release()
 
     def purge_expired(self) -> int:
-        """Move offers whose code or access token can no longer be used out of the state file."""
+        """Move offers whose code or access token can no longer be used out of the state file.
+
+        The state journal is compacted too, so the claims of offers finished since the last
+        purge are gone from the disk (the sweeper runs this every 30 seconds).
+        """
         now = self.clock()
         ttl = self.settings.access_token_ttl
         moved = []
@@ -358,6 +362,7 @@ class IssuerService:
                 elif document["state"] == REDEEMED and document.get("redeemed_at", now) + ttl < now:
                     self._archive(document, EXPIRED)
                     moved.append(document["offer_id"])
+            self.store.compact_state()
         for offer_id in moved:
             self._publish(events.OFFER_EXPIRED, offer_id)
         return len(moved)

@@ -159,7 +159,13 @@ class Store:
         self.offers: Table = self._state.table("offers")
         self.history = History(data_dir / "history", segment_size)
 
+    def compact_state(self) -> None:
+        """Drop superseded lines from the state journal: finished offers' claims leave the disk."""
+        with self.lock:
+            self._state.storage.compact()  # type: ignore[attr-defined]
+
     def close(self) -> None:
         with self.lock:
+            self.compact_state()
             self._state.close()
             self.history.close()
