@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class JournalStorage(Storage):
         self._data: Tables = {}
         self._lines = 0
         self._fd = -1
+        self._unsynced = False
         torn = self._load()
         if torn or not self._path.exists():
             self._compact()
@@ -57,24 +58,43 @@ class JournalStorage(Storage):
         self._data = data
         self._compact()
 
-    def append(self, table: str, doc_id: int, document: Mapping[str, Any] | None) -> None:
-        """Record one document's new value (None removes it); durable when this returns."""
-        line = {"t": table, "i": doc_id, "d": document} if document is not None else {"t": table, "i": doc_id}
-        payload = (json.dumps(line, separators=(",", ":")) + "\n").encode()
+    def append(
+        self, table: str, changes: Sequence[tuple[int, Mapping[str, Any] | None]], *, durable: bool = True
+    ) -> None:
+        """Record documents' new values (None removes one) with one write and, if `durable`, one fsync.
+
+        A durable change is on disk when this returns. A non-durable one (a timeline detail
+        no answer depends on) reaches the operating system at once, so it survives the
+        process being killed, and the disk with the next fsync.
+        """
+        lines = [
+            {"t": table, "i": doc_id, "d": doc} if doc is not None else {"t": table, "i": doc_id}
+            for doc_id, doc in changes
+        ]
+        payload = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
         try:
             os.write(self._fd, payload)
-            os.fsync(self._fd)
+            if durable:
+                os.fsync(self._fd)
+            self._unsynced = not durable
         except BaseException:
             self._reload()
             raise
         rows = self._data.setdefault(table, {})
-        if document is None:
-            rows.pop(str(doc_id), None)
-        else:
-            rows[str(doc_id)] = dict(document)
-        self._lines += 1
+        for doc_id, document in changes:
+            if document is None:
+                rows.pop(str(doc_id), None)
+            else:
+                rows[str(doc_id)] = dict(document)
+        self._lines += len(lines)
         if self._lines > max(COMPACT_MINIMUM, COMPACT_FACTOR * sum(len(rows) for rows in self._data.values())):
             self._compact()
+
+    def sync(self) -> None:
+        """Make earlier non-durable appends durable."""
+        if self._unsynced and self._fd >= 0:
+            os.fsync(self._fd)
+            self._unsynced = False
 
     def compact(self) -> None:
         """Rewrite the file as one snapshot, dropping old values (removed offers' claims) from disk."""
@@ -82,6 +102,7 @@ class JournalStorage(Storage):
             self._compact()
 
     def close(self) -> None:
+        self.sync()
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -121,6 +142,7 @@ class JournalStorage(Storage):
         write_atomic(self._path, (json.dumps({"snapshot": self._data}, separators=(",", ":")) + "\n").encode())
         self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
         self._lines = 0
+        self._unsynced = False
 
     def _reload(self) -> None:
         self.close()
@@ -134,36 +156,45 @@ class JournaledTable(Table):
     _storage: JournalStorage
 
     def insert(self, document: Mapping[str, Any]) -> int:
-        if not isinstance(document, Mapping):
+        return self.insert_multiple([document])[0]
+
+    def insert_multiple(self, documents: Iterable[Mapping[str, Any]], *, durable: bool = True) -> list[int]:
+        """Several documents with one journal write and (if `durable`) one fsync."""
+        batch = list(documents)
+        if not all(isinstance(document, Mapping) for document in batch):
             raise ValueError("Document is not a Mapping")
-        doc_id = self._get_next_id()
-        self._storage.append(self.name, doc_id, document)
+        changes = [(self._get_next_id(), document) for document in batch]
+        self._storage.append(self.name, changes, durable=durable)
         self.clear_cache()
-        return doc_id
+        return [doc_id for doc_id, _ in changes]
 
     def update(  # type: ignore[override]
         self,
         fields: Mapping[str, Any] | Callable[[dict[str, Any]], None],
         cond: Any = None,
         doc_ids: Iterable[int] | None = None,
+        *,
+        durable: bool = True,
     ) -> list[int]:
         rows = self._read_table()
-        ids = self._matching_ids(rows, cond, doc_ids)
-        for doc_id in ids:
+        changes = []
+        for doc_id in self._matching_ids(rows, cond, doc_ids):
             document = dict(rows[str(doc_id)])
             if callable(fields):
                 fields(document)
             else:
                 document.update(fields)
-            self._storage.append(self.name, doc_id, document)
+            changes.append((doc_id, document))
+        if changes:
+            self._storage.append(self.name, changes, durable=durable)
         self.clear_cache()
-        return ids
+        return [doc_id for doc_id, _ in changes]
 
     def remove(self, cond: Any = None, doc_ids: Iterable[int] | None = None) -> list[int]:
         rows = self._read_table()
         ids = self._matching_ids(rows, cond, doc_ids)
-        for doc_id in ids:
-            self._storage.append(self.name, doc_id, None)
+        if ids:
+            self._storage.append(self.name, [(doc_id, None) for doc_id in ids])
         self.clear_cache()
         return ids
 

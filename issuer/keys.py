@@ -11,12 +11,14 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from jwcrypto import jwk, jws
-from jwcrypto.common import json_encode
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwcrypto import jwk
 
+from issuer import es256
 from issuer.fileio import write_private_file
 
 SIGNING_ALG = "ES256"
@@ -46,10 +48,12 @@ class IssuerKey:
 
     def sign(self, payload: Mapping[str, Any], header: Mapping[str, Any]) -> str:
         """A compact JWS over `payload` with `alg` and `kid` added to `header`."""
-        token = jws.JWS(json_encode(payload).encode())
         protected = {"alg": SIGNING_ALG, "kid": self.kid, **header}
-        token.add_signature(self.private, alg=SIGNING_ALG, protected=json_encode(protected))
-        return token.serialize(compact=True)
+        return es256.sign_compact(self._signing_key, protected, payload)
+
+    @cached_property
+    def _signing_key(self) -> ec.EllipticCurvePrivateKey:
+        return self.private.get_op_key("sign")
 
 
 class KeyRing:

@@ -17,11 +17,13 @@ from cryptography import x509
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException, base64url_decode
 
+from issuer import es256
 from issuer.errors import InvalidProof
 
 PROOF_TYPE = "openid4vci-proof+jwt"
 MAX_PROOF_LENGTH = 8192
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "n", "e")
 
 
 @dataclass(frozen=True)
@@ -48,18 +50,12 @@ def verify_jwt_proof(
     alg = header.get("alg")
     if not isinstance(alg, str) or alg == "none" or alg.startswith("HS") or alg not in allowed_algs:
         raise InvalidProof(f"the proof alg must be one of {', '.join(allowed_algs)}")
-    key = _holder_key(header)
-    try:
-        token = jws.JWS()
-        token.deserialize(proof)
-        token.verify(key, alg=alg)
-    except (JWException, ValueError, TypeError) as error:
-        raise InvalidProof("the proof signature does not verify") from error
+    holder_jwk = _verified_holder_key(proof, header, alg)
     _check_claims(claims, audience=audience, client_id=client_id, now=now, max_age=max_age, leeway=leeway)
     nonce = claims.get("nonce")
     if nonce is not None and not isinstance(nonce, str):
         raise InvalidProof("the proof nonce must be a string")
-    return VerifiedProof(key.export_public(as_dict=True), nonce)
+    return VerifiedProof(holder_jwk, nonce)
 
 
 def _decode(proof: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -76,28 +72,49 @@ def _decode(proof: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
-def _holder_key(header: dict[str, Any]) -> jwk.JWK:
-    """The key named by exactly one of `jwk`, `kid`, `x5c` (Appendix F.1)."""
+def _verified_holder_key(proof: str, header: dict[str, Any], alg: str) -> dict[str, Any]:
+    """The holder's public JWK, once the proof's signature verifies with it."""
+    key = _holder_key(header)
+    public = {name: key[name] for name in PUBLIC_MEMBERS if name in key}
+    signing_input, _, signature = proof.rpartition(".")
+    try:
+        if alg == "ES256" and public.get("crv") == "P-256":  # the hot path, see issuer.es256
+            public_key = es256.public_key_from_jwk(public)
+            valid = es256.verify(public_key, signing_input.encode("ascii"), base64url_decode(signature))
+        else:
+            token = jws.JWS()
+            token.deserialize(proof)
+            token.verify(jwk.JWK(**key), alg=alg)
+            valid = True
+    except (JWException, ValueError, TypeError, UnicodeEncodeError):
+        valid = False
+    if not valid:
+        raise InvalidProof("the proof signature does not verify")
+    return public
+
+
+def _holder_key(header: dict[str, Any]) -> dict[str, Any]:
+    """The public JWK named by exactly one of `jwk`, `kid`, `x5c` (Appendix F.1)."""
     present = [name for name in ("jwk", "kid", "x5c") if name in header]
     if len(present) != 1:
         raise InvalidProof("the proof header must carry exactly one of jwk, kid and x5c")
     if present[0] == "kid":
         raise InvalidProof("kid key references are not supported: send the key as jwk")
+    if present[0] == "jwk":
+        value = header["jwk"]
+        if not isinstance(value, dict) or any(member in value for member in PRIVATE_MEMBERS):
+            raise InvalidProof("the proof jwk must be a public key")
+        if not isinstance(value.get("kty"), str):
+            raise InvalidProof("the proof jwk has no kty")
+        return value
+    chain = header["x5c"]
+    if not isinstance(chain, list) or not chain or not isinstance(chain[0], str):
+        raise InvalidProof("the proof x5c must be a non-empty array of certificates")
     try:
-        if present[0] == "jwk":
-            value = header["jwk"]
-            if not isinstance(value, dict) or any(member in value for member in PRIVATE_MEMBERS):
-                raise InvalidProof("the proof jwk must be a public key")
-            return jwk.JWK(**value)
-        chain = header["x5c"]
-        if not isinstance(chain, list) or not chain or not isinstance(chain[0], str):
-            raise InvalidProof("the proof x5c must be a non-empty array of certificates")
         certificate = x509.load_der_x509_certificate(base64.b64decode(chain[0]))
-        return jwk.JWK.from_pyca(certificate.public_key())
-    except InvalidProof:
-        raise
+        return jwk.JWK.from_pyca(certificate.public_key()).export_public(as_dict=True)
     except (JWException, ValueError, TypeError) as error:
-        raise InvalidProof(f"the proof {present[0]} is not a usable key") from error
+        raise InvalidProof("the proof x5c is not a usable certificate") from error
 
 
 def _check_claims(

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from jwcrypto import jwk
 from tinydb import Query
 
-from issuer import events
+from issuer import es256, events
 from issuer.codes import NonceMint, SealedTokens, SecretHasher, load_or_create_key, new_secret, new_tx_code
 from issuer.config import Settings
 from issuer.credential_types import CredentialType, load_credential_types
@@ -220,8 +220,8 @@ class IssuerService:
                 raise ServiceError("no such credential offer", status=404, code="not_found")
             if document["state"] not in (CREATED, FETCHED) or document["expires_at"] < self.clock():
                 raise ServiceError("this credential offer is no longer valid", status=404, code="not_found")
-            if document["state"] == CREATED:
-                self._update_live(offer_id, state=FETCHED, step=events.OFFER_FETCHED)
+            if document["state"] == CREATED:  # a timeline detail: no answer depends on it being on disk
+                self._update_live(offer_id, state=FETCHED, step=events.OFFER_FETCHED, durable=False)
         code = f"{offer_id}.{self._hasher.digest('code:' + reference_secret)[:40]}"
         if document["state"] == CREATED:
             self._publish(events.OFFER_FETCHED, offer_id)
@@ -490,10 +490,14 @@ class IssuerService:
                     "notifications": [],
                 }
             )
-        record_ids = [self.store.history.append("records", record) for record in records]
+        complete = {config_id, *(e["config_id"] for e in document["issued"])} >= set(
+            document.get("granted", document["config_ids"])
+        )
+        # When the offer is complete, its archive record's durable write covers these too.
+        record_ids = self.store.history.extend("records", records, durable=not complete)
         issued = [*document["issued"], {"config_id": config_id, "record_ids": record_ids, "at": now}]
         step = _step(now, events.CREDENTIAL_ISSUED, {"config_id": config_id, "count": len(credentials)})
-        if {entry["config_id"] for entry in issued} >= set(document.get("granted", document["config_ids"])):
+        if complete:
             self._archive({**document, "issued": issued, "timeline": [*document["timeline"], step]}, ISSUED)
         else:
             self._update_live(document["offer_id"], issued=issued, transaction=None, step=events.CREDENTIAL_ISSUED)
@@ -531,7 +535,13 @@ class IssuerService:
         return dict(found) if found else None
 
     def _update_live(
-        self, offer_id: str, *, step: str | None = None, detail: dict[str, Any] | None = None, **fields: Any
+        self,
+        offer_id: str,
+        *,
+        step: str | None = None,
+        detail: dict[str, Any] | None = None,
+        durable: bool = True,
+        **fields: Any,
     ) -> None:
         now = int(self.clock())
         if fields.get("state") == REDEEMED:
@@ -542,7 +552,7 @@ class IssuerService:
             if step:
                 row["timeline"] = [*row["timeline"], _step(now, step, detail)]
 
-        self.store.offers.update(change, Query().offer_id == offer_id)
+        self.store.offers.update(change, Query().offer_id == offer_id, durable=durable)
 
     def _archive(self, document: Mapping[str, Any], final_state: str) -> None:
         """Move a finished offer to the history, without its secrets or claim values."""
@@ -586,4 +596,6 @@ def _compact_json(value: Any) -> str:
 
 
 def _thumbprint(holder_jwk: Mapping[str, Any]) -> str:
+    if holder_jwk.get("kty") == "EC":
+        return es256.jwk_thumbprint(holder_jwk)
     return jwk.JWK(**holder_jwk).thumbprint()

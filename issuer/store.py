@@ -54,34 +54,41 @@ class History:
         found = (SEGMENT_NAME.match(p.name) for p in self._folder.iterdir())
         return sorted(int(m.group(1)) for m in found if m)
 
-    def append(self, table: str, document: Mapping[str, Any]) -> str:
+    def append(self, table: str, document: Mapping[str, Any], *, durable: bool = True) -> str:
         """Store `document` in the current segment; returns its record id."""
+        return self.extend(table, [document], durable=durable)[0]
+
+    def extend(self, table: str, documents: Iterable[Mapping[str, Any]], *, durable: bool = True) -> list[str]:
+        """Store documents together (one write) in the current segment; returns their ids.
+
+        A durable write also makes every earlier non-durable one durable, in any segment:
+        several writes of one step then cost a single fsync.
+        """
         if self._current_count >= self._segment_size:
             self._current += 1
             self._current_count = 0
-        key = secrets.token_urlsafe(9)
-        doc_id = self._segment(self._current).table(table).insert({**document, "key": key})
-        self._current_count += 1
-        return f"{self._current:06d}-{doc_id}-{key}"
+        keyed = [{**document, "key": secrets.token_urlsafe(9)} for document in documents]
+        doc_ids = self._segment(self._current).table(table).insert_multiple(keyed, durable=durable)
+        self._current_count += len(keyed)
+        if durable:
+            for number, db in self._open.items():
+                if number != self._current:
+                    db.storage.sync()
+        return [f"{self._current:06d}-{doc_id}-{row['key']}" for doc_id, row in zip(doc_ids, keyed, strict=True)]
 
-    def append_many(self, table: str, documents: Iterable[Mapping[str, Any]]) -> int:
-        """Bulk load (imports, benchmarks): one write per segment instead of one per record."""
-        batch: list[dict[str, Any]] = []
+    def append_many(self, table: str, documents: Iterable[Mapping[str, Any]], batch_size: int = 1000) -> int:
+        """Bulk load (imports, benchmarks): one write per batch instead of one per record."""
         written = 0
+        batch: list[Mapping[str, Any]] = []
         for document in documents:
-            if self._current_count + len(batch) >= self._segment_size:
-                written += self._flush(table, batch)
+            batch.append(document)
+            room = self._segment_size - self._current_count
+            if len(batch) >= min(batch_size, room if room > 0 else self._segment_size):
+                written += len(self.extend(table, batch))
                 batch = []
-                self._current += 1
-                self._current_count = 0
-            batch.append({**document, "key": secrets.token_urlsafe(9)})
-        return written + self._flush(table, batch)
-
-    def _flush(self, table: str, batch: list[dict[str, Any]]) -> int:
         if batch:
-            self._segment(self._current).table(table).insert_multiple(batch)
-            self._current_count += len(batch)
-        return len(batch)
+            written += len(self.extend(table, batch))
+        return written
 
     def get(self, table: str, record_id: str) -> dict[str, Any] | None:
         located = self._locate(table, record_id)
