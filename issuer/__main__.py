@@ -133,7 +133,7 @@ def _offer(args: argparse.Namespace) -> int:
 
 def _decide(args: argparse.Namespace) -> int:
     result = _admin(args.data_dir, "POST", f"/api/offers/{_offer_id(args.offer_id)}/{args.action}", {})
-    print(f"{result['offer_id']}: {result['state']}")
+    print(f"{result['offer_id']}: {result['decision']}")
     return 0
 
 

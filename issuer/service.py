@@ -292,11 +292,11 @@ class IssuerService:
             raise InsufficientScope(f"the access token does not cover {config_id}")
         with self.store.lock:
             document = self._offer_for_grant(grant)
-            if document["state"] == REJECTED:
+            if document.get("decision") == REJECTED:
                 raise CredentialRequestDenied("the front desk declined this issuance")
             if config_id in {entry["config_id"] for entry in document["issued"]}:
                 raise CredentialRequestDenied(f"{config_id} was already issued for this offer")
-            if document["deferred"] and document["state"] != APPROVED:
+            if document["deferred"] and document.get("decision") != APPROVED:
                 return self._open_transaction(document, config_id, holder_jwks)
             return self._issue(document, config_id, holder_jwks)
 
@@ -307,10 +307,10 @@ class IssuerService:
             transaction = (document or {}).get("transaction")
             if document is None or transaction is None or not self._hasher.matches(transaction_id, transaction["hash"]):
                 raise InvalidTransactionId("the transaction id is unknown or was already used")
-            if document["state"] == REJECTED:
+            if document.get("decision") == REJECTED:
                 self._archive(document, DENIED)
                 raise CredentialRequestDenied("the front desk declined this issuance")
-            if document["state"] != APPROVED:
+            if document.get("decision") != APPROVED:
                 return IssuanceResult(transaction_id=transaction_id, interval=self.settings.deferred_interval)
             return self._issue(document, transaction["config_id"], transaction["holder_jwks"])
 
@@ -446,8 +446,7 @@ class IssuerService:
             raise CredentialRequestDenied("a deferred issuance is already waiting for this offer")
         transaction_id = new_secret(24)
         transaction = {"hash": self._hasher.digest(transaction_id), "config_id": config_id, "holder_jwks": holder_jwks}
-        state = document["state"] if document["state"] == REJECTED else PENDING
-        self._update_live(document["offer_id"], state=state, transaction=transaction, step=events.CREDENTIAL_DEFERRED)
+        self._update_live(document["offer_id"], state=PENDING, transaction=transaction, step=events.CREDENTIAL_DEFERRED)
         self._publish(events.CREDENTIAL_DEFERRED, document["offer_id"], config_id=config_id)
         return IssuanceResult(transaction_id=transaction_id, interval=self.settings.deferred_interval)
 
@@ -512,10 +511,12 @@ class IssuerService:
                 raise ServiceError(f"no live offer {offer_id!r}", status=404, code="not_found")
             if not document["deferred"]:
                 raise ServiceError("this offer is issued immediately; there is nothing to approve")
-            if document["state"] in (APPROVED, REJECTED):
-                raise ServiceError(f"this offer was already {document['state']}", status=409, code="conflict")
+            if document.get("decision"):
+                raise ServiceError(f"this offer was already {document['decision']}", status=409, code="conflict")
             detail = {"operator": operator, **({"reason": reason} if reason else {})}
-            self._update_live(offer_id, state=state, step=kind, detail=detail)
+            # A waiting transaction moves on; an offer not yet redeemed just keeps the decision.
+            fields = {"decision": state, **({"state": state} if document["state"] == PENDING else {})}
+            self._update_live(offer_id, step=kind, detail=detail, **fields)
             view = _public_view(self._live_offer(offer_id) or document)
         self._publish(kind, offer_id, **detail)
         return view
@@ -579,6 +580,7 @@ def _public_view(document: Mapping[str, Any]) -> dict[str, Any]:
         "state": document["state"],
         "credential_configuration_ids": list(document["config_ids"]),
         "deferred": document.get("deferred", False),
+        "decision": document.get("decision"),
         "created_at": document["created_at"],
         "expires_at": document["expires_at"],
         "operator": document.get("operator"),
