@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jwcrypto import jwe, jwk
-from jwcrypto.common import JWException
 
+from issuer import es256
 from issuer.errors import InvalidEncryptionParameters
 
 SUPPORTED_ALGS = ("ECDH-ES",)
@@ -42,9 +42,9 @@ def parse_response_encryption(value: Any) -> ResponseEncryption:
     if key.get("kty") != "EC" or key.get("crv") != "P-256":
         raise InvalidEncryptionParameters("the encryption jwk must be an EC P-256 key")
     try:
-        jwk.JWK(**key)
-    except (JWException, ValueError, TypeError) as error:
-        raise InvalidEncryptionParameters("the encryption jwk is not a valid key") from error
+        es256.public_key_from_jwk(key)  # also refuses a point off the curve
+    except ValueError as error:
+        raise InvalidEncryptionParameters("the encryption jwk is not a valid P-256 public key") from error
     enc = value.get("enc")
     if enc not in SUPPORTED_ENCS:
         raise InvalidEncryptionParameters(f"enc must be one of {', '.join(SUPPORTED_ENCS)}")

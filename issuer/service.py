@@ -130,8 +130,9 @@ class IssuerService:
         self.keys = keys or KeyRing(data_dir / "keys")
         self.credential_types: dict[str, CredentialType] = load_credential_types(data_dir / "credential_types")
         self._hasher = SecretHasher(load_or_create_key(data_dir / "keys" / "secret-hash.key"))
-        self._tokens = SealedTokens(load_or_create_key(data_dir / "keys" / "access-token.key"), clock)
-        self._nonces = NonceMint(settings.nonce_ttl, clock)
+        now = lambda: self.clock()  # noqa: E731 - follows a clock replaced after start (tests)
+        self._tokens = SealedTokens(load_or_create_key(data_dir / "keys" / "access-token.key"), now)
+        self._nonces = NonceMint(settings.nonce_ttl, now)
         self._purge_lock = threading.Lock()
         self._next_purge = 0.0
 
