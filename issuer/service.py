@@ -8,6 +8,7 @@ values; the desktop app and the command line call it for operator actions.
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 import uuid
@@ -155,9 +156,9 @@ class IssuerService:
         ttl = request.expires_in or self.settings.offer_ttl
         if not 30 <= ttl <= 7 * 86400:
             raise ServiceError("an offer must expire between 30 seconds and 7 days from now")
-        offer_id = new_secret(12)
+        offer_id = secrets.token_hex(8)  # hex: never mistaken for a command-line option
         reference_secret = new_secret(24)
-        code = f"{offer_id}.{self._hasher.digest('code:' + reference_secret)[:40]}"
+        code = self._pre_authorized_code(offer_id, reference_secret)
         tx_code = new_tx_code(self.settings.tx_code_length) if request.tx_code else None
         document = {
             "offer_id": offer_id,
@@ -223,7 +224,7 @@ class IssuerService:
                 raise ServiceError("this credential offer is no longer valid", status=404, code="not_found")
             if document["state"] == CREATED:  # a timeline detail: no answer depends on it being on disk
                 self._update_live(offer_id, state=FETCHED, step=events.OFFER_FETCHED, durable=False)
-        code = f"{offer_id}.{self._hasher.digest('code:' + reference_secret)[:40]}"
+        code = self._pre_authorized_code(offer_id, reference_secret)
         if document["state"] == CREATED:
             self._publish(events.OFFER_FETCHED, offer_id)
         return self._offer_object(document, code)
@@ -381,6 +382,11 @@ class IssuerService:
         if extra:
             raise ServiceError(f"claims not defined by {', '.join(config_ids)}: {', '.join(extra)}")
         return {c: self.credential_types[c].validate_claims(claims) for c in config_ids}
+
+    def _pre_authorized_code(self, offer_id: str, reference_secret: str) -> str:
+        """Derived from the offer's reference secret, so a by-reference offer can be served again
+        without the code being stored anywhere in clear."""
+        return f"{offer_id}.{self._hasher.digest('code:' + reference_secret)[:40]}"
 
     def _offer_object(self, document: Mapping[str, Any], code: str) -> dict[str, Any]:
         """The Credential Offer (OID4VCI §4.1.1): issuer, configuration ids and the grant, no claims."""
