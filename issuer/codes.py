@@ -15,6 +15,7 @@ import json
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,8 @@ class NonceMint:
         self._tokens = SealedTokens(secrets.token_bytes(KEY_BYTES), clock)
         self._ttl = ttl
         self._clock = clock
-        self._used: dict[str, float] = {}
+        self._used: set[str] = set()
+        self._expiries: deque[tuple[float, str]] = deque()  # consumed nonces, roughly by expiry
         self._lock = threading.Lock()
 
     def issue(self) -> str:
@@ -115,9 +117,10 @@ class NonceMint:
             return False
         with self._lock:
             now = self._clock()
-            if len(self._used) > 1024:
-                self._used = {n: exp for n, exp in self._used.items() if exp >= now}
+            while self._expiries and self._expiries[0][0] < now:  # expired nonces fail on their own
+                self._used.discard(self._expiries.popleft()[1])
             if nonce in self._used:
                 return False
-            self._used[nonce] = claims["exp"]
+            self._used.add(nonce)
+            self._expiries.append((claims["exp"], nonce))
         return True
