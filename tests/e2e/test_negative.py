@@ -414,3 +414,26 @@ def test_notification_for_another_offer_is_unknown(wallet: TestWallet, make_offe
     )
     extra = {**body, "event_description": "stored", "foo": 1}
     assert wallet.post_json(f"{sessions[0].issuer}/notification", extra, sessions[0].access_token).status == 204
+
+
+def test_unknown_credential_identifier(wallet: TestWallet, make_offer: MakeOffer) -> None:
+    """E11: after authorization_details, an identifier the token did not return."""
+    session = wallet.resolve_offer(make_offer().offer_uri)
+    details = json.dumps([{"type": "openid_credential", "credential_configuration_id": "employee_badge"}])
+    wallet.token(session, authorization_details=details)
+    request = good_request(wallet, session)
+    del request["credential_configuration_id"]
+    request["credential_identifier"] = "employee_badge:999"
+    expect(credential(wallet, session, request), 400, "unknown_credential_identifier")
+    assert wallet.request_credential(session, "employee_badge")
+
+
+def test_rejected_before_the_request_is_denied(
+    issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer
+) -> None:
+    """E28: the desk declined; the wallet's credential request is credential_request_denied."""
+    offer = make_offer(deferred=True)
+    issuer.service.reject(offer.offer_id, operator="desk-1", reason="identity not confirmed")
+    session = wallet.resolve_offer(offer.offer_uri)
+    wallet.token(session)
+    expect(credential(wallet, session, good_request(wallet, session)), 400, "credential_request_denied")
