@@ -21,6 +21,7 @@ from jwcrypto import jwk
 from tinydb import Query
 
 from issuer import es256, events
+from issuer.audit import AUDIT_TABLE, audit_csv, audit_entry
 from issuer.codes import NonceMint, SealedTokens, SecretHasher, load_or_create_key, new_secret, new_tx_code
 from issuer.config import Settings
 from issuer.credential_types import CredentialType, load_credential_types
@@ -37,7 +38,9 @@ from issuer.errors import (
 )
 from issuer.events import Event, EventBus
 from issuer.formats import issue_credential
+from issuer.holders import HolderDirectory, HolderRequest, new_holder
 from issuer.keys import KeyRing
+from issuer.operators import Operator, OperatorDirectory
 from issuer.store import Store
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
@@ -69,6 +72,7 @@ class OfferRequest:
     by_reference: bool = False
     expires_in: int | None = None
     operator: str | None = None
+    holder_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,11 +140,76 @@ class IssuerService:
         self._nonces = NonceMint(settings.nonce_ttl, now)
         self._purge_lock = threading.Lock()
         self._next_purge = 0.0
+        self._operators = OperatorDirectory(self.store.operators)
+        self._holders = HolderDirectory(self.store.holders)
 
     # ----- operator actions -----
 
     def reload_credential_types(self) -> None:
         self.credential_types = load_credential_types(self.settings.data_dir / "credential_types")
+
+    def has_operators(self) -> bool:
+        with self.store.lock:
+            return self._operators.exists()
+
+    def create_operator(self, name: str, password: str, created_by: str | None = None) -> Operator:
+        """A new operator account; the first one may be created by nobody (first start)."""
+        with self.store.lock:
+            if self._operators.exists() and created_by is None:
+                raise ServiceError("only a logged-in operator can add operators", status=403, code="forbidden")
+            operator = self._operators.create(name, password)
+            self._audit(created_by or operator.name, "operator_created", operator.name)
+        return operator
+
+    def login(self, name: str, password: str) -> Operator:
+        """Check an operator's password (slow by design); failures are audited too."""
+        with self.store.lock:
+            try:
+                operator = self._operators.authenticate(name, password)
+            except ServiceError:
+                self._audit(None, "login_failed", name.strip()[:64])
+                raise
+            self._audit(operator.name, "login", operator.name)
+        return operator
+
+    def register_holder(self, request: HolderRequest, operator: str | None) -> dict[str, Any]:
+        holder = new_holder(request, checked_by=operator, now=int(self.clock()))
+        with self.store.lock:
+            self._holders.add(holder)
+            check = holder["identity_check"]
+            self._audit(operator, "holder_registered", holder["holder_id"], document_type=check["document_type"])
+        return holder
+
+    def holder(self, holder_id: str) -> dict[str, Any]:
+        with self.store.lock:
+            found = self._holders.get(holder_id)
+        if found is None:
+            raise ServiceError(f"no holder {holder_id!r}", status=404, code="not_found")
+        return found
+
+    def search_holders(self, text: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        with self.store.lock:
+            return self._holders.search(text, limit)
+
+    def purge_holders(self, retention_days: int, operator: str | None) -> int:
+        """Delete holders registered more than `retention_days` ago (their credentials stay valid)."""
+        if retention_days < 1:
+            raise ServiceError("the retention period is at least one day")
+        with self.store.lock:
+            purged = self._holders.purge_older_than(int(self.clock()) - retention_days * 86400)
+            self._audit(operator, "holders_purged", "", retention_days=retention_days, count=purged)
+        return purged
+
+    def audit_log(self, limit: int = 200, operator: str | None = None) -> list[dict[str, Any]]:
+        """Audit entries, newest first."""
+        with self.store.lock:
+            entries = self.store.history.scan(AUDIT_TABLE, None if operator is None else _by_operator(operator))
+            return [entry for _, entry in zip(range(limit), entries, strict=False)]
+
+    def audit_csv(self, operator: str | None = None) -> str:
+        with self.store.lock:
+            entries = list(self.store.history.scan(AUDIT_TABLE, None if operator is None else _by_operator(operator)))
+        return audit_csv(entries)
 
     def create_offer(self, request: OfferRequest) -> CreatedOffer:
         config_ids = list(dict.fromkeys(request.credential_configuration_ids))
@@ -152,6 +221,8 @@ class IssuerService:
                 f"unknown credential type: {', '.join(unknown)}", code="unknown_credential_configuration"
             )
         claims = self._accepted_claims(config_ids, request.claims)
+        if request.holder_id is not None:
+            self.holder(request.holder_id)  # refuses an unknown holder
         now = int(self.clock())
         ttl = request.expires_in or self.settings.offer_ttl
         if not 30 <= ttl <= 7 * 86400:
@@ -168,6 +239,7 @@ class IssuerService:
             "deferred": request.deferred,
             "by_reference": request.by_reference,
             "operator": request.operator,
+            "holder_id": request.holder_id,
             "created_at": now,
             "expires_at": now + ttl,
             "reference_hash": self._hasher.digest(reference_secret),
@@ -179,6 +251,7 @@ class IssuerService:
         }
         with self.store.lock:
             self.store.offers.insert(document)
+            self._audit(request.operator, "offer_created", offer_id, config_ids=config_ids, holder_id=request.holder_id)
         credential_offer = self._offer_object(document, code)
         if request.by_reference:
             query = "credential_offer_uri=" + quote(f"{self.issuer_url}/offers/{offer_id}.{reference_secret}", safe="")
@@ -491,6 +564,7 @@ class IssuerService:
                     "issued_at": now,
                     "expires_at": expires_at,
                     "operator": document.get("operator"),
+                    "holder_id": document.get("holder_id"),
                     "kid": signer.kid,
                     "holder_jkt": _thumbprint(holder_jwk),
                     "notifications": [],
@@ -524,6 +598,7 @@ class IssuerService:
             # A waiting transaction moves on; an offer not yet redeemed just keeps the decision.
             fields = {"decision": state, **({"state": state} if document["state"] == PENDING else {})}
             self._update_live(offer_id, step=kind, detail=detail, **fields)
+            self._audit(operator, kind, offer_id, **({"reason": reason} if reason else {}))
             view = _public_view(self._live_offer(offer_id) or document)
         self._publish(kind, offer_id, **detail)
         return view
@@ -573,6 +648,10 @@ class IssuerService:
         self.store.history.append("records", archived)
         self.store.offers.remove(Query().offer_id == document["offer_id"])
 
+    def _audit(self, operator: str | None, action: str, subject: str, **detail: Any) -> None:
+        """Record an operator's action; the caller holds the store lock."""
+        self.store.history.append(AUDIT_TABLE, audit_entry(int(self.clock()), operator, action, subject, detail))
+
     def _publish(self, kind: str, offer_id: str, **detail: Any) -> None:
         self.events.publish(Event(kind, offer_id, detail))
 
@@ -591,6 +670,7 @@ def _public_view(document: Mapping[str, Any]) -> dict[str, Any]:
         "created_at": document["created_at"],
         "expires_at": document["expires_at"],
         "operator": document.get("operator"),
+        "holder_id": document.get("holder_id"),
         "tx_attempts": document.get("tx_attempts", 0),
         "issued": [
             {"config_id": e["config_id"], "count": len(e["record_ids"]), "at": e["at"]}
@@ -598,6 +678,10 @@ def _public_view(document: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "timeline": list(document.get("timeline", [])),
     }
+
+
+def _by_operator(operator: str) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda entry: entry.get("operator") == operator
 
 
 def _compact_json(value: Any) -> str:

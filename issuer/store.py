@@ -2,6 +2,7 @@
 
 Two rules keep the cost of one issuance flat as history grows:
 - every file is a journal (`issuer.journal`): a change appends one line, whatever the size;
+- `desk.json` holds operator accounts and registered holders (bounded by a retention period);
 - `state.json` holds only what is live (offers being redeemed, deferred issuances), and the
   history (the issuance ledger and archived offers) is split into segment files of at most
   `segment_size` documents, so that loading or compacting one file stays bounded. A record
@@ -164,6 +165,9 @@ class Store:
         self.lock = threading.RLock()
         self._state = open_db(data_dir / "state.json")
         self.offers: Table = self._state.table("offers")
+        self._desk = open_db(data_dir / "desk.json")
+        self.operators: Table = self._desk.table("operators")
+        self.holders: Table = self._desk.table("holders")
         self.history = History(data_dir / "history", segment_size)
 
     def compact_state(self) -> None:
@@ -175,4 +179,5 @@ class Store:
         with self.lock:
             self.compact_state()
             self._state.close()
+            self._desk.close()
             self.history.close()

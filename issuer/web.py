@@ -158,6 +158,21 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
         body = _json_object(optional=True)
         return json_response(service.reject(offer_id, admin.operator_of(body), admin.reason_of(body)))
 
+    @app.post("/api/holders")
+    def register_holder() -> Response:
+        return json_response(admin.register_holder(service, _json_object()), 201, NO_STORE)
+
+    @app.get("/api/holders")
+    def search_holders() -> Response:
+        return json_response({"holders": service.search_holders(request.args.get("q", "")[:200])})
+
+    @app.get("/api/audit")
+    def audit_log() -> Response:
+        operator = request.args.get("operator") or None
+        if request.args.get("format") == "csv":
+            return Response(service.audit_csv(operator), mimetype="text/csv")
+        return json_response({"entries": service.audit_log(operator=operator)})
+
     @app.get("/api/credential-types")
     def credential_types() -> Response:
         return json_response(admin.credential_types(service))

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from issuer.errors import ServiceError
+from issuer.holders import HolderRequest
 from issuer.service import IssuerService, OfferRequest
 
 
@@ -16,6 +17,9 @@ def create_offer(service: IssuerService, body: Mapping[str, Any]) -> dict[str, A
     options = {name: body.get(name, False) for name in ("tx_code", "deferred", "by_reference")}
     if not all(isinstance(value, bool) for value in options.values()):
         raise ServiceError("tx_code, deferred and by_reference must be true or false")
+    holder_id = body.get("holder_id")
+    if holder_id is not None and not isinstance(holder_id, str):
+        raise ServiceError("holder_id must be a holder id")
     expires_in = body.get("expires_in")
     if expires_in is not None and (not isinstance(expires_in, int) or isinstance(expires_in, bool)):
         raise ServiceError("expires_in must be a number of seconds")
@@ -25,6 +29,7 @@ def create_offer(service: IssuerService, body: Mapping[str, Any]) -> dict[str, A
             claims=body.get("claims", {}),
             expires_in=expires_in,
             operator=operator_of(body),
+            holder_id=holder_id,
             **options,
         )
     )
@@ -35,6 +40,12 @@ def create_offer(service: IssuerService, body: Mapping[str, Any]) -> dict[str, A
         "credential_offer": created.credential_offer,
         "expires_at": created.expires_at,
     }
+
+
+def register_holder(service: IssuerService, body: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {name: body.get(name, "") for name in ("given_name", "family_name", "document_type", "document_number")}
+    request = HolderRequest(**fields, email=body.get("email", ""))
+    return service.register_holder(request, operator_of(body))
 
 
 def credential_types(service: IssuerService) -> dict[str, Any]:

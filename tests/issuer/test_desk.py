@@ -1,0 +1,134 @@
+"""Desk records through IssuerService: operators, holders, the audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from issuer.config import Settings
+from issuer.errors import ServiceError
+from issuer.holders import HolderRequest
+from issuer.service import IssuerService, OfferRequest
+from tests.conftest import RunningIssuer
+
+ADA = HolderRequest("Ada", "Lovelace", "passport", "X 1234 5678", "ada@example.org")
+CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1"}
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[IssuerService]:
+    settings = Settings.load(tmp_path / "data", port=0, admin_port=0)
+    settings.data_dir.mkdir()
+    svc = IssuerService(settings, "https://desk.example")
+    yield svc
+    svc.close()
+
+
+def test_first_operator_then_only_operators_add_operators(service: IssuerService) -> None:
+    assert not service.has_operators()
+    service.create_operator("Ada", "long enough")
+    assert service.has_operators()
+    with pytest.raises(ServiceError, match="logged-in operator"):
+        service.create_operator("Mallory", "long enough")
+    service.create_operator("Grace", "also long enough", created_by="Ada")
+    assert service.login("Grace", "also long enough").name == "Grace"
+    with pytest.raises(ServiceError, match="wrong operator name or password"):
+        service.login("Grace", "not the password")
+    actions = [(e["operator"], e["action"], e["subject"]) for e in service.audit_log()]
+    assert actions == [
+        (None, "login_failed", "Grace"),
+        ("Grace", "login", "Grace"),
+        ("Ada", "operator_created", "Grace"),
+        ("Ada", "operator_created", "Ada"),
+    ]
+
+
+def test_holders_keep_the_minimum_and_are_found(service: IssuerService, tmp_path: Path) -> None:
+    holder = service.register_holder(ADA, operator="Ada")
+    assert holder["identity_check"]["document_suffix"] == "5678"
+    assert holder["identity_check"]["checked_by"] == "Ada"
+    assert "X 1234" not in (tmp_path / "data" / "desk.json").read_text()
+    service.register_holder(HolderRequest("Grace", "Hopper", "identity_card", "ID-99999"), operator="Ada")
+    assert [h["given_name"] for h in service.search_holders("love ada")] == ["Ada"]
+    assert len(service.search_holders("")) == 2
+    assert service.holder(holder["holder_id"])["email"] == "ada@example.org"
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (HolderRequest("", "Lovelace", "passport", "12345"), "given name"),
+        (HolderRequest("Ada", "Lovelace", "library_card", "12345"), "document type"),
+        (HolderRequest("Ada", "Lovelace", "passport", "12"), "at least 4"),
+        (HolderRequest("Ada", "Lovelace", "passport", "12345", "not an address"), "e-mail"),
+        (HolderRequest("Ada" * 100, "Lovelace", "passport", "12345"), "longer than"),
+    ],
+)
+def test_bad_holder_input_is_refused(service: IssuerService, request_: HolderRequest, message: str) -> None:
+    with pytest.raises(ServiceError, match=message):
+        service.register_holder(request_, operator="Ada")
+    assert service.search_holders() == []
+
+
+def test_retention_purges_old_holders(service: IssuerService) -> None:
+    service.register_holder(ADA, operator="Ada")
+    real_clock = service.clock
+    service.clock = lambda: real_clock() + 31 * 86400
+    service.register_holder(HolderRequest("Grace", "Hopper", "passport", "P-77777"), operator="Ada")
+    assert service.purge_holders(30, operator="Ada") == 1
+    assert [h["given_name"] for h in service.search_holders()] == ["Grace"]
+    assert service.audit_log(limit=1)[0]["detail"] == {"retention_days": 30, "count": 1}
+
+
+def test_offers_for_a_holder_reach_the_ledger(service: IssuerService) -> None:
+    holder = service.register_holder(ADA, operator="Ada")
+    offer = service.create_offer(
+        OfferRequest(["employee_badge"], CLAIMS, operator="Ada", holder_id=holder["holder_id"])
+    )
+    assert service.offer_status(offer.offer_id)["holder_id"] == holder["holder_id"]
+    with pytest.raises(ServiceError, match="no holder"):
+        service.create_offer(OfferRequest(["employee_badge"], CLAIMS, holder_id="nobody"))
+    entry = service.audit_log(limit=1, operator="Ada")[0]
+    assert (entry["action"], entry["subject"]) == ("offer_created", offer.offer_id)
+
+
+def test_audit_exports_as_csv(service: IssuerService) -> None:
+    service.register_holder(ADA, operator="Ada")
+    rows = list(csv.reader(io.StringIO(service.audit_csv())))
+    assert rows[0] == ["at", "operator", "action", "subject", "detail"]
+    assert rows[1][1:3] == ["Ada", "holder_registered"] and rows[1][0].endswith("+00:00")
+
+
+def test_admin_api_for_holders_and_audit(issuer: RunningIssuer) -> None:
+    headers = {"Authorization": f"Bearer {issuer.admin_token}"}
+    body = {"given_name": "Ada", "family_name": "Lovelace", "document_type": "passport", "document_number": "X12345"}
+    created = requests.post(
+        f"{issuer.admin_url}/api/holders", json={**body, "operator": "Ada"}, headers=headers, timeout=5
+    )
+    assert created.status_code == 201 and created.json()["identity_check"]["document_suffix"] == "2345"
+    bad = requests.post(
+        f"{issuer.admin_url}/api/holders", json={**body, "document_type": 7}, headers=headers, timeout=5
+    )
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_request"
+    found = requests.get(f"{issuer.admin_url}/api/holders", params={"q": "lovelace"}, headers=headers, timeout=5)
+    assert [h["holder_id"] for h in found.json()["holders"]] == [created.json()["holder_id"]]
+    offer = requests.post(
+        f"{issuer.admin_url}/api/offers",
+        json={
+            "credential_configuration_ids": ["employee_badge"],
+            "claims": CLAIMS,
+            "holder_id": created.json()["holder_id"],
+        },
+        headers=headers,
+        timeout=5,
+    )
+    assert offer.status_code == 201
+    audit = requests.get(f"{issuer.admin_url}/api/audit", headers=headers, timeout=5).json()["entries"]
+    assert [e["action"] for e in audit] == ["offer_created", "holder_registered"]
+    exported = requests.get(f"{issuer.admin_url}/api/audit", params={"format": "csv"}, headers=headers, timeout=5)
+    assert exported.headers["Content-Type"].startswith("text/csv") and exported.text.count("\n") == 3
