@@ -1,7 +1,7 @@
-"""`frontdesk`: the desktop app, for now a placeholder window around the embedded issuer.
+"""`frontdesk`: the desktop app around the embedded issuer.
 
-The issuer runs in this process on background threads (`issuer.runtime`); the window
-shows where wallets reach it. Closing the window stops the issuer.
+The issuer runs in this process on background threads (`issuer.runtime`); the window is a
+client of its IssuerService. Closing the window stops the issuer.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.window import MainWindow
 from issuer.config import Settings
 from issuer.runtime import IssuerRuntime
 
@@ -39,37 +40,6 @@ def start_issuer(args: argparse.Namespace) -> IssuerRuntime:
     return runtime
 
 
-class PlaceholderWindow(QMainWindow):
-    """Stands in for the operator's window; owns the issuer's lifetime."""
-
-    def __init__(self, runtime: IssuerRuntime) -> None:
-        super().__init__()
-        self._runtime: IssuerRuntime | None = runtime
-        self.setWindowTitle("Frontdesk Issuer")
-        text = QLabel(
-            "The issuer is running.\n\n"
-            "Wallets receive credentials at the address below.\n"
-            "Create offers with 'frontdesk-issuer offer' or the admin API."
-        )
-        text.setMargin(24)
-        text.setWordWrap(True)
-        self.setCentralWidget(text)
-        self.url_label = QLabel(f"Issuer: {runtime.issuer_url}")
-        self.url_label.setObjectName("issuerUrl")
-        self.statusBar().addPermanentWidget(self.url_label, 1)
-        self.resize(520, 240)
-
-    def stop_issuer(self) -> None:
-        """Stop the embedded issuer once; later calls do nothing."""
-        runtime, self._runtime = self._runtime, None
-        if runtime is not None:
-            runtime.stop()
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.stop_issuer()
-        super().closeEvent(event)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -81,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if QGuiApplication.platformName() not in HEADLESS_PLATFORMS:
             QMessageBox.critical(None, "Frontdesk Issuer", message)
         return 1
-    window = PlaceholderWindow(runtime)
+    window = MainWindow(runtime)
     # Ctrl+C and SIGTERM close the window; the timer lets Python run its signal handlers.
     previous = {signum: signal.signal(signum, lambda *_: window.close()) for signum in (signal.SIGINT, signal.SIGTERM)}
     ticker = QTimer()

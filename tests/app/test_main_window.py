@@ -1,4 +1,4 @@
-"""The placeholder window: it shows where the embedded issuer listens and stops it on close."""
+"""The main window: it shows where the embedded issuer listens and stops it on close."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
-from app.main import PlaceholderWindow, main, parse_args, start_issuer
+from app.main import main, parse_args, start_issuer
+from app.window import MainWindow
 from issuer.runtime import IssuerRuntime
 
 METADATA = "/.well-known/openid-credential-issuer"
@@ -44,7 +45,7 @@ def accepts_connections(url: str) -> bool:
 
 
 def test_window_shows_issuer_url(qtbot: QtBot, runtime: IssuerRuntime) -> None:
-    window = PlaceholderWindow(runtime)
+    window = MainWindow(runtime)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -58,7 +59,7 @@ def test_window_shows_issuer_url(qtbot: QtBot, runtime: IssuerRuntime) -> None:
 
 
 def test_closing_the_window_stops_the_issuer(qtbot: QtBot, runtime: IssuerRuntime) -> None:
-    window = PlaceholderWindow(runtime)
+    window = MainWindow(runtime)
     qtbot.addWidget(window)
     window.show()
     assert accepts_connections(runtime.issuer_url)
@@ -75,7 +76,7 @@ def test_main_runs_until_the_window_closes(qtbot: QtBot, tmp_path: Path, capsys:
     seen: dict[str, str] = {}
 
     def inspect_and_close() -> None:
-        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, PlaceholderWindow))
+        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
         seen["label"] = window.url_label.text()
         seen["url"] = window.url_label.text().removeprefix("Issuer: ")
         seen["listening"] = str(accepts_connections(seen["url"]))

@@ -1,0 +1,104 @@
+"""The offers table: one row per live offer, updated from issuer events, never by polling."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from issuer.errors import ServiceError
+from issuer.service import IssuerService
+
+COLUMNS = ("Created", "Credential", "State", "Last step")
+STATE_LABELS = {
+    "created": "created",
+    "fetched": "scanned",
+    "redeemed": "scanned",
+    "pending_approval": "waiting for approval",
+    "approved": "approved",
+    "rejected": "rejected",
+    "issued": "issued",
+    "expired": "expired",
+    "burned": "failed",
+    "denied": "rejected",
+}
+NOTIFICATION_LABELS = {
+    "credential_accepted": "accepted",
+    "credential_failure": "failed",
+    "credential_deleted": "deleted",
+}
+Index = QModelIndex | QPersistentModelIndex
+
+
+class OffersModel(QAbstractTableModel):
+    def __init__(self, service: IssuerService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._rows: list[dict[str, Any]] = service.list_offers()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        row = self._rows[index.row()]
+        return (
+            datetime.fromtimestamp(row["created_at"]).strftime("%H:%M:%S"),
+            self._credential_names(row),
+            state_label(row),
+            step_label(row),
+        )[index.column()]
+
+    def offer_at(self, row: int) -> dict[str, Any]:
+        return self._rows[row]
+
+    def row_of(self, offer_id: str) -> int | None:
+        return next((n for n, row in enumerate(self._rows) if row["offer_id"] == offer_id), None)
+
+    def on_offer_changed(self, kind: str, offer_id: str) -> None:
+        """Refresh (or add) the offer an issuer event is about."""
+        try:
+            status = self._service.offer_status(offer_id)
+        except ServiceError:
+            return
+        row = self.row_of(offer_id)
+        if row is None:
+            self.beginInsertRows(QModelIndex(), 0, 0)
+            self._rows.insert(0, status)
+            self.endInsertRows()
+            return
+        self._rows[row] = status
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def _credential_names(self, row: dict[str, Any]) -> str:
+        types = self._service.credential_types
+        return ", ".join(types[c].display_name if c in types else c for c in row["credential_configuration_ids"])
+
+
+def state_label(row: dict[str, Any]) -> str:
+    notifications = [s for s in row["timeline"] if s["event"] == "notification_received"]
+    if notifications:
+        return NOTIFICATION_LABELS.get(notifications[-1]["detail"]["event"], "issued")
+    return STATE_LABELS.get(row["state"], row["state"])
+
+
+def step_label(row: dict[str, Any]) -> str:
+    """The latest step in plain words, with what went wrong when a step failed."""
+    step = row["timeline"][-1]
+    detail = step.get("detail", {})
+    if step["event"] == "token_failed":
+        left = detail.get("attempts_left")
+        return f"wrong transaction code, {left} attempt{'s' if left != 1 else ''} left"
+    if step["event"] == "issuance_rejected" and detail.get("reason"):
+        return f"rejected: {detail['reason']}"
+    return step["event"].replace("_", " ")

@@ -1,0 +1,128 @@
+"""Compose an offer: pick a credential type, fill the form its claims metadata defines, show the QR."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.widgets.qr import QrView
+from issuer.errors import ServiceError
+from issuer.service import CreatedOffer, IssuerService, OfferRequest
+
+ERROR_STYLE = "color: #b00020;"
+
+
+class ComposePage(QWidget):
+    offer_created = Signal(object)  # CreatedOffer
+
+    def __init__(self, service: IssuerService, operator: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._operator = operator
+        self._fields: dict[str, QLineEdit] = {}
+
+        self.type_picker = QComboBox()
+        for type_id, credential_type in service.credential_types.items():
+            self.type_picker.addItem(credential_type.display_name, type_id)
+        self.type_picker.currentIndexChanged.connect(self._build_form)
+        self.form = QFormLayout()
+        self.tx_code = QCheckBox("Transaction code (read it to the holder)")
+        self.tx_code.setChecked(True)
+        self.deferred = QCheckBox("Needs approval before issuing")
+        self.by_reference = QCheckBox("Offer by reference (smaller QR code)")
+        self.by_reference.setChecked(True)
+        self.expiry = QSpinBox()
+        self.expiry.setRange(1, 7 * 24 * 60)
+        self.expiry.setValue(service.settings.offer_ttl // 60)
+        self.expiry.setSuffix(" min")
+        self.create_button = QPushButton("Create offer")
+        self.create_button.clicked.connect(self.create_offer)
+        self.error = QLabel()
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
+
+        self.qr = QrView()
+        self.link = QLineEdit()
+        self.link.setReadOnly(True)
+        self.copy_button = QPushButton("Copy link")
+        self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.link.text()))
+        self.tx_code_label = QLabel()
+        self.tx_code_label.setStyleSheet("font-size: 20pt; font-weight: bold;")
+
+        left = QVBoxLayout()
+        picker = QFormLayout()
+        picker.addRow("Credential", self.type_picker)
+        left.addLayout(picker)
+        left.addLayout(self.form)
+        options = QFormLayout()
+        options.addRow(self.tx_code)
+        options.addRow(self.deferred)
+        options.addRow(self.by_reference)
+        options.addRow("Expires after", self.expiry)
+        left.addLayout(options)
+        left.addWidget(self.create_button)
+        left.addWidget(self.error)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(self.qr, 1)
+        link_row = QHBoxLayout()
+        link_row.addWidget(self.link, 1)
+        link_row.addWidget(self.copy_button)
+        right.addLayout(link_row)
+        right.addWidget(self.tx_code_label)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 1)
+        self._build_form()
+
+    def field(self, claim: str) -> QLineEdit:
+        return self._fields[claim]
+
+    def create_offer(self) -> CreatedOffer | None:
+        """Validate and create; a refusal is shown next to the button, nothing is lost from the form."""
+        type_id = self.type_picker.currentData()
+        claims = {name: edit.text() for name, edit in self._fields.items() if edit.text().strip()}
+        request = OfferRequest(
+            credential_configuration_ids=[type_id],
+            claims=claims,
+            tx_code=self.tx_code.isChecked(),
+            deferred=self.deferred.isChecked(),
+            by_reference=self.by_reference.isChecked(),
+            expires_in=self.expiry.value() * 60,
+            operator=self._operator,
+        )
+        try:
+            created = self._service.create_offer(request)
+        except ServiceError as error:
+            self.error.setText(error.message)
+            return None
+        self.error.clear()
+        self.qr.set_text(created.offer_uri)
+        self.link.setText(created.offer_uri)
+        self.tx_code_label.setText(f"Transaction code: {created.tx_code}" if created.tx_code else "")
+        self.offer_created.emit(created)
+        return created
+
+    def _build_form(self) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self._fields.clear()
+        credential_type = self._service.credential_types[self.type_picker.currentData()]
+        for spec in credential_type.claims:
+            edit = QLineEdit()
+            edit.setObjectName(f"claim_{spec.name}")
+            edit.setAccessibleName(spec.label)
+            self._fields[spec.name] = edit
+            self.form.addRow(f"{spec.label}{' *' if spec.mandatory else ''}", edit)

@@ -1,0 +1,74 @@
+"""A QR code that stays crisp at any size: the segno matrix painted module by module.
+
+Saving goes through segno itself (PNG and SVG), so a saved file is the same code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import segno
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+QUIET_ZONE = 4  # modules of white border, as ISO/IEC 18004 asks
+
+
+class QrView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._qr: segno.QRCode | None = None
+        self.text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 160)
+
+    def set_text(self, text: str) -> None:
+        self.text = text
+        self._qr = segno.make(text, error="m") if text else None
+        self.setAccessibleName("QR code of the credential offer" if text else "no offer")
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, 360)
+
+    def render_image(self, size: int = 600) -> QImage:
+        """The code as an image, for tests and printing."""
+        image = QImage(size, size, QImage.Format.Format_RGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        self._paint(painter, size, size)
+        painter.end()
+        return image
+
+    def save(self, path: Path) -> None:
+        """PNG or SVG, by the file's suffix."""
+        if self._qr is None:
+            raise ValueError("there is no offer to save")
+        suffix = path.suffix.lower()
+        if suffix not in (".png", ".svg"):
+            raise ValueError("save as .png or .svg")
+        self._qr.save(str(path), scale=10, border=QUIET_ZONE)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("white"))
+        self._paint(painter, self.width(), self.height())
+        painter.end()
+
+    def _paint(self, painter: QPainter, width: int, height: int) -> None:
+        if self._qr is None:
+            return
+        matrix = self._qr.matrix
+        modules = len(matrix) + 2 * QUIET_ZONE
+        module = max(1, min(width, height) // modules)  # whole pixels per module: sharp edges
+        side = module * modules
+        left, top = (width - side) // 2, (height - side) // 2
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("black"))
+        for y, row in enumerate(matrix):
+            for x, dark in enumerate(row):
+                if dark:
+                    painter.drawRect(
+                        QRectF(left + (x + QUIET_ZONE) * module, top + (y + QUIET_ZONE) * module, module, module)
+                    )

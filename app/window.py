@@ -1,0 +1,51 @@
+"""The operator's main window: compose an offer, watch offers move; it owns the issuer's lifetime."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+
+from app.bridge import IssuerBridge
+from app.models.offers import OffersModel
+from app.pages.compose import ComposePage
+from app.pages.offers import OffersPage
+from issuer.runtime import IssuerRuntime
+from issuer.service import CreatedOffer
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, runtime: IssuerRuntime, operator: str | None = None) -> None:
+        super().__init__()
+        service = runtime.service
+        if service is None:
+            raise ValueError("the issuer is not running")
+        self._runtime: IssuerRuntime | None = runtime
+        self.setWindowTitle("Frontdesk Issuer")
+        self.bridge = IssuerBridge(service.events, self)
+        self.offers_model = OffersModel(service, self)
+        self.bridge.offer_changed.connect(self.offers_model.on_offer_changed)
+        self.compose = ComposePage(service, operator)
+        self.offers = OffersPage(service, self.offers_model, operator)
+        self.compose.offer_created.connect(self._offer_created)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.compose, "New offer")
+        self.tabs.addTab(self.offers, "Offers")
+        self.setCentralWidget(self.tabs)
+        self.url_label = QLabel(f"Issuer: {runtime.issuer_url}")
+        self.url_label.setObjectName("issuerUrl")
+        self.statusBar().addPermanentWidget(self.url_label, 1)
+        self.resize(1000, 640)
+
+    def stop_issuer(self) -> None:
+        """Stop the embedded issuer once; later calls do nothing."""
+        runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            self.bridge.close()
+            runtime.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.stop_issuer()
+        super().closeEvent(event)
+
+    def _offer_created(self, created: CreatedOffer) -> None:
+        self.statusBar().showMessage(f"Offer {created.offer_id} created", 5000)

@@ -1,0 +1,148 @@
+"""The desk in the window: compose an offer, scan the QR, watch the row move, approve."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
+
+from app.main import parse_args, start_issuer
+from app.window import MainWindow
+from issuer.testwallet import TestWallet
+
+BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    runtime = start_issuer(parse_args(["--data-dir", str(tmp_path / "data"), "--port", "0", "--admin-port", "0"]))
+    main_window = MainWindow(runtime, operator="Ada")
+    qtbot.addWidget(main_window)
+    main_window.show()
+    yield main_window
+    main_window.stop_issuer()
+
+
+@pytest.fixture
+def wallet() -> Iterator[TestWallet]:
+    client = TestWallet()
+    yield client
+    client.close()
+
+
+def fill(window: MainWindow, claims: dict[str, str]) -> None:
+    for name, value in claims.items():
+        window.compose.field(name).setText(value)
+
+
+def scanned(image: QImage) -> str:
+    """Decode a QR code the way a phone would see it: from grey pixels."""
+    grey = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    width, height, stride = grey.width(), grey.height(), grey.bytesPerLine()
+    raw = bytes(grey.constBits())
+    pixels = b"".join(raw[y * stride : y * stride + width] for y in range(height))
+    [barcode] = zxingcpp.read_barcodes(memoryview(pixels).cast("B", (height, width)))
+    return barcode.text
+
+
+def row_state(window: MainWindow, offer_id: str) -> str:
+    row = window.offers_model.row_of(offer_id)
+    return "" if row is None else window.offers_model.index(row, 2).data()
+
+
+def test_the_form_follows_the_credential_type(window: MainWindow) -> None:
+    compose = window.compose
+    labels = [
+        compose.form.itemAt(i, compose.form.ItemRole.LabelRole).widget().text() for i in range(compose.form.rowCount())
+    ]
+    assert labels == ["Given name *", "Family name *", "Employee number *", "Department"]
+    compose.type_picker.setCurrentIndex(compose.type_picker.findData("membership_card"))
+    assert compose.form.rowCount() == 4 and compose.field("member_id").accessibleName() == "Member number"
+
+
+def test_missing_claims_are_explained_and_nothing_is_created(window: MainWindow) -> None:
+    fill(window, {"given_name": "Ada"})
+    assert window.compose.create_offer() is None
+    assert "Family name" in window.compose.error.text()
+    assert window.compose.field("given_name").text() == "Ada"  # the form keeps what was typed
+    assert window.offers_model.rowCount() == 0
+
+
+def test_scan_the_qr_and_watch_the_row(qtbot: QtBot, window: MainWindow, wallet: TestWallet, tmp_path: Path) -> None:
+    fill(window, BADGE)
+    created = window.compose.create_offer()
+    assert created is not None and created.tx_code
+    assert window.compose.tx_code_label.text() == f"Transaction code: {created.tx_code}"
+    offer_uri = scanned(window.compose.qr.render_image())
+    assert offer_uri == created.offer_uri == window.compose.link.text()
+    qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "created")
+
+    session = wallet.resolve_offer(offer_uri)
+    qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "scanned")
+    wallet.fetch_metadata(session)
+    wallet.token(session, created.tx_code)
+    received = wallet.request_credential(session, "employee_badge")
+    qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "issued")
+    assert not isinstance(received, str) and received.notification_id
+    wallet.notify(session, received.notification_id)
+    qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "accepted")
+
+    window.compose.qr.save(tmp_path / "offer.png")
+    window.compose.qr.save(tmp_path / "offer.svg")
+    assert scanned(QImage(str(tmp_path / "offer.png"))) == offer_uri
+    assert (tmp_path / "offer.svg").read_text().startswith("<?xml")
+
+
+def test_a_wrong_transaction_code_shows_in_plain_words(qtbot: QtBot, window: MainWindow, wallet: TestWallet) -> None:
+    fill(window, BADGE)
+    created = window.compose.create_offer()
+    assert created is not None and created.tx_code
+    session = wallet.resolve_offer(created.offer_uri)
+    wrong = "1" * 6 if created.tx_code != "1" * 6 else "2" * 6
+    response = wallet.post_form(
+        f"{session.issuer}/token",
+        {
+            "grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            "pre-authorized_code": session.grant["pre-authorized_code"],
+            "tx_code": wrong,
+        },
+    )
+    assert response.status == 400
+    row = lambda: window.offers_model.row_of(created.offer_id)  # noqa: E731
+    qtbot.waitUntil(lambda: window.offers_model.index(row(), 3).data() == "wrong transaction code, 4 attempts left")
+
+
+def test_approve_a_deferred_issuance_from_the_offers_page(qtbot: QtBot, window: MainWindow, wallet: TestWallet) -> None:
+    window.compose.deferred.setChecked(True)
+    window.compose.tx_code.setChecked(False)
+    fill(window, BADGE)
+    created = window.compose.create_offer()
+    assert created is not None
+    session = wallet.resolve_offer(created.offer_uri)
+    wallet.fetch_metadata(session)
+    wallet.token(session)
+    keys = []
+    transaction_id = wallet.request_credential(session, "employee_badge", holder_keys=keys or None)
+    assert isinstance(transaction_id, str)
+    qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "waiting for approval")
+    assert wallet.deferred(session, transaction_id, "employee_badge", []) is None
+
+    window.tabs.setCurrentWidget(window.offers)
+    window.offers.select_offer(created.offer_id)
+    window.offers.approve_button.click()
+    assert window.offers.message.text().startswith("Approved")
+    qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "approved")
+    received = wallet.deferred(session, transaction_id, "employee_badge", [])
+    assert received is not None and received.credentials[0].endswith("~")
+    qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "issued")
+    entry = window.compose._service.audit_log(limit=1)[0]
+    assert (entry["operator"], entry["action"]) == ("Ada", "issuance_approved")
+
+
+def test_deciding_without_a_selection_says_what_to_do(window: MainWindow) -> None:
+    window.offers.approve_button.click()
+    assert window.offers.message.text() == "Select a deferred offer first."
