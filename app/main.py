@@ -14,8 +14,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from app.pages.login import LoginDialog
 from app.window import MainWindow
 from issuer.config import Settings
 from issuer.runtime import IssuerRuntime
@@ -51,7 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if QGuiApplication.platformName() not in HEADLESS_PLATFORMS:
             QMessageBox.critical(None, "Frontdesk Issuer", message)
         return 1
-    window = MainWindow(runtime)
+    if runtime.service is None:
+        raise RuntimeError("the issuer started without its service")
+    login = LoginDialog(runtime.service)
+    if login.exec() != QDialog.DialogCode.Accepted:
+        runtime.stop()
+        return 0
+    window = MainWindow(runtime, operator=login.operator)
     # Ctrl+C and SIGTERM close the window; the timer lets Python run its signal handlers.
     previous = {signum: signal.signal(signum, lambda *_: window.close()) for signum in (signal.SIGINT, signal.SIGTERM)}
     ticker = QTimer()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
 from app.bridge import IssuerBridge
 from app.models.offers import OffersModel
 from app.pages.compose import ComposePage
 from app.pages.offers import OffersPage
+from app.widgets.customer_display import CustomerDisplay
 from issuer.runtime import IssuerRuntime
 from issuer.service import CreatedOffer
 
@@ -31,7 +32,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.compose, "New offer")
         self.tabs.addTab(self.offers, "Offers")
         self.setCentralWidget(self.tabs)
-        self.url_label = QLabel(f"Issuer: {runtime.issuer_url}")
+        self.customer_display = CustomerDisplay()
+        display_action = QAction("Customer display", self)
+        display_action.triggered.connect(self.customer_display.show)
+        self.menuBar().addMenu("&View").addAction(display_action)
+        self.operator = operator
+        self.url_label = QLabel(f"Issuer: {runtime.issuer_url}" + (f"  ·  Operator: {operator}" if operator else ""))
         self.url_label.setObjectName("issuerUrl")
         self.statusBar().addPermanentWidget(self.url_label, 1)
         self.resize(1000, 640)
@@ -44,8 +50,10 @@ class MainWindow(QMainWindow):
             runtime.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.customer_display.close()
         self.stop_issuer()
         super().closeEvent(event)
 
     def _offer_created(self, created: CreatedOffer) -> None:
         self.statusBar().showMessage(f"Offer {created.offer_id} created", 5000)
+        self.customer_display.show_offer(created, self.compose.type_picker.currentText())

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from app.main import main, parse_args, start_issuer
+from app.pages.login import LoginDialog
 from app.window import MainWindow
 from issuer.runtime import IssuerRuntime
 
@@ -78,11 +79,21 @@ def test_main_runs_until_the_window_closes(qtbot: QtBot, tmp_path: Path, capsys:
     def inspect_and_close() -> None:
         window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
         seen["label"] = window.url_label.text()
-        seen["url"] = window.url_label.text().removeprefix("Issuer: ")
+        seen["url"] = window.url_label.text().removeprefix("Issuer: ").split()[0]
+        seen["operator"] = window.operator or ""
         seen["listening"] = str(accepts_connections(seen["url"]))
         window.close()
 
-    QTimer.singleShot(0, inspect_and_close)
+    def first_login() -> None:
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible())
+        assert dialog.first_start
+        dialog.name.setText("Ada")
+        dialog.password.setText("correct horse")
+        dialog.repeat.setText("correct horse")
+        QTimer.singleShot(0, inspect_and_close)
+        dialog.ok_button.click()
+
+    QTimer.singleShot(0, first_login)
     safety = QTimer()
     safety.setSingleShot(True)
     safety.timeout.connect(QApplication.quit)
@@ -93,7 +104,7 @@ def test_main_runs_until_the_window_closes(qtbot: QtBot, tmp_path: Path, capsys:
         safety.stop()
 
     assert status == 0
-    assert seen["listening"] == "True"
+    assert seen["listening"] == "True" and seen["operator"] == "Ada"
     assert f"issuer: {seen['url']}" in capsys.readouterr().out
     assert not accepts_connections(seen["url"])
 

@@ -1,0 +1,77 @@
+"""Operator login, and the customer display that faces the holder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.main import parse_args, start_issuer
+from app.pages.login import LoginDialog
+from app.window import MainWindow
+from issuer.runtime import IssuerRuntime
+from issuer.service import IssuerService
+from tests.app.test_desk_flow import BADGE, fill, scanned
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[IssuerRuntime]:
+    running = start_issuer(parse_args(["--data-dir", str(tmp_path / "data"), "--port", "0", "--admin-port", "0"]))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def service(runtime: IssuerRuntime) -> IssuerService:
+    assert runtime.service is not None
+    return runtime.service
+
+
+def login(qtbot: QtBot, service: IssuerService, name: str, password: str, repeat: str | None = None) -> LoginDialog:
+    dialog = LoginDialog(service)
+    qtbot.addWidget(dialog)
+    dialog.name.setText(name)
+    dialog.password.setText(password)
+    dialog.repeat.setText(password if repeat is None else repeat)
+    dialog.ok_button.click()
+    return dialog
+
+
+def test_first_start_creates_the_first_operator(qtbot: QtBot, service: IssuerService) -> None:
+    mismatch = login(qtbot, service, "Ada", "correct horse", repeat="correct hose")
+    assert mismatch.first_start and mismatch.error.text() == "the two passwords differ"
+    assert mismatch.result() != LoginDialog.DialogCode.Accepted and not service.has_operators()
+    short = login(qtbot, service, "Ada", "short")
+    assert "at least 8" in short.error.text() and short.password.text() == ""
+    created = login(qtbot, service, "Ada", "correct horse")
+    assert created.result() == LoginDialog.DialogCode.Accepted and created.operator == "Ada"
+
+
+def test_later_starts_ask_for_the_password(qtbot: QtBot, service: IssuerService) -> None:
+    service.create_operator("Ada", "correct horse")
+    wrong = login(qtbot, service, "Ada", "wrong horse")
+    assert not wrong.first_start and wrong.error.text() == "wrong operator name or password"
+    right = login(qtbot, service, "Ada", "correct horse")
+    assert right.operator == "Ada"
+    assert [e["action"] for e in service.audit_log(limit=2)] == ["login", "login_failed"]
+
+
+def test_customer_display_shows_the_offer_but_never_the_code(qtbot: QtBot, runtime: IssuerRuntime) -> None:
+    window = MainWindow(runtime, operator="Ada")
+    qtbot.addWidget(window)
+    fill(window, BADGE)
+    created = window.compose.create_offer()
+    assert created is not None and created.tx_code
+    display = window.customer_display
+    assert scanned(display.qr.render_image()) == created.offer_uri
+    assert display.title.text() == "Scan with your wallet: Employee Badge"
+    texts = [display.title.text(), display.countdown.text(), display.windowTitle()]
+    assert not any(created.tx_code in text for text in texts)
+    assert display.countdown.text().startswith("Valid for 9:") or display.countdown.text().startswith("Valid for 10:")
+    display.show_offer(replace(created, expires_at=int(time.time()) - 1), "Employee Badge")
+    assert display.qr.text == "" and "expired" in display.countdown.text()
+    window.stop_issuer()
