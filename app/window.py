@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
 from app.bridge import IssuerBridge
 from app.models.offers import OffersModel
+from app.pages.audit import AuditPage
 from app.pages.compose import ComposePage
+from app.pages.holders import HoldersPage
 from app.pages.offers import OffersPage
 from app.widgets.customer_display import CustomerDisplay
 from issuer.runtime import IssuerRuntime
@@ -21,16 +25,25 @@ class MainWindow(QMainWindow):
         if service is None:
             raise ValueError("the issuer is not running")
         self._runtime: IssuerRuntime | None = runtime
+        self.service = service
         self.setWindowTitle("Frontdesk Issuer")
         self.bridge = IssuerBridge(service.events, self)
         self.offers_model = OffersModel(service, self)
         self.bridge.offer_changed.connect(self.offers_model.on_offer_changed)
         self.compose = ComposePage(service, operator)
         self.offers = OffersPage(service, self.offers_model, operator)
+        self.holders = HoldersPage(service, operator)
+        self.holders.holder_chosen.connect(self._holder_chosen)
         self.compose.offer_created.connect(self._offer_created)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.compose, "New offer")
         self.tabs.addTab(self.offers, "Offers")
+        self.tabs.addTab(self.holders, "Holders")
+        self.audit = AuditPage(service)
+        self.tabs.addTab(self.audit, "Audit log")
+        self.tabs.currentChanged.connect(
+            lambda _: self.audit.refresh() if self.tabs.currentWidget() is self.audit else None
+        )
         self.setCentralWidget(self.tabs)
         self.customer_display = CustomerDisplay()
         display_action = QAction("Customer display", self)
@@ -53,6 +66,10 @@ class MainWindow(QMainWindow):
         self.customer_display.close()
         self.stop_issuer()
         super().closeEvent(event)
+
+    def _holder_chosen(self, holder: dict[str, Any]) -> None:
+        self.compose.use_holder(holder)
+        self.tabs.setCurrentWidget(self.compose)
 
     def _offer_created(self, created: CreatedOffer) -> None:
         self.statusBar().showMessage(f"Offer {created.offer_id} created", 5000)

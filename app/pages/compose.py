@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -32,6 +34,8 @@ class ComposePage(QWidget):
         self._service = service
         self._operator = operator
         self._fields: dict[str, QLineEdit] = {}
+        self._holder: dict[str, Any] | None = None
+        self.holder_label = QLabel("For: nobody registered (optional)")
 
         self.type_picker = QComboBox()
         for type_id, credential_type in service.credential_types.items():
@@ -65,6 +69,7 @@ class ComposePage(QWidget):
         picker = QFormLayout()
         picker.addRow("Credential", self.type_picker)
         left.addLayout(picker)
+        left.addWidget(self.holder_label)
         left.addLayout(self.form)
         options = QFormLayout()
         options.addRow(self.tx_code)
@@ -102,6 +107,7 @@ class ComposePage(QWidget):
             by_reference=self.by_reference.isChecked(),
             expires_in=self.expiry.value() * 60,
             operator=self._operator,
+            holder_id=self._holder["holder_id"] if self._holder else None,
         )
         try:
             created = self._service.create_offer(request)
@@ -115,6 +121,19 @@ class ComposePage(QWidget):
         self.offer_created.emit(created)
         return created
 
+    def use_holder(self, holder: dict[str, Any]) -> None:
+        """Bind the next offer to a registered holder and prefill what the form asks of them."""
+        self._holder = holder
+        self.holder_label.setText(f"For: {holder['given_name']} {holder['family_name']}")
+        self._prefill()
+
+    def _prefill(self) -> None:
+        if self._holder is None:
+            return
+        for name in ("given_name", "family_name", "email"):
+            if name in self._fields and not self._fields[name].text():
+                self._fields[name].setText(self._holder.get(name, ""))
+
     def _build_form(self) -> None:
         while self.form.rowCount():
             self.form.removeRow(0)
@@ -126,3 +145,4 @@ class ComposePage(QWidget):
             edit.setAccessibleName(spec.label)
             self._fields[spec.name] = edit
             self.form.addRow(f"{spec.label}{' *' if spec.mandatory else ''}", edit)
+        self._prefill()

@@ -1,0 +1,119 @@
+"""Holders: register the person at the desk with how their identity was checked, and find them again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from issuer.errors import ServiceError
+from issuer.holders import DOCUMENT_TYPES, HolderRequest
+from issuer.service import IssuerService
+
+ERROR_STYLE = "color: #b00020;"
+DOCUMENT_LABELS = {
+    "passport": "Passport",
+    "identity_card": "Identity card",
+    "driving_licence": "Driving licence",
+    "residence_permit": "Residence permit",
+    "other": "Other document",
+}
+
+
+class HoldersPage(QWidget):
+    holder_chosen = Signal(object)  # the holder record, to prefill an offer
+
+    def __init__(self, service: IssuerService, operator: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._operator = operator
+        self.given_name = QLineEdit()
+        self.family_name = QLineEdit()
+        self.email = QLineEdit()
+        self.document_type = QComboBox()
+        for document_type in DOCUMENT_TYPES:
+            self.document_type.addItem(DOCUMENT_LABELS[document_type], document_type)
+        self.document_number = QLineEdit()
+        self.document_number.setPlaceholderText("only the last 4 characters are kept")
+        self.register_button = QPushButton("Identity checked: register")
+        self.register_button.clicked.connect(self.register)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by name or e-mail")
+        self.search.textChanged.connect(self.refresh)
+        self.results = QListWidget()
+        self.use_button = QPushButton("New offer for this holder")
+        self.use_button.clicked.connect(self._use_selected)
+
+        form = QFormLayout()
+        form.addRow("Given name *", self.given_name)
+        form.addRow("Family name *", self.family_name)
+        form.addRow("E-mail", self.email)
+        form.addRow("Document checked *", self.document_type)
+        form.addRow("Document number *", self.document_number)
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addWidget(self.register_button)
+        left.addWidget(self.message)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(self.search)
+        right.addWidget(self.results, 1)
+        right.addWidget(self.use_button)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 1)
+        self.refresh()
+
+    def register(self) -> dict[str, Any] | None:
+        request = HolderRequest(
+            given_name=self.given_name.text(),
+            family_name=self.family_name.text(),
+            document_type=self.document_type.currentData(),
+            document_number=self.document_number.text(),
+            email=self.email.text(),
+        )
+        try:
+            holder = self._service.register_holder(request, self._operator)
+        except ServiceError as error:
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(error.message)
+            return None
+        self.message.setStyleSheet("")
+        self.message.setText(f"{holder['given_name']} {holder['family_name']} is registered.")
+        for edit in (self.given_name, self.family_name, self.email, self.document_number):
+            edit.clear()
+        self.refresh()
+        return holder
+
+    def refresh(self) -> None:
+        self.results.clear()
+        for holder in self._service.search_holders(self.search.text()):
+            check = holder["identity_check"]
+            label = (
+                f"{holder['given_name']} {holder['family_name']}  ·  "
+                f"{DOCUMENT_LABELS[check['document_type']]} …{check['document_suffix']}"
+            )
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, holder)
+            self.results.addItem(item)
+
+    def _use_selected(self) -> None:
+        item = self.results.currentItem()
+        if item is None:
+            self.message.setText("Select a holder first.")
+            return
+        self.holder_chosen.emit(item.data(Qt.ItemDataRole.UserRole))

@@ -1,0 +1,72 @@
+"""Holders registered at the desk feed the offer form; the audit log shows and exports it all."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.main import parse_args, start_issuer
+from app.window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    runtime = start_issuer(parse_args(["--data-dir", str(tmp_path / "data"), "--port", "0", "--admin-port", "0"]))
+    main_window = MainWindow(runtime, operator="Ada")
+    qtbot.addWidget(main_window)
+    yield main_window
+    main_window.stop_issuer()
+
+
+def register(window: MainWindow, given: str, family: str, number: str) -> dict | None:
+    page = window.holders
+    page.given_name.setText(given)
+    page.family_name.setText(family)
+    page.document_type.setCurrentIndex(page.document_type.findData("passport"))
+    page.document_number.setText(number)
+    return page.register()
+
+
+def test_register_search_and_offer_for_a_holder(window: MainWindow) -> None:
+    holder = register(window, "Grace", "Hopper", "P 1234 9876")
+    assert holder is not None and window.holders.message.text() == "Grace Hopper is registered."
+    assert window.holders.given_name.text() == ""
+    assert window.holders.results.item(0).text() == "Grace Hopper  ·  Passport …9876"
+    register(window, "Ada", "Lovelace", "X-55555")
+    window.holders.search.setText("hopper")
+    assert window.holders.results.count() == 1
+
+    window.holders.results.setCurrentRow(0)
+    window.holders.use_button.click()
+    assert window.tabs.currentWidget() is window.compose
+    assert window.compose.holder_label.text() == "For: Grace Hopper"
+    assert window.compose.field("given_name").text() == "Grace"
+    window.compose.field("employee_id").setText("E-1906")
+    created = window.compose.create_offer()
+    assert created is not None
+    assert window.service.offer_status(created.offer_id)["holder_id"] == holder["holder_id"]
+
+
+def test_holder_errors_are_explained_and_the_form_is_kept(window: MainWindow) -> None:
+    assert register(window, "Grace", "Hopper", "12") is None
+    assert "at least 4" in window.holders.message.text()
+    assert window.holders.given_name.text() == "Grace"
+
+
+def test_audit_page_lists_and_exports_off_the_gui_thread(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    register(window, "Grace", "Hopper", "P-12345")
+    window.tabs.setCurrentWidget(window.audit)
+    assert window.audit.table.rowCount() == 1
+    assert [window.audit.table.item(0, c).text() for c in (1, 2)] == ["Ada", "holder registered"]
+    target = tmp_path / "audit.csv"
+    window.audit.export(target)
+    qtbot.waitUntil(lambda: window.audit.message.text().startswith("Exported"))
+    rows = list(csv.reader(target.open()))
+    assert rows[0][:3] == ["at", "operator", "action"] and rows[1][1:3] == ["Ada", "holder_registered"]
+    window.audit.export(tmp_path / "missing-folder" / "audit.csv")
+    qtbot.waitUntil(lambda: window.audit.message.text().startswith("The export failed"))
+    assert window.audit.export_button.isEnabled()
