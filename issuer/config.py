@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 
+from issuer.fileio import write_atomic
+
 SETTINGS_FILE = "settings.json"
 
 
@@ -39,6 +41,7 @@ class Settings:
     tx_code_max_attempts: int = 5
     batch_size: int = 10
     deferred_interval: int = 5
+    holder_retention_days: int = 365
     threads: int = 1  # measured: one worker thread spends the least CPU per issuance (see README)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -66,7 +69,7 @@ class Settings:
                 raise SettingsError(f"{name} must be a port number from 0 to 65535, not {value!r}")
         if self.public_url is not None:
             check_public_url(self.public_url)
-        for name in ("offer_ttl", "access_token_ttl", "nonce_ttl", "tx_code_max_attempts"):
+        for name in ("offer_ttl", "access_token_ttl", "nonce_ttl", "tx_code_max_attempts", "holder_retention_days"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
         if not 4 <= self.tx_code_length <= 12:
@@ -80,6 +83,19 @@ class Settings:
         data.pop("extra")
         data["trusted_proxies"] = list(self.trusted_proxies)
         return data
+
+
+def save_settings(data_dir: Path, changes: dict[str, Any]) -> Settings:
+    """Merge `changes` into settings.json after checking them; they apply at the next start."""
+    known = {f.name for f in fields(Settings)} - {"data_dir", "extra"}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise SettingsError(f"unknown settings: {', '.join(unknown)}")
+    stored = {**read_settings_file(data_dir / SETTINGS_FILE), **changes}
+    stored = {k: v for k, v in stored.items() if v is not None}
+    settings = Settings.load(data_dir, **{k: v for k, v in stored.items() if k in known})
+    write_atomic(data_dir / SETTINGS_FILE, (json.dumps(stored, indent=2) + "\n").encode())
+    return settings
 
 
 def check_public_url(url: str) -> None:

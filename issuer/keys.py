@@ -70,6 +70,10 @@ class KeyRing:
     def active(self) -> IssuerKey:
         return self._keys[self._active_kid]
 
+    def all(self) -> list[IssuerKey]:
+        """Every key still published, oldest first."""
+        return sorted(self._keys.values(), key=lambda key: key.created_at)
+
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         return {"keys": [key.public_jwk for key in self._keys.values()]}
 

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from pathlib import Path
 
 from issuer.config import Settings, ensure_private_dir
@@ -22,6 +23,7 @@ from issuer.web import create_admin_app, create_app
 ADMIN_TOKEN_FILE = "admin-token"
 SERVER_FILE = "server.json"
 PURGE_INTERVAL = 30.0
+HOLDER_PURGE_INTERVAL = 86400.0
 
 
 class IssuerRuntime:
@@ -64,9 +66,9 @@ class IssuerRuntime:
             server.start()
         server_info = {"issuer_url": self.issuer_url, "admin_url": self.admin_url, "pid": os.getpid()}
         write_private_file(settings.data_dir / SERVER_FILE, json.dumps(server_info).encode())
+        self.service = service
         self._sweeper = threading.Thread(target=self._sweep, name="issuer-purge", daemon=True)
         self._sweeper.start()
-        self.service = service
         return service
 
     def stop(self) -> None:
@@ -80,9 +82,17 @@ class IssuerRuntime:
         (self.settings.data_dir / SERVER_FILE).unlink(missing_ok=True)
 
     def _sweep(self) -> None:
-        while not self._stopped.wait(PURGE_INTERVAL):
-            if self.service:
-                self.service.purge_if_due(0)
+        """Expired offers every 30 seconds; holders past the retention period at start and daily."""
+        next_holder_purge = 0.0
+        while True:
+            service = self.service
+            if service is not None:
+                service.purge_if_due(0)
+                if time.monotonic() >= next_holder_purge:
+                    service.purge_holders(self.settings.holder_retention_days, operator=None)
+                    next_holder_purge = time.monotonic() + HOLDER_PURGE_INTERVAL
+            if self._stopped.wait(PURGE_INTERVAL):
+                return
 
 
 def read_admin_token(data_dir: Path, *, create: bool = False) -> str:

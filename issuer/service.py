@@ -14,16 +14,17 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from jwcrypto import jwk
 from tinydb import Query
 
-from issuer import es256, events
+from issuer import es256, events, reachability
 from issuer.audit import AUDIT_TABLE, audit_csv, audit_entry
 from issuer.codes import NonceMint, SealedTokens, SecretHasher, load_or_create_key, new_secret, new_tx_code
-from issuer.config import Settings
+from issuer.config import Settings, SettingsError, save_settings
 from issuer.credential_types import CredentialType, load_credential_types
 from issuer.errors import (
     CredentialRequestDenied,
@@ -41,6 +42,7 @@ from issuer.formats import issue_credential
 from issuer.holders import HolderDirectory, HolderRequest, new_holder
 from issuer.keys import KeyRing
 from issuer.operators import Operator, OperatorDirectory
+from issuer.reachability import Reachability
 from issuer.store import Store
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
@@ -145,8 +147,44 @@ class IssuerService:
 
     # ----- operator actions -----
 
-    def reload_credential_types(self) -> None:
-        self.credential_types = load_credential_types(self.settings.data_dir / "credential_types")
+    @property
+    def credential_types_folder(self) -> Path:
+        return self.settings.data_dir / "credential_types"
+
+    def reload_credential_types(self, operator: str | None = None) -> None:
+        """Read the definitions again; a broken file leaves the current ones in place."""
+        types = load_credential_types(self.credential_types_folder)
+        self.credential_types = types
+        with self.store.lock:
+            self._audit(operator, "credential_types_reloaded", "", types=sorted(types))
+
+    def key_info(self) -> list[dict[str, Any]]:
+        active = self.keys.active.kid
+        return [
+            {"kid": key.kid, "fingerprint": key.fingerprint, "created_at": key.created_at, "active": key.kid == active}
+            for key in self.keys.all()
+        ]
+
+    def rotate_key(self, operator: str | None = None) -> dict[str, Any]:
+        """A new signing key; the old ones stay in the JWKS so their credentials still verify."""
+        with self.store.lock:
+            key = self.keys.rotate()
+            self._audit(operator, "key_rotated", key.kid)
+        return next(info for info in self.key_info() if info["kid"] == key.kid)
+
+    def check_public_url(self, url: str | None = None) -> Reachability:
+        """What a wallet sees at the public URL (does network I/O: call it off the GUI thread)."""
+        return reachability.check(url or self.issuer_url)
+
+    def save_settings(self, changes: dict[str, Any], operator: str | None = None) -> Settings:
+        """Store settings for the next start (ports, public URL, retention)."""
+        try:
+            saved = save_settings(self.settings.data_dir, changes)
+        except SettingsError as error:
+            raise ServiceError(str(error)) from error
+        with self.store.lock:
+            self._audit(operator, "settings_changed", "", **{k: str(v) for k, v in changes.items()})
+        return saved
 
     def has_operators(self) -> bool:
         with self.store.lock:
@@ -197,7 +235,8 @@ class IssuerService:
             raise ServiceError("the retention period is at least one day")
         with self.store.lock:
             purged = self._holders.purge_older_than(int(self.clock()) - retention_days * 86400)
-            self._audit(operator, "holders_purged", "", retention_days=retention_days, count=purged)
+            if purged or operator:  # the daily automatic purge is recorded only when it removed someone
+                self._audit(operator, "holders_purged", "", retention_days=retention_days, count=purged)
         return purged
 
     def audit_log(self, limit: int = 200, operator: str | None = None) -> list[dict[str, Any]]:
