@@ -13,7 +13,10 @@ from app.pages.audit import AuditPage
 from app.pages.compose import ComposePage
 from app.pages.holders import HoldersPage
 from app.pages.offers import OffersPage
+from app.pages.settings import SettingsPage
 from app.widgets.customer_display import CustomerDisplay
+from app.worker import run_in_background
+from issuer.reachability import Reachability
 from issuer.runtime import IssuerRuntime
 from issuer.service import CreatedOffer
 
@@ -41,6 +44,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.holders, "Holders")
         self.audit = AuditPage(service)
         self.tabs.addTab(self.audit, "Audit log")
+        self.settings_page = SettingsPage(service, operator)
+        self.settings_page.credential_types_reloaded.connect(self.compose.reload_types)
+        self.tabs.addTab(self.settings_page, "Settings")
         self.tabs.currentChanged.connect(
             lambda _: self.audit.refresh() if self.tabs.currentWidget() is self.audit else None
         )
@@ -53,6 +59,9 @@ class MainWindow(QMainWindow):
         self.url_label = QLabel(f"Issuer: {runtime.issuer_url}" + (f"  ·  Operator: {operator}" if operator else ""))
         self.url_label.setObjectName("issuerUrl")
         self.statusBar().addPermanentWidget(self.url_label, 1)
+        self.reachability_label = QLabel("checking whether wallets can reach the issuer …")
+        self.statusBar().addPermanentWidget(self.reachability_label)
+        run_in_background(service.check_public_url, self._show_reachability, self._show_reachability_error)
         self.resize(1000, 640)
 
     def stop_issuer(self) -> None:
@@ -66,6 +75,17 @@ class MainWindow(QMainWindow):
         self.customer_display.close()
         self.stop_issuer()
         super().closeEvent(event)
+
+    def _show_reachability(self, result: Reachability) -> None:
+        if result.reachable and not result.problems:
+            self.reachability_label.setText("reachable")
+        elif result.reachable:
+            self.reachability_label.setText("reachable here only: " + result.problems[0])
+        else:
+            self.reachability_label.setText("not reachable: " + result.summary)
+
+    def _show_reachability_error(self, reason: str) -> None:
+        self.reachability_label.setText(f"reachability unknown: {reason}")
 
     def _holder_chosen(self, holder: dict[str, Any]) -> None:
         self.compose.use_holder(holder)

@@ -38,8 +38,7 @@ class ComposePage(QWidget):
         self.holder_label = QLabel("For: nobody registered (optional)")
 
         self.type_picker = QComboBox()
-        for type_id, credential_type in service.credential_types.items():
-            self.type_picker.addItem(credential_type.display_name, type_id)
+        self._fill_type_picker()
         self.type_picker.currentIndexChanged.connect(self._build_form)
         self.form = QFormLayout()
         self.tx_code = QCheckBox("Transaction code (read it to the holder)")
@@ -120,6 +119,18 @@ class ComposePage(QWidget):
         self.tx_code_label.setText(f"Transaction code: {created.tx_code}" if created.tx_code else "")
         self.offer_created.emit(created)
         return created
+
+    def reload_types(self) -> None:
+        """After the definitions were reloaded: the picker and the form follow them."""
+        self.type_picker.blockSignals(True)
+        self.type_picker.clear()
+        self._fill_type_picker()
+        self.type_picker.blockSignals(False)
+        self._build_form()
+
+    def _fill_type_picker(self) -> None:
+        for type_id, credential_type in self._service.credential_types.items():
+            self.type_picker.addItem(credential_type.display_name, type_id)
 
     def use_holder(self, holder: dict[str, Any]) -> None:
         """Bind the next offer to a registered holder and prefill what the form asks of them."""

@@ -1,0 +1,186 @@
+"""Settings: the public URL (with a check from outside), ports, retention, the signing key,
+and the credential type definitions. Network checks and key generation run off the GUI thread."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.worker import run_in_background
+from issuer.credential_types import CredentialTypeError
+from issuer.errors import ServiceError
+from issuer.reachability import Reachability
+from issuer.service import IssuerService
+
+ERROR_STYLE = "color: #b00020;"
+OK_STYLE = "color: #1b5e20;"
+
+
+class SettingsPage(QWidget):
+    credential_types_reloaded = Signal()
+
+    def __init__(self, service: IssuerService, operator: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._operator = operator
+        settings = service.settings
+
+        self.public_url = QLineEdit(settings.public_url or service.issuer_url)
+        self.test_button = QPushButton("Test from outside")
+        self.test_button.clicked.connect(self.test_public_url)
+        self.test_result = QLabel()
+        self.test_result.setWordWrap(True)
+        self.port = _port_box(settings.port)
+        self.admin_port = _port_box(settings.admin_port)
+        self.retention = QSpinBox()
+        self.retention.setRange(1, 36500)
+        self.retention.setValue(settings.holder_retention_days)
+        self.retention.setSuffix(" days")
+        self.save_button = QPushButton("Save (applies at the next start)")
+        self.save_button.clicked.connect(self.save)
+        self.save_result = QLabel()
+        self.save_result.setWordWrap(True)
+        url_row = QHBoxLayout()
+        url_row.addWidget(self.public_url, 1)
+        url_row.addWidget(self.test_button)
+        server = QFormLayout()
+        server.addRow("Public issuer URL", url_row)
+        server.addRow("", self.test_result)
+        server.addRow("Issuer port", self.port)
+        server.addRow("Admin port", self.admin_port)
+        server.addRow("Keep holders for", self.retention)
+        server.addRow("Data folder", QLabel(str(settings.data_dir)))
+        server.addRow(self.save_button, self.save_result)
+        server_box = QGroupBox("Server")
+        server_box.setLayout(server)
+
+        self.keys = QListWidget()
+        self.rotate_button = QPushButton("Rotate key")
+        self.rotate_button.clicked.connect(self.rotate_key)
+        self.key_result = QLabel()
+        key_layout = QVBoxLayout()
+        key_layout.addWidget(self.keys)
+        key_layout.addWidget(self.rotate_button)
+        key_layout.addWidget(self.key_result)
+        key_box = QGroupBox("Issuer signing key")
+        key_box.setLayout(key_layout)
+
+        self.types = QListWidget()
+        self.reload_button = QPushButton("Reload")
+        self.reload_button.clicked.connect(self.reload_types)
+        open_button = QPushButton("Open the definitions folder")
+        open_button.clicked.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(service.credential_types_folder)))
+        )
+        self.types_result = QLabel()
+        self.types_result.setWordWrap(True)
+        types_layout = QVBoxLayout()
+        types_layout.addWidget(self.types)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.reload_button)
+        buttons.addWidget(open_button)
+        types_layout.addLayout(buttons)
+        types_layout.addWidget(self.types_result)
+        types_box = QGroupBox("Credential types")
+        types_box.setLayout(types_layout)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(server_box)
+        columns = QHBoxLayout()
+        columns.addWidget(key_box, 1)
+        columns.addWidget(types_box, 1)
+        layout.addLayout(columns, 1)
+        self._show_keys()
+        self._show_types()
+
+    def test_public_url(self) -> None:
+        url = self.public_url.text().strip()
+        self.test_button.setEnabled(False)
+        self.test_result.setStyleSheet("")
+        self.test_result.setText(f"Fetching the metadata through {url} …")
+        run_in_background(lambda: self._service.check_public_url(url), self._tested, self._test_failed)
+
+    def save(self) -> None:
+        changes = {
+            "public_url": self.public_url.text().strip() or None,
+            "port": self.port.value(),
+            "admin_port": self.admin_port.value(),
+            "holder_retention_days": self.retention.value(),
+        }
+        try:
+            self._service.save_settings(changes, self._operator)
+        except ServiceError as error:
+            self.save_result.setStyleSheet(ERROR_STYLE)
+            self.save_result.setText(error.message)
+            return
+        self.save_result.setStyleSheet(OK_STYLE)
+        self.save_result.setText("Saved. Restart the app to use the new settings.")
+
+    def rotate_key(self) -> None:
+        self.rotate_button.setEnabled(False)
+        self.key_result.setText("Generating a new key …")
+        run_in_background(lambda: self._service.rotate_key(self._operator), self._rotated, self._rotate_failed)
+
+    def reload_types(self) -> None:
+        try:
+            self._service.reload_credential_types(self._operator)
+        except CredentialTypeError as error:
+            self.types_result.setStyleSheet(ERROR_STYLE)
+            self.types_result.setText(f"Not reloaded: {error}")
+            return
+        self.types_result.setStyleSheet(OK_STYLE)
+        self.types_result.setText(f"{len(self._service.credential_types)} credential types loaded.")
+        self._show_types()
+        self.credential_types_reloaded.emit()
+
+    def _tested(self, result: Reachability) -> None:
+        self.test_button.setEnabled(True)
+        self.test_result.setStyleSheet(OK_STYLE if result.reachable and not result.problems else ERROR_STYLE)
+        self.test_result.setText(result.summary)
+
+    def _test_failed(self, reason: str) -> None:
+        self.test_button.setEnabled(True)
+        self.test_result.setStyleSheet(ERROR_STYLE)
+        self.test_result.setText(f"The check failed: {reason}")
+
+    def _rotated(self, key: dict[str, object]) -> None:
+        self.rotate_button.setEnabled(True)
+        self.key_result.setText("New key active; the old one stays published for its credentials.")
+        self._show_keys()
+
+    def _rotate_failed(self, reason: str) -> None:
+        self.rotate_button.setEnabled(True)
+        self.key_result.setText(f"The key was not rotated: {reason}")
+
+    def _show_keys(self) -> None:
+        self.keys.clear()
+        for key in reversed(self._service.key_info()):
+            created = datetime.fromtimestamp(int(key["created_at"])).strftime("%Y-%m-%d %H:%M")
+            state = "active" if key["active"] else "retired, still published"
+            self.keys.addItem(f"{key['fingerprint'][:16]}…  created {created}  ({state})")
+
+    def _show_types(self) -> None:
+        self.types.clear()
+        for type_id, credential_type in self._service.credential_types.items():
+            self.types.addItem(f"{credential_type.display_name}  ({type_id}, {credential_type.format})")
+
+
+def _port_box(value: int) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(0, 65535)
+    box.setValue(value)
+    return box
