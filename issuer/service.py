@@ -446,6 +446,14 @@ class IssuerService:
             self.store.history.update("records", notification_id, add)
         self._publish(events.NOTIFICATION_RECEIVED, grant.offer_id, event=event, notification_id=notification_id)
 
+    def credential_refused(self, offer_id: str, error: str, description: str) -> None:
+        """Note on the offer's timeline why a wallet's credential request was refused, for the desk."""
+        detail = {"error": error, "reason": description}
+        with self.store.lock:
+            if self._live_offer(offer_id) is not None:  # a timeline detail: no answer depends on it
+                self._update_live(offer_id, step=events.CREDENTIAL_FAILED, detail=detail, durable=False)
+        self._publish(events.CREDENTIAL_FAILED, offer_id, **detail)
+
     # ----- housekeeping -----
 
     def purge_if_due(self, every: float = 30.0) -> int:

@@ -85,7 +85,11 @@ def create_app(service: IssuerService) -> Flask:
     @app.post("/credential")
     def credential_endpoint() -> Response:
         grant = service.authorize(_bearer_token())
-        return _credential_reply(credential.credential_response(service, grant, _json_object()))
+        try:
+            return _credential_reply(credential.credential_response(service, grant, _json_object()))
+        except ProtocolError as error:
+            service.credential_refused(grant.offer_id, error.error, error.description)
+            raise
 
     @app.post("/deferred_credential")
     def deferred_endpoint() -> Response:

@@ -99,6 +99,8 @@ def step_label(row: dict[str, Any]) -> str:
     if step["event"] == "token_failed":
         left = detail.get("attempts_left")
         return f"wrong transaction code, {left} attempt{'s' if left != 1 else ''} left"
+    if step["event"] == "credential_failed":
+        return f"the wallet's request was refused: {detail.get('reason') or detail.get('error')}"
     if step["event"] == "issuance_rejected" and detail.get("reason"):
         return f"rejected: {detail['reason']}"
     return step["event"].replace("_", " ")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -61,6 +64,13 @@ class ComposePage(QWidget):
         self.link.setReadOnly(True)
         self.copy_button = QPushButton("Copy link")
         self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.link.text()))
+        self.save_png = QPushButton("Save PNG…")
+        self.save_svg = QPushButton("Save SVG…")
+        self.print_button = QPushButton("Print…")
+        self.save_png.clicked.connect(lambda: self._save_as("png"))
+        self.save_svg.clicked.connect(lambda: self._save_as("svg"))
+        self.print_button.clicked.connect(self._print)
+        self.file_message = QLabel()
         self.tx_code_label = QLabel()
         self.tx_code_label.setStyleSheet("font-size: 20pt; font-weight: bold;")
 
@@ -85,6 +95,11 @@ class ComposePage(QWidget):
         link_row.addWidget(self.link, 1)
         link_row.addWidget(self.copy_button)
         right.addLayout(link_row)
+        file_row = QHBoxLayout()
+        for button in (self.save_png, self.save_svg, self.print_button):
+            file_row.addWidget(button)
+        file_row.addWidget(self.file_message, 1)
+        right.addLayout(file_row)
         right.addWidget(self.tx_code_label)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
@@ -119,6 +134,29 @@ class ComposePage(QWidget):
         self.tx_code_label.setText(f"Transaction code: {created.tx_code}" if created.tx_code else "")
         self.offer_created.emit(created)
         return created
+
+    def _save_as(self, suffix: str) -> None:
+        if not self.qr.text:
+            self.file_message.setText("Create an offer first.")
+            return
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save the QR code", f"offer.{suffix}", f"{suffix.upper()} (*.{suffix})"
+        )
+        if name:
+            try:
+                self.qr.save(Path(name))
+            except (OSError, ValueError) as error:
+                self.file_message.setText(f"Not saved: {error}")
+                return
+            self.file_message.setText(f"Saved {name}")
+
+    def _print(self) -> None:
+        if not self.qr.text:
+            self.file_message.setText("Create an offer first.")
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if QPrintDialog(printer, self).exec() == QPrintDialog.DialogCode.Accepted:
+            self.qr.print_to(printer)
 
     def reload_types(self) -> None:
         """After the definitions were reloaded: the picker and the form follow them."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import segno
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 QUIET_ZONE = 4  # modules of white border, as ISO/IEC 18004 asks
@@ -49,6 +50,13 @@ class QrView(QWidget):
         if suffix not in (".png", ".svg"):
             raise ValueError("save as .png or .svg")
         self._qr.save(str(path), scale=10, border=QUIET_ZONE)
+
+    def print_to(self, printer: QPrinter) -> None:
+        """The code centred on the page, as large as fits."""
+        painter = QPainter(printer)
+        page = printer.pageLayout().paintRectPixels(printer.resolution())
+        self._paint(painter, page.width(), page.height())
+        painter.end()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

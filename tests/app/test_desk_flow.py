@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import zxingcpp
 from PySide6.QtGui import QImage
+from PySide6.QtPrintSupport import QPrinter
 from pytestqt.qtbot import QtBot
 
 from app.main import parse_args, start_issuer
 from app.window import MainWindow
-from issuer.testwallet import TestWallet
+from issuer.testwallet import TestWallet, WalletError
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 
@@ -146,3 +148,38 @@ def test_approve_a_deferred_issuance_from_the_offers_page(qtbot: QtBot, window: 
 def test_deciding_without_a_selection_says_what_to_do(window: MainWindow) -> None:
     window.offers.approve_button.click()
     assert window.offers.message.text() == "Select a deferred offer first."
+
+
+def test_a_refused_credential_request_is_explained(qtbot: QtBot, window: MainWindow, wallet: TestWallet) -> None:
+    window.compose.tx_code.setChecked(False)
+    fill(window, BADGE)
+    created = window.compose.create_offer()
+    assert created is not None
+    session = wallet.resolve_offer(created.offer_uri)
+    wallet.token(session)
+    with pytest.raises(WalletError):
+        wallet.request_credential(session, "employee_badge", nonce="made-up-nonce")
+    row = lambda: window.offers_model.row_of(created.offer_id)  # noqa: E731
+    qtbot.waitUntil(
+        lambda: (
+            window.offers_model.index(row(), 3).data()
+            == "the wallet's request was refused: the nonce is unknown, expired or already used"
+        )
+    )
+
+
+def test_print_the_qr_code(window: MainWindow, tmp_path: Path) -> None:
+    fill(window, BADGE)
+    assert window.compose.create_offer() is not None
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "offer.pdf"))
+    window.compose.qr.print_to(printer)
+    pdf = (tmp_path / "offer.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 2000
+
+
+def test_closing_the_window_leaves_no_server_thread(window: MainWindow) -> None:
+    window.close()
+    leftover = [t.name for t in threading.enumerate() if t.name.startswith(("waitress", "issuer-purge"))]
+    assert leftover == []
