@@ -323,6 +323,19 @@ class IssuerService:
             rows = [d for d in self.store.offers.all() if wanted is None or d["state"] in wanted]
         return [_public_view(d) for d in sorted(rows, key=lambda d: d["created_at"], reverse=True)]
 
+    def recent_offers(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Live offers, then finished ones from the history, newest first (for the desk's table)."""
+        with self.store.lock:
+            live = sorted(self.store.offers.all(), key=lambda d: d["created_at"], reverse=True)
+            rows = [_public_view(d) for d in live]
+            for archived in self.store.history.scan("records", lambda row: row.get("kind") == "offer"):
+                if len(rows) >= limit:
+                    break
+                view = _public_view(archived)
+                view["timeline"] += self._notification_steps(archived)
+                rows.append(view)
+        return rows[:limit]
+
     # ----- wallet-facing steps -----
 
     def offer_by_reference(self, reference: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ class OffersModel(QAbstractTableModel):
     def __init__(self, service: IssuerService, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._service = service
-        self._rows: list[dict[str, Any]] = service.list_offers()
+        self._rows: list[dict[str, Any]] = service.recent_offers()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
         return 0 if parent.isValid() else len(self._rows)

@@ -186,3 +186,15 @@ def test_settings_file_and_overrides(tmp_path: Path) -> None:
     (tmp_path / "settings.json").write_text(json.dumps({"public_url": "https://desk.example/"}))
     with pytest.raises(ValueError, match="must not end with"):
         Settings.load(tmp_path)
+
+
+def test_recent_offers_include_finished_ones(service: IssuerService) -> None:
+    finished = service.create_offer(OfferRequest(["employee_badge"], CLAIMS))
+    grant = service.authorize(redeem(service, finished).access_token)
+    result = service.request_credential(grant, "employee_badge", [public_jwk(new_key())])
+    service.notify(grant, result.notification_id or "", "credential_deleted", None)
+    live = service.create_offer(OfferRequest(["employee_badge"], CLAIMS))
+    rows = service.recent_offers()
+    assert [r["offer_id"] for r in rows] == [live.offer_id, finished.offer_id]
+    assert rows[1]["state"] == "issued" and rows[1]["timeline"][-1]["detail"]["event"] == "credential_deleted"
+    assert len(service.recent_offers(limit=1)) == 1

@@ -1,0 +1,91 @@
+"""Render every page of the desktop app with sample data to PNG files (for the README).
+
+Runs without a display: `QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py [OUT_DIR]`
+(or under `xvfb-run` for a real X window). The issuer runs for real in a temporary data
+folder, and a test wallet redeems some of the sample offers over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from app.main import parse_args, start_issuer  # noqa: E402
+from app.pages.login import LoginDialog  # noqa: E402
+from app.window import MainWindow  # noqa: E402
+from issuer.holders import HolderRequest  # noqa: E402
+from issuer.service import IssuerService, OfferRequest  # noqa: E402
+from issuer.testwallet import TestWallet  # noqa: E402
+
+BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
+CARD = {"given_name": "Grace", "family_name": "Hopper", "member_id": "M-1906", "level": "gold"}
+
+
+def sample_data(service: IssuerService) -> None:
+    service.create_operator("Ada", "correct horse battery")
+    service.register_holder(HolderRequest("Grace", "Hopper", "passport", "P-19061209", "grace@example.org"), "Ada")
+    service.register_holder(HolderRequest("Alan", "Turing", "identity_card", "ID-19120623"), "Ada")
+    wallet = TestWallet()
+    issued = service.create_offer(OfferRequest(["membership_card"], CARD, operator="Ada"))
+    wallet.receive(issued.offer_uri)
+    waiting = service.create_offer(OfferRequest(["employee_badge"], BADGE, deferred=True, operator="Ada"))
+    session = wallet.resolve_offer(waiting.offer_uri)
+    wallet.token(session)
+    wallet.request_credential(session, "employee_badge")
+    wrong = service.create_offer(OfferRequest(["employee_badge"], BADGE, tx_code=True, operator="Ada"))
+    session = wallet.resolve_offer(wrong.offer_uri)
+    wallet.post_form(
+        f"{session.issuer}/token",
+        {
+            "grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            "pre-authorized_code": session.grant["pre-authorized_code"],
+            "tx_code": "000000",
+        },
+    )
+    wallet.close()
+
+
+def save(widget: QWidget, path: Path) -> None:
+    QApplication.processEvents()
+    widget.grab().save(str(path))
+    print(path)
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = start_issuer(parse_args(["--data-dir", tmp, "--port", "0", "--admin-port", "0"]))
+        service = runtime.service
+        assert service is not None
+        login = LoginDialog(service)
+        login.name.setText("Ada")
+        save(login, out / "login.png")
+        sample_data(service)
+        window = MainWindow(runtime, operator="Ada")
+        window.show()
+        compose = window.compose
+        for name, value in BADGE.items():
+            compose.field(name).setText(value)
+        compose.create_offer()
+        for index, name in enumerate(("compose", "offers", "holders", "audit", "settings")):
+            window.tabs.setCurrentIndex(index)
+            if name == "audit":
+                window.audit.refresh()
+            save(window, out / f"{name}.png")
+        window.customer_display.show()
+        save(window.customer_display, out / "customer-display.png")
+        window.close()
+    app.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
