@@ -17,6 +17,7 @@ from waitress import create_server, wasyncore
 
 # Waitress warns on every queued request under load; the queue depth is not news to an operator.
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 MAX_REQUEST_BODY = 1024 * 1024  # the apps refuse more than 64 KB; Waitress stops reading at 1 MB
 
@@ -43,7 +44,11 @@ class IssuerServer:
         if not self._thread.is_alive():
             return
         server_map = self._server.map if hasattr(self._server, "map") else self._server._map
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(server_map))
+        try:
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(server_map))
+        except OSError:  # the trigger pipe is gone: close from here, the loop then ends on its own
+            log.warning("stopping %s: trigger unavailable, closing its connections directly", self._thread.name)
+            wasyncore.close_all(server_map)
         self._thread.join(timeout)
         self._server.task_dispatcher.shutdown()
 

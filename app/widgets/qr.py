@@ -9,8 +9,7 @@ from pathlib import Path
 
 import segno
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
-from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtGui import QColor, QImage, QPagedPaintDevice, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 QUIET_ZONE = 4  # modules of white border, as ISO/IEC 18004 asks
@@ -51,10 +50,10 @@ class QrView(QWidget):
             raise ValueError("save as .png or .svg")
         self._qr.save(str(path), scale=10, border=QUIET_ZONE)
 
-    def print_to(self, printer: QPrinter) -> None:
-        """The code centred on the page, as large as fits."""
-        painter = QPainter(printer)
-        page = printer.pageLayout().paintRectPixels(printer.resolution())
+    def print_to(self, device: QPagedPaintDevice) -> None:
+        """The code centred on the page (a printer or a PDF), as large as fits."""
+        painter = QPainter(device)
+        page = device.pageLayout().paintRectPixels(device.logicalDpiX())
         self._paint(painter, page.width(), page.height())
         painter.end()
 

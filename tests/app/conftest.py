@@ -3,5 +3,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from pytestqt.qtbot import QtBot  # noqa: E402
+
+from app.main import parse_args, start_issuer  # noqa: E402
+from app.window import MainWindow  # noqa: E402
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    """The main window around a real embedded issuer, logged in as Ada."""
+    runtime = start_issuer(parse_args(["--data-dir", str(tmp_path / "data"), "--port", "0", "--admin-port", "0"]))
+    main_window = MainWindow(runtime, operator="Ada")
+    qtbot.addWidget(main_window)
+    main_window.show()
+    yield main_window
+    main_window.stop_issuer()

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from pytestqt.qtbot import QtBot
 
-from app.main import parse_args, start_issuer
 from app.window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
-    runtime = start_issuer(parse_args(["--data-dir", str(tmp_path / "data"), "--port", "0", "--admin-port", "0"]))
-    main_window = MainWindow(runtime, operator="Ada")
-    qtbot.addWidget(main_window)
-    yield main_window
-    main_window.stop_issuer()
 
 
 def register(window: MainWindow, given: str, family: str, number: str) -> dict | None:

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from pytestqt.qtbot import QtBot
 
-from app.main import parse_args, start_issuer
 from app.window import MainWindow
 from tests.issuer.test_credential_types import TOML_TYPE
-
-
-@pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
-    runtime = start_issuer(parse_args(["--data-dir", str(tmp_path / "data"), "--port", "0", "--admin-port", "0"]))
-    main_window = MainWindow(runtime, operator="Ada")
-    qtbot.addWidget(main_window)
-    yield main_window
-    main_window.stop_issuer()
 
 
 def test_status_bar_tells_whether_wallets_can_reach_the_issuer(qtbot: QtBot, window: MainWindow) -> None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from issuer.config import Settings
 from issuer.errors import ServiceError
 from issuer.holders import HolderRequest
 from issuer.service import IssuerService, OfferRequest
@@ -18,15 +16,6 @@ from tests.conftest import RunningIssuer
 
 ADA = HolderRequest("Ada", "Lovelace", "passport", "X 1234 5678", "ada@example.org")
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1"}
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[IssuerService]:
-    settings = Settings.load(tmp_path / "data", port=0, admin_port=0)
-    settings.data_dir.mkdir()
-    svc = IssuerService(settings, "https://desk.example")
-    yield svc
-    svc.close()
 
 
 def test_first_operator_then_only_operators_add_operators(service: IssuerService) -> None:

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 from jwcrypto.common import base64url_decode
 
-from issuer.config import Settings
 from issuer.errors import ServiceError
 from issuer.reachability import check, metadata_url
 from issuer.service import IssuerService, OfferRequest
 from issuer.testwallet import TestWallet, public_jwk, verify_sd_jwt_vc
 from tests.conftest import RunningIssuer
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[IssuerService]:
-    settings = Settings.load(tmp_path / "data", port=0, admin_port=0)
-    settings.data_dir.mkdir()
-    svc = IssuerService(settings, "https://desk.example")
-    yield svc
-    svc.close()
 
 
 def test_settings_are_checked_and_saved_for_the_next_start(service: IssuerService) -> None:
