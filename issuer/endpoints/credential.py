@@ -33,7 +33,7 @@ class CredentialReply:
 
 def credential_response(service: IssuerService, grant: AccessGrant, request: Mapping[str, Any]) -> CredentialReply:
     config_id = _configuration_id(service, grant, request)
-    encryption = _encryption(request)
+    encryption = parse_encryption_field(request)
     holder_jwks = _holder_keys(service, grant, config_id, request)
     result = service.request_credential(grant, config_id, holder_jwks)
     return CredentialReply(*issuance_body(result), encryption)
@@ -47,10 +47,6 @@ def issuance_body(result: IssuanceResult) -> tuple[int, dict[str, Any]]:
     if result.notification_id:
         body["notification_id"] = result.notification_id
     return 200, body
-
-
-def parse_encryption_field(request: Mapping[str, Any]) -> ResponseEncryption | None:
-    return _encryption(request)
 
 
 def _configuration_id(service: IssuerService, grant: AccessGrant, request: Mapping[str, Any]) -> str:
@@ -73,7 +69,8 @@ def _configuration_id(service: IssuerService, grant: AccessGrant, request: Mappi
     return config_id
 
 
-def _encryption(request: Mapping[str, Any]) -> ResponseEncryption | None:
+def parse_encryption_field(request: Mapping[str, Any]) -> ResponseEncryption | None:
+    """The request's `credential_response_encryption`, checked (§8.2), or None."""
     value = request.get("credential_response_encryption")
     return None if value is None else parse_response_encryption(value)
 
