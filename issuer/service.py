@@ -594,7 +594,7 @@ class IssuerService:
         credential_type = self.credential_types[config_id]
         now = int(self.clock())
         issued_at = now - now % ROUNDING
-        expires_at = now + credential_type.validity_days * 86400
+        expires_at = issued_at + credential_type.validity_days * 86400  # rounded too, or it gives iat away
         signer = self.keys.active
         credentials, records = [], []
         for holder_jwk in holder_jwks:

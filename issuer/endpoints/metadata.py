@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from issuer.encryption import SUPPORTED_ALGS, SUPPORTED_ENCS
+from issuer.encryption import SUPPORTED_ALGS, SUPPORTED_ENCS, SUPPORTED_ZIPS
 from issuer.service import PRE_AUTHORIZED_GRANT, IssuerService
 
 CREDENTIAL_ISSUER = "/.well-known/openid-credential-issuer"
@@ -33,6 +33,7 @@ def credential_issuer_metadata(service: IssuerService) -> dict[str, Any]:
         "credential_response_encryption": {
             "alg_values_supported": list(SUPPORTED_ALGS),
             "enc_values_supported": list(SUPPORTED_ENCS),
+            "zip_values_supported": list(SUPPORTED_ZIPS),
             "encryption_required": False,
         },
         "display": [{"name": service.settings.issuer_name, "locale": "en-US"}],

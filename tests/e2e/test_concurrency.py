@@ -1,50 +1,101 @@
-"""Concurrent wallets: a code is redeemed once, and parallel issuances stay separate."""
+"""Concurrent wallets: a code is redeemed once, and parallel issuances stay separate.
+
+Every test runs on the issuer as shipped (one Waitress worker thread) and with eight worker
+threads, where the requests really run at the same time.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
 
-from issuer.testwallet import TestWallet
-from tests.conftest import RunningIssuer
-from tests.e2e.conftest import MakeOffer
+import pytest
+
+from issuer.runtime import read_admin_token
+from issuer.service import OfferRequest
+from issuer.testwallet import Received, TestWallet, new_key, well_known
+from tests.conftest import RunningIssuer, start_issuer
+from tests.e2e.conftest import BADGE_CLAIMS, MakeOffer
+from tests.e2e.test_preauthorized import ledger, post, read_reply, request_body, verify
 
 PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+WALLETS = 8
+T = TypeVar("T")
 
 
-def test_eight_threads_redeem_one_code_exactly_once(issuer: RunningIssuer, make_offer: MakeOffer) -> None:
+@pytest.fixture(params=[1, WALLETS], ids=lambda threads: f"threads={threads}")
+def issuer(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningIssuer]:
+    """The `issuer` of tests/conftest.py, with one or eight Waitress worker threads."""
+    data_dir = tmp_path / "data"
+    runtime = start_issuer(data_dir, threads=request.param)
+    assert runtime.service is not None
+    yield RunningIssuer(
+        runtime.issuer_url, runtime.admin_url, read_admin_token(data_dir), data_dir, runtime.service, runtime
+    )
+    runtime.stop()
+
+
+def at_once(task: Callable[[TestWallet, int], T], count: int = WALLETS) -> list[T]:
+    """`task(wallet, index)` in `count` threads released together, each wallet with its own connection."""
+    barrier = threading.Barrier(count)
+
+    def run(index: int) -> T:
+        wallet = TestWallet()
+        try:
+            barrier.wait(timeout=10)
+            return task(wallet, index)
+        finally:
+            wallet.close()
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_one_code_is_redeemed_exactly_once(
+    issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict
+) -> None:
+    """A5, C4: eight simultaneous token requests with one pre-authorized code: one access token."""
     offer = make_offer()
-    code = offer.credential_offer["grants"][PRE_AUTH]["pre-authorized_code"]
-    barrier = threading.Barrier(8)
+    form = {
+        "grant_type": PRE_AUTH,
+        "pre-authorized_code": offer.credential_offer["grants"][PRE_AUTH]["pre-authorized_code"],
+    }
 
-    def redeem(_: int) -> tuple[int, str | None]:
-        wallet = TestWallet()
-        try:
-            barrier.wait()
-            response = wallet.post_form(f"{issuer.url}/token", {"grant_type": PRE_AUTH, "pre-authorized_code": code})
-            return response.status, response.json().get("error")
-        finally:
-            wallet.close()
+    responses = at_once(lambda racer, _: racer.post_form(f"{issuer.url}/token", form))
+    outcomes = sorted((r.status, r.json().get("error")) for r in responses)
+    assert outcomes == [(200, None)] + [(400, "invalid_grant")] * (WALLETS - 1)
+    assert all(r.headers["content-type"] == "application/json" for r in responses)
+    timeline = issuer.service.offer_status(offer.offer_id)["timeline"]
+    assert [step["event"] for step in timeline].count("token_issued") == 1
 
-    with ThreadPoolExecutor(8) as pool:
-        results = sorted(pool.map(redeem, range(8)), key=str)
-    assert results.count((200, None)) == 1
-    assert results.count((400, "invalid_grant")) == 7
+    [winner] = [r for r in responses if r.status == 200]
+    session = wallet.resolve_offer(offer.offer_uri)
+    wallet.fetch_metadata(session)
+    session.token_response = winner.json()
+    session.access_token = session.token_response["access_token"]
+    key = new_key()
+    body = read_reply(post(wallet, session, "credential", request_body(wallet, session, "employee_badge", [key])), 200)
+    assert verify(body["credentials"][0]["credential"], key, "employee_badge", session.metadata, jwks) == BADGE_CLAIMS
 
 
-def test_eight_wallets_in_parallel_each_get_their_own_credential(issuer: RunningIssuer, make_offer: MakeOffer) -> None:
-    offers = [make_offer(tx_code=True) for _ in range(8)]
+def test_parallel_wallets_each_get_their_own_credential(issuer: RunningIssuer, wallet: TestWallet, jwks: dict) -> None:
+    """Eight people at eight wallets at once: each credential carries its holder's claims and key."""
+    claims = [{**BADGE_CLAIMS, "employee_id": f"E-{index}"} for index in range(WALLETS)]
+    offers = [issuer.service.create_offer(OfferRequest(["employee_badge"], person, tx_code=True)) for person in claims]
 
-    def receive(index: int) -> str:
-        wallet = TestWallet()
-        try:
-            [received] = wallet.receive(offers[index].offer_uri, offers[index].tx_code)
-            return received.credentials[0]
-        finally:
-            wallet.close()
+    def receive(person: TestWallet, index: int) -> Received:
+        [received] = person.receive(offers[index].offer_uri, offers[index].tx_code)
+        return received
 
-    with ThreadPoolExecutor(8) as pool:
-        credentials = list(pool.map(receive, range(8)))
-    assert len(set(credentials)) == 8
-    assert all(issuer.service.offer_status(o.offer_id)["state"] == "issued" for o in offers)
-    assert issuer.service.store.history.count("records") == 16
+    received = at_once(receive)
+    metadata = wallet.request("GET", well_known(issuer.url, "openid-credential-issuer")).json()
+    for person, offer, result in zip(claims, offers, received, strict=True):
+        [credential], [key] = result.credentials, result.holder_keys
+        assert verify(credential, key, "employee_badge", metadata, jwks) == person
+        assert issuer.service.offer_status(offer.offer_id)["state"] == "issued"
+        assert [record["holder_jkt"] for record in ledger(issuer, offer.offer_id)] == [key.thumbprint()]
+    assert len({result.credentials[0] for result in received}) == WALLETS
+    assert len({result.notification_id for result in received}) == WALLETS
