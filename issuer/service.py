@@ -49,6 +49,7 @@ PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 OFFER_SCHEME = "openid-credential-offer://"
 TX_CODE_DESCRIPTION = "Enter the code the front desk gave you"
 ROUNDING = 3600  # iat is rounded down to the hour (OID4VCI §15.4.1)
+ABANDONED_AFTER = 30 * 86400  # live offers older than this leave the state file, whatever their state
 
 # Offer states. Live offers are in the state file; the rest are archived in the history.
 CREATED, FETCHED, REDEEMED, PENDING, APPROVED, REJECTED = (
@@ -495,6 +496,9 @@ class IssuerService:
                     self._archive(document, EXPIRED)
                     moved.append(document["offer_id"])
                 elif document["state"] == REDEEMED and document.get("redeemed_at", now) + ttl < now:
+                    self._archive(document, EXPIRED)
+                    moved.append(document["offer_id"])
+                elif document["created_at"] + ABANDONED_AFTER < now:  # a deferred issuance nobody came back for
                     self._archive(document, EXPIRED)
                     moved.append(document["offer_id"])
             self.store.compact_state()

@@ -198,3 +198,14 @@ def test_recent_offers_include_finished_ones(service: IssuerService) -> None:
     assert [r["offer_id"] for r in rows] == [live.offer_id, finished.offer_id]
     assert rows[1]["state"] == "issued" and rows[1]["timeline"][-1]["detail"]["event"] == "credential_deleted"
     assert len(service.recent_offers(limit=1)) == 1
+
+
+def test_abandoned_deferred_issuances_leave_the_state_file(service: IssuerService, clock: Clock) -> None:
+    offer = service.create_offer(OfferRequest(["employee_badge"], CLAIMS, deferred=True))
+    grant = service.authorize(redeem(service, offer).access_token)
+    assert service.request_credential(grant, "employee_badge", [public_jwk(new_key())]).transaction_id
+    clock.now += 29 * 86400
+    assert service.purge_expired() == 0
+    clock.now += 2 * 86400
+    assert service.purge_expired() == 1
+    assert service.list_offers() == [] and service.offer_status(offer.offer_id)["state"] == "expired"
