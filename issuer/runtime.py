@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 import threading
 import time
 from pathlib import Path
 
-from issuer.config import Settings, ensure_private_dir
+from issuer.config import Settings, SettingsError, ensure_private_dir
 from issuer.fileio import write_private_file
 from issuer.server import IssuerServer, bind
 from issuer.service import IssuerService
@@ -41,6 +42,7 @@ class IssuerRuntime:
     def start(self) -> IssuerService:
         settings = self.settings
         ensure_private_dir(settings.data_dir)
+        check_secret_permissions(settings.data_dir)
         issuer_sock = bind(settings.host, settings.port)
         try:
             admin_sock = bind(settings.admin_host, settings.admin_port)
@@ -93,6 +95,19 @@ class IssuerRuntime:
                     next_holder_purge = time.monotonic() + HOLDER_PURGE_INTERVAL
             if self._stopped.wait(PURGE_INTERVAL):
                 return
+
+
+def check_secret_permissions(data_dir: Path) -> None:
+    """Refuse to start when a key or the admin token can be read by anyone but the owner."""
+    candidates = [data_dir / ADMIN_TOKEN_FILE]
+    keys_dir = data_dir / "keys"
+    if keys_dir.is_dir():
+        candidates += [keys_dir, *keys_dir.iterdir()]
+    for path in candidates:
+        if path.exists() and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            mode = oct(path.stat().st_mode & 0o777)[2:]
+            fix = "chmod 700" if path.is_dir() else "chmod 600"
+            raise SettingsError(f"{path} is open to other users (mode {mode}); run: {fix} '{path}'")
 
 
 def read_admin_token(data_dir: Path, *, create: bool = False) -> str:

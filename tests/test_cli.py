@@ -164,3 +164,21 @@ def test_environment_has_no_display_needs() -> None:
             timeout=30,
         ).stdout
     )
+
+
+@pytest.mark.parametrize("name", ["keys/keys.json", "admin-token", "keys"])
+def test_serve_refuses_secrets_readable_by_others(tmp_path: Path, name: str) -> None:
+    data_dir = tmp_path / "data"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "issuer", "serve", "--data-dir", str(data_dir), "--port", "0", "--admin-port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert first.stdout is not None and first.stdout.readline().startswith("issuer: ")
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=15) == 0
+    (data_dir / name).chmod(0o755 if name == "keys" else 0o644)
+    result = cli("serve", "--port", "0", "--admin-port", "0", data_dir=data_dir)
+    assert result.returncode == 1
+    assert "open to other users" in result.stderr and "chmod" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
