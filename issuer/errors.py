@@ -1,10 +1,15 @@
 """Protocol errors: raised deep in the issuer, rendered as the spec's JSON in one place.
 
 Each class carries the error code that OID4VCI 1.0 or the OAuth RFCs assign to it;
-`description` must stay within the characters RFC 6749 §5.2 allows (no quote, no backslash).
+`description` is kept within the characters RFC 6749 §5.2 allows, whatever it quotes.
 """
 
 from __future__ import annotations
+
+import re
+
+# RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E.
+_OUTSIDE_DESCRIPTION_CHARS = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 
 
 class ProtocolError(Exception):
@@ -15,7 +20,7 @@ class ProtocolError(Exception):
 
     def __init__(self, description: str = "", *, headers: dict[str, str] | None = None) -> None:
         super().__init__(description)
-        self.description = description.replace('"', "'").replace("\\", "/")
+        self.description = _OUTSIDE_DESCRIPTION_CHARS.sub("?", description.replace('"', "'").replace("\\", "/"))
         self.headers = headers or {}
 
     def body(self) -> dict[str, str]:

@@ -47,6 +47,8 @@ def verify_jwt_proof(
     header, claims = _decode(proof)
     if header.get("typ") != PROOF_TYPE:
         raise InvalidProof(f"the proof typ must be {PROOF_TYPE}")
+    if "crit" in header:  # RFC 7515 §4.1.11: no extension is understood here
+        raise InvalidProof("the proof header names critical extensions this issuer does not support")
     alg = header.get("alg")
     if not isinstance(alg, str) or alg == "none" or alg.startswith("HS") or alg not in allowed_algs:
         raise InvalidProof(f"the proof alg must be one of {', '.join(allowed_algs)}")

@@ -94,6 +94,7 @@ class AccessGrant:
     offer_id: str
     configuration_ids: tuple[str, ...]
     identifiers: Mapping[str, str] = field(default_factory=dict)  # credential_identifier -> config id
+    client_id: str | None = None  # sent at the token endpoint; None for anonymous access
 
     @property
     def uses_identifiers(self) -> bool:
@@ -356,7 +357,7 @@ class IssuerService:
         return self._offer_object(document, code)
 
     def redeem_pre_authorized_code(
-        self, code: str, tx_code: str | None, requested_config_ids: list[str] | None
+        self, code: str, tx_code: str | None, requested_config_ids: list[str] | None, client_id: str | None = None
     ) -> TokenResult:
         """Exchange a pre-authorized code for an access token (OID4VCI §6.1, §6.3), once."""
         offer_id = code.partition(".")[0]
@@ -383,9 +384,11 @@ class IssuerService:
                 step=events.TOKEN_ISSUED,
                 granted=config_ids,
                 refresh_hash=self._hasher.digest(refresh_token) if refresh_token else None,
+                client_id=client_id,
+                identifiers=requested_config_ids is not None,
             )
         self._publish(events.TOKEN_ISSUED, offer_id)
-        return self._token_result(offer_id, config_ids, requested_config_ids is not None, refresh_token)
+        return self._token_result(offer_id, config_ids, requested_config_ids is not None, refresh_token, client_id)
 
     def refresh_access_token(self, refresh_token: str) -> TokenResult:
         """A new access token for a deferred issuance that outlives the first one (RFC 6749 §6)."""
@@ -397,7 +400,9 @@ class IssuerService:
             rotated = f"{offer_id}.{new_secret(32)}"
             self._update_live(offer_id, refresh_hash=self._hasher.digest(rotated))
         granted = document.get("granted", document["config_ids"])
-        return self._token_result(offer_id, granted, bool(document.get("identifiers")), rotated)
+        return self._token_result(
+            offer_id, granted, bool(document.get("identifiers")), rotated, document.get("client_id")
+        )
 
     def new_nonce(self) -> str:
         return self._nonces.issue()
@@ -410,7 +415,7 @@ class IssuerService:
         claims = self._tokens.open(access_token)
         if claims is None:
             raise InvalidToken("the access token is invalid or has expired")
-        return AccessGrant(claims["o"], tuple(claims["c"]), claims.get("i") or {})
+        return AccessGrant(claims["o"], tuple(claims["c"]), claims.get("i") or {}, claims.get("k"))
 
     def request_credential(
         self, grant: AccessGrant, config_id: str, holder_jwks: list[dict[str, Any]]
@@ -434,6 +439,8 @@ class IssuerService:
             document = self._live_offer(grant.offer_id)
             transaction = (document or {}).get("transaction")
             if document is None or transaction is None or not self._hasher.matches(transaction_id, transaction["hash"]):
+                if self.store.offers.contains(Query().transaction.hash == self._hasher.digest(transaction_id)):
+                    raise InvalidToken("the access token was not issued for this transaction")
                 raise InvalidTransactionId("the transaction id is unknown or was already used")
             if document.get("decision") == REJECTED:
                 self._archive(document, DENIED)
@@ -562,12 +569,19 @@ class IssuerService:
         return list(dict.fromkeys(requested))
 
     def _token_result(
-        self, offer_id: str, config_ids: list[str], with_details: bool, refresh_token: str | None
+        self,
+        offer_id: str,
+        config_ids: list[str],
+        with_details: bool,
+        refresh_token: str | None,
+        client_id: str | None,
     ) -> TokenResult:
         identifiers = {f"{c}:1": c for c in config_ids} if with_details else {}
         claims: dict[str, Any] = {"o": offer_id, "c": config_ids}
         if identifiers:
             claims["i"] = identifiers
+        if client_id is not None:
+            claims["k"] = client_id
         ttl = self.settings.access_token_ttl
         details = None
         if with_details:

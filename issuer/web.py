@@ -21,7 +21,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from issuer.encryption import encrypt_response
 from issuer.endpoints import admin, credential, deferred, metadata, nonce, notification, offer, token
 from issuer.endpoints.credential import CredentialReply
-from issuer.errors import InvalidCredentialRequest, InvalidRequest, InvalidToken, ProtocolError, ServiceError
+from issuer.errors import (
+    InvalidCredentialRequest,
+    InvalidNotificationRequest,
+    InvalidRequest,
+    InvalidToken,
+    ProtocolError,
+    ServiceError,
+)
 from issuer.service import IssuerService
 from resources import resource_path
 
@@ -99,7 +106,7 @@ def create_app(service: IssuerService) -> Flask:
     @app.post("/notification")
     def notification_endpoint() -> Response:
         grant = service.authorize(_bearer_token())
-        notification.notification_response(service, grant, _json_object())
+        notification.notification_response(service, grant, _json_object(error=InvalidNotificationRequest))
         return Response(status=204, headers=NO_STORE)
 
     @app.get("/logos/<name>")
@@ -217,18 +224,19 @@ def _bearer_token() -> str:
     return value.strip()
 
 
-def _json_object(*, optional: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object, or invalid_credential_request (OID4VCI §8.2)."""
+def _json_object(*, optional: bool = False, error: type[ProtocolError] = InvalidCredentialRequest) -> dict[str, Any]:
+    """The request body as a JSON object, or `error`: the endpoint's own code for a malformed
+    request (invalid_credential_request at the Credential endpoint, §8.3.1.2)."""
     if optional and not request.get_data(cache=True):
         return {}
     if request.mimetype != "application/json":
-        raise InvalidCredentialRequest("the request body must be application/json")
+        raise error("the request body must be application/json")
     try:
         body = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidCredentialRequest("the request body is not valid JSON") from error
+    except (ValueError, UnicodeDecodeError) as failure:
+        raise error("the request body is not valid JSON") from failure
     if not isinstance(body, dict):
-        raise InvalidCredentialRequest("the request body must be a JSON object")
+        raise error("the request body must be a JSON object")
     return body
 
 

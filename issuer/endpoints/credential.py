@@ -99,7 +99,7 @@ def _holder_keys(
             value,
             audience=service.issuer_url,
             allowed_algs=credential_type.proof_algs,
-            client_id=None,
+            client_id=grant.client_id,
             now=service.clock(),
         )
         for value in values

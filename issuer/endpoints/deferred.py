@@ -1,5 +1,6 @@
 """Deferred Credential endpoint (OID4VCI §9): poll a transaction until the desk decides.
 
+A malformed request is invalid_credential_request, as at the Credential endpoint (§9.3).
 The response may be encrypted with parameters sent in this request, not the original one (§9.1).
 """
 
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from issuer.endpoints.credential import CredentialReply, issuance_body, parse_encryption_field
-from issuer.errors import InvalidRequest
+from issuer.errors import InvalidCredentialRequest
 from issuer.service import AccessGrant, IssuerService
 
 
@@ -18,7 +19,7 @@ def deferred_credential_response(
 ) -> CredentialReply:
     transaction_id = request.get("transaction_id")
     if not isinstance(transaction_id, str) or not transaction_id or len(transaction_id) > 200:
-        raise InvalidRequest("transaction_id is missing")
+        raise InvalidCredentialRequest("transaction_id is missing")
     encryption = parse_encryption_field(request)
     result = service.deferred_credential(grant, transaction_id)
     return CredentialReply(*issuance_body(result), encryption)

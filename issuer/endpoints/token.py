@@ -1,7 +1,8 @@
 """Token endpoint (OID4VCI §6, RFC 6749 §5): the pre-authorized code grant and refresh tokens.
 
-Unknown parameters are ignored (§6.1). `tx_code` belongs to the pre-authorized code grant
-only. `authorization_details` of type `openid_credential` narrows the grant to a subset of
+Unknown parameters are ignored (§6.1). A `client_id`, optional for this grant (§6.1), is kept
+in the access token: the proof's `iss` must then name it (Appendix F.1). `tx_code` belongs to
+the pre-authorized code grant only. `authorization_details` of type `openid_credential` narrows the grant to a subset of
 the offer and makes the response carry `credential_identifiers` (§6.2).
 """
 
@@ -47,7 +48,10 @@ def _pre_authorized(service: IssuerService, form: Mapping[str, str]) -> TokenRes
     if tx_code is not None and len(tx_code) > 64:
         raise InvalidRequest("tx_code is too long")
     requested = _requested_configurations(form.get("authorization_details"))
-    return service.redeem_pre_authorized_code(code, tx_code, requested)
+    client_id = form.get("client_id")
+    if client_id is not None and not 0 < len(client_id) <= 200:
+        raise InvalidRequest("client_id must be 1 to 200 characters")
+    return service.redeem_pre_authorized_code(code, tx_code, requested, client_id=client_id)
 
 
 def _required(form: Mapping[str, str], name: str) -> str:

@@ -118,6 +118,18 @@ def test_deferred_offers_get_a_rotating_refresh_token(service: IssuerService, cl
         service.refresh_access_token(first.refresh_token)  # rotated: the old one is spent
 
 
+def test_a_refreshed_token_keeps_the_identifiers_and_client_of_the_first(service: IssuerService) -> None:
+    offer = service.create_offer(OfferRequest(["employee_badge"], CLAIMS, deferred=True))
+    code = offer.credential_offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"][
+        "pre-authorized_code"
+    ]
+    first = service.redeem_pre_authorized_code(code, None, ["employee_badge"], client_id="wallet-7")
+    assert first.refresh_token
+    refreshed = service.authorize(service.refresh_access_token(first.refresh_token).access_token)
+    assert refreshed == service.authorize(first.access_token)
+    assert (dict(refreshed.identifiers), refreshed.client_id) == ({"employee_badge:1": "employee_badge"}, "wallet-7")
+
+
 def test_immediate_offers_get_no_refresh_token(service: IssuerService) -> None:
     assert redeem(service, service.create_offer(OfferRequest(["employee_badge"], CLAIMS))).refresh_token is None
 
