@@ -1,10 +1,11 @@
 """Summarize a py-spy `--format raw` profile (collapsed stacks) into shares of the server's CPU.
 
-Self time goes to the innermost Python frame of a sample (time in C code, such as an fsync
-or a signature, shows as the Python function that called it). Inclusive time counts a
-function or package once per sample it appears in.
+Self time goes to the innermost Python frame of a sample (time in C code, such as json
+encoding or a signature, shows as the Python function that called it). Inclusive time
+counts a function or package once per sample it appears in. `issuance.py --profile`
+records with `--gil`, so samples are Python CPU time (the user part of the server's CPU).
 
-Run by hand: `python benchmarks/profile_summary.py profile.txt [--cpu-ms 4.2]`.
+Run by hand: `python benchmarks/profile_summary.py profile.txt [--cpu-ms 2.6]`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Profile:
     self_by_package: Counter[str]
     inclusive_by_package: Counter[str]
     inclusive_by_issuer_function: Counter[str]
+    by_phase: Counter[str]
 
 
 def read_profile(path: Path) -> Profile:
@@ -56,6 +58,7 @@ def summarize(lines: Iterable[str]) -> Profile:
     self_package: Counter[str] = Counter()
     inclusive_package: Counter[str] = Counter()
     inclusive_issuer: Counter[str] = Counter()
+    phases: Counter[str] = Counter()
     for line in lines:
         stack, _, count_text = line.rstrip().rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -73,13 +76,34 @@ def summarize(lines: Iterable[str]) -> Profile:
             inclusive_package[package] += count
         for name in {frame.name for frame in frames if frame.file.startswith("issuer/")}:
             inclusive_issuer[name] += count
-    return Profile(samples, self_function, self_package, inclusive_package, inclusive_issuer)
+        phases[_phase(frames)] += count
+    return Profile(samples, self_function, self_package, inclusive_package, inclusive_issuer, phases)
+
+
+def _phase(frames: list[Frame]) -> str:
+    """Which part of serving a request a sample belongs to: a view of `issuer/web.py`, or around it."""
+    for frame in frames:
+        if frame.file == "issuer/web.py" and ".<locals>." in frame.function and not frame.function.endswith(".app"):
+            return (
+                "view "
+                + frame.function.rpartition(".<locals>.")[2]
+                + (" (admin)" if frame.function.startswith("create_admin_app") else "")
+            )
+    files = {frame.file for frame in frames}
+    functions = {frame.function for frame in frames}
+    if "WSGITask.execute" in functions or "ThreadedTaskDispatcher.handler_thread" in functions:
+        return "waitress worker, outside the views (WSGI, Flask and Werkzeug dispatch, headers)"
+    if files & {"waitress/wasyncore.py", "waitress/server.py", "waitress/channel.py", "waitress/parser.py"}:
+        return "waitress I/O thread (select loop, recv/send, request parsing)"
+    return "other (including stacks py-spy could not read whole)"
 
 
 def report(profile: Profile, cpu_ms_per_issuance: float | None = None, top: int = 15) -> str:
-    """Tables of shares (and ms per issuance, when the CPU per issuance is known)."""
-    out = [f"profile: {profile.samples} samples of the server's busy threads"]
+    """Tables of shares, and ms per issuance when the user CPU per issuance is given."""
+    scale = " (ms: share of the user CPU per issuance)" if cpu_ms_per_issuance else ""
+    out = [f"profile: {profile.samples} samples{scale}"]
     sections = (
+        ("by request phase", profile.by_phase),
         ("self time by package or module", profile.self_by_package),
         ("inclusive time by package or module", profile.inclusive_by_package),
         ("inclusive time by issuer function", profile.inclusive_by_issuer_function),
@@ -101,6 +125,7 @@ def as_json(profile: Profile, top: int = 25) -> dict[str, object]:
 
     return {
         "samples": profile.samples,
+        "by_phase": shares(profile.by_phase),
         "self_by_package": shares(profile.self_by_package),
         "inclusive_by_package": shares(profile.inclusive_by_package),
         "inclusive_by_issuer_function": shares(profile.inclusive_by_issuer_function),
@@ -118,7 +143,7 @@ def _frame(text: str) -> Frame | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("profile", type=Path, help="py-spy record --format raw output")
-    parser.add_argument("--cpu-ms", type=float, help="server CPU ms per issuance, to turn shares into ms")
+    parser.add_argument("--cpu-ms", type=float, help="server user CPU ms per issuance, to turn shares into ms")
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args()
     print(report(read_profile(args.profile), args.cpu_ms, args.top))

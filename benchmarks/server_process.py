@@ -75,9 +75,9 @@ class ServerProcess:
     def admin_token(self) -> str:
         return (self.data_dir / "admin-token").read_text(encoding="ascii").strip()
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the server has used so far, all threads."""
-        return process_cpu_seconds(self.pid)
+    def cpu_times(self) -> tuple[float, float]:
+        """(user, system) CPU seconds the server has used so far, all threads."""
+        return process_cpu_times(self.pid)
 
     def peak_rss_mib(self) -> float:
         """The server's peak resident memory (VmHWM)."""
@@ -129,11 +129,11 @@ def _drain(stream: IO[str] | None, lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """utime + stime (fields 14 and 15 of /proc/<pid>/stat), in seconds."""
+def process_cpu_times(pid: int) -> tuple[float, float]:
+    """(utime, stime): fields 14 and 15 of /proc/<pid>/stat, in seconds."""
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2 :].split()  # the command name may hold spaces and parentheses
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
 
 
 def machine_busy_seconds() -> tuple[float, float]:

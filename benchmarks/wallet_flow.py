@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Iterator
 
-from issuer.testwallet import TestWallet, WalletError, new_key
+from issuer.testwallet import ProtocolViolation, TestWallet, WalletError, new_key
 
 STEPS = ("admin_offer", "offer", "metadata", "token", "nonce", "credential", "notification")
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
@@ -71,6 +71,8 @@ class WalletFlow:
             self.current_step = "notification"
             wallet.notify(session, received.notification_id)
             yield "notification", wallet.timings["notification"]
+        except ProtocolViolation as error:
+            raise FlowError(f"{error.step}: protocol violation: {error.reason}") from error
         except WalletError as error:
             raise FlowError(f"{error.step}: HTTP {error.status} {error.error}") from error
 

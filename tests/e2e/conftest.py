@@ -1,8 +1,8 @@
-"""Fixtures for flows over real HTTP: a wallet, offers, and the issuer's published keys."""
+"""Fixtures for flows over real HTTP: a wallet, offers, a redeemed session, the issuer's keys."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,20 +10,13 @@ import pytest
 from issuer.service import CreatedOffer, OfferRequest
 from issuer.testwallet import Session, TestWallet
 from tests.conftest import RunningIssuer
-
-BADGE_CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
-CARD_CLAIMS = {"given_name": "Grace", "family_name": "Hopper", "member_id": "M-1906", "level": "gold"}
-CLAIMS = {"employee_badge": BADGE_CLAIMS, "membership_card": CARD_CLAIMS}
-BADGE_VCT = "urn:frontdesk:employee_badge:1"
-
-MakeOffer = Callable[..., CreatedOffer]
+from tests.e2e.helpers import CLAIMS, MakeOffer, redeem
 
 
 @pytest.fixture
 def wallet() -> Iterator[TestWallet]:
-    client = TestWallet()
-    yield client
-    client.close()
+    with TestWallet() as client:
+        yield client
 
 
 @pytest.fixture
@@ -43,14 +36,19 @@ def make_offer(issuer: RunningIssuer) -> MakeOffer:
 @pytest.fixture
 def session(wallet: TestWallet, make_offer: MakeOffer) -> Session:
     """A wallet session holding an access token for an employee badge offer."""
-    offer = make_offer("employee_badge")
-    started = wallet.resolve_offer(offer.offer_uri)
-    wallet.fetch_metadata(started)
-    wallet.token(started)
-    return started
+    return redeem(wallet, make_offer("employee_badge"))
 
 
 @pytest.fixture
 def jwks(issuer: RunningIssuer, wallet: TestWallet) -> dict[str, Any]:
     """The issuer's keys as a verifier fetches them."""
-    return wallet.request("GET", f"{issuer.url}/jwks").json()
+    response = wallet.request("GET", f"{issuer.url}/jwks")
+    assert response.status == 200 and response.headers["content-type"] == "application/json"
+    return dict(response.json())
+
+
+@pytest.fixture
+def token_endpoint(issuer: RunningIssuer, wallet: TestWallet) -> str:
+    """The token endpoint as a wallet finds it, in the AS metadata (RFC 8414)."""
+    response = wallet.request("GET", f"{issuer.url}/.well-known/oauth-authorization-server")
+    return str(response.json()["token_endpoint"])

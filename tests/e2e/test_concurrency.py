@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -18,10 +18,18 @@ from issuer.runtime import read_admin_token
 from issuer.service import OfferRequest
 from issuer.testwallet import Received, TestWallet, new_key, well_known
 from tests.conftest import RunningIssuer, start_issuer
-from tests.e2e.conftest import BADGE_CLAIMS, MakeOffer
-from tests.e2e.test_preauthorized import ledger, post, read_reply, request_body, verify
+from tests.e2e.helpers import (
+    BADGE_CLAIMS,
+    MakeOffer,
+    expect_error,
+    ledger,
+    post,
+    read_reply,
+    request_body,
+    token_form,
+    verify,
+)
 
-PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 WALLETS = 8
 T = TypeVar("T")
 
@@ -55,19 +63,16 @@ def at_once(task: Callable[[TestWallet, int], T], count: int = WALLETS) -> list[
 
 
 def test_one_code_is_redeemed_exactly_once(
-    issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict
+    issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict[str, Any]
 ) -> None:
     """A5, C4: eight simultaneous token requests with one pre-authorized code: one access token."""
     offer = make_offer()
-    form = {
-        "grant_type": PRE_AUTH,
-        "pre-authorized_code": offer.credential_offer["grants"][PRE_AUTH]["pre-authorized_code"],
-    }
-
+    form = token_form(offer)
     responses = at_once(lambda racer, _: racer.post_form(f"{issuer.url}/token", form))
     outcomes = sorted((r.status, r.json().get("error")) for r in responses)
     assert outcomes == [(200, None)] + [(400, "invalid_grant")] * (WALLETS - 1)
-    assert all(r.headers["content-type"] == "application/json" for r in responses)
+    for refused in [r for r in responses if r.status != 200]:
+        expect_error(refused, 400, "invalid_grant")
     timeline = issuer.service.offer_status(offer.offer_id)["timeline"]
     assert [step["event"] for step in timeline].count("token_issued") == 1
 
@@ -81,7 +86,9 @@ def test_one_code_is_redeemed_exactly_once(
     assert verify(body["credentials"][0]["credential"], key, "employee_badge", session.metadata, jwks) == BADGE_CLAIMS
 
 
-def test_parallel_wallets_each_get_their_own_credential(issuer: RunningIssuer, wallet: TestWallet, jwks: dict) -> None:
+def test_parallel_wallets_each_get_their_own_credential(
+    issuer: RunningIssuer, wallet: TestWallet, jwks: dict[str, Any]
+) -> None:
     """Eight people at eight wallets at once: each credential carries its holder's claims and key."""
     claims = [{**BADGE_CLAIMS, "employee_id": f"E-{index}"} for index in range(WALLETS)]
     offers = [issuer.service.create_offer(OfferRequest(["employee_badge"], person, tx_code=True)) for person in claims]

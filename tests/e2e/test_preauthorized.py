@@ -1,161 +1,54 @@
-"""The Pre-Authorized Code flow over real HTTP, checked on the bytes a wallet receives.
+"""The Pre-Authorized Code Flow over real HTTP, checked on the bytes a wallet receives.
 
-Row names (A13, E21, ...) are those of shared/spec/ISSUER-CHECKLIST.md. The helpers at the top
-are the wallet's side of one credential request; test_deferred and test_concurrency use them too.
+Row names (A13, E21, F1, G7, ...) are those of shared/spec/ISSUER-CHECKLIST.md. The metadata
+rows (B) are in test_metadata.py, the error rows (C, E, F, G) in test_negative.py.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from jwcrypto import jwk
-from jwcrypto.common import JWException, base64url_decode
+from jwcrypto.common import JWException, base64url_decode, base64url_encode
 
-from issuer.service import CreatedOffer
 from issuer.testwallet import (
-    HttpResponse,
     Session,
     TestWallet,
-    credential_identifiers,
+    VerificationError,
     decrypt,
     encryption_parameters,
-    make_proof,
     new_key,
     public_jwk,
     verify_jwt_vc_json,
     verify_sd_jwt_vc,
+    well_known,
 )
 from tests.conftest import RunningIssuer
-from tests.e2e.conftest import CLAIMS, MakeOffer
+from tests.e2e.helpers import (
+    BADGE_VCT,
+    CLAIMS,
+    CONFIG_IDS,
+    MakeOffer,
+    disclosures,
+    encryption_key,
+    expect_error,
+    issued,
+    jose_header,
+    jwt_payload,
+    ledger,
+    offered_claims,
+    post,
+    read_reply,
+    redeem,
+    request_body,
+    request_credentials,
+    verify,
+)
 
-CONFIG_IDS = ("employee_badge", "membership_card")
 ROUNDING = 3600  # the issuer rounds iat down to the hour (§15.4.1)
-
-
-def offered_claims(config_ids: tuple[str, ...] | list[str], config_id: str) -> dict[str, Any]:
-    """The claims of `config_id` in an offer made by `make_offer(*config_ids)`: it merges the
-    sample claims of every type, so a shared name (given_name) takes the last type's value."""
-    merged: dict[str, Any] = {}
-    for offered in config_ids:
-        merged.update(CLAIMS[offered])
-    return {name: merged[name] for name in CLAIMS[config_id]}
-
-
-def redeem(wallet: TestWallet, offer: CreatedOffer, **token_params: str) -> Session:
-    """Offer, metadata and token: a session ready for Credential Requests."""
-    session = wallet.resolve_offer(offer.offer_uri)
-    wallet.fetch_metadata(session)
-    wallet.token(session, offer.tx_code, **token_params)
-    return session
-
-
-def request_body(wallet: TestWallet, session: Session, config_id: str, keys: list[jwk.JWK], **extra: Any) -> dict:
-    """A Credential Request (§8.2): one `jwt` proof per key on one fresh c_nonce, and the identifier
-    the token response calls for (credential_identifier after authorization_details, else the config id)."""
-    nonce = wallet.nonce(session)
-    body: dict[str, Any] = {"proofs": {"jwt": [make_proof(key, session.issuer, nonce) for key in keys]}, **extra}
-    identifiers = credential_identifiers(session.token_response, config_id)
-    body.update(
-        {"credential_identifier": identifiers[0]} if identifiers else {"credential_configuration_id": config_id}
-    )
-    return body
-
-
-def post(wallet: TestWallet, session: Session, endpoint: str, body: dict[str, Any]) -> HttpResponse:
-    """POST to an endpoint advertised in the metadata (`credential`, `deferred_credential`, `notification`)."""
-    return wallet.post_json(session.metadata[f"{endpoint}_endpoint"], body, session.access_token)
-
-
-def encryption_key(kid: str | None = None) -> jwk.JWK:
-    key = new_key("ECDH-ES")
-    if kid:
-        key.update(kid=kid)  # type: ignore[attr-defined]
-    return key
-
-
-def read_reply(
-    response: HttpResponse, status: int, key: jwk.JWK | None = None, enc: str = "A128GCM", zip_: str | None = None
-) -> dict[str, Any]:
-    """A (Deferred) Credential Response body: JSON, or a JWE for the wallet's `key` (§8.3, §9.2, §10, F1)."""
-    assert response.status == status, response.body
-    assert "no-store" in response.headers.get("cache-control", "")
-    if key is None:
-        assert response.headers["content-type"] == "application/json"
-        return dict(response.json())
-    assert response.headers["content-type"] == "application/jwt"
-    compact = response.body.decode()
-    public = key.export_public(as_dict=True)
-    header = jose_header(compact)
-    assert (header["alg"], header["enc"]) == (public["alg"], enc)
-    assert header.get("kid") == public.get("kid") and header.get("zip") == zip_
-    return dict(json.loads(decrypt(compact, key)))
-
-
-def read_error(response: HttpResponse, status: int, error: str) -> None:
-    """Errors are plain JSON, never encrypted (§8.3.1.2, F4)."""
-    assert response.status == status, response.body
-    assert response.headers["content-type"] == "application/json"
-    assert response.json()["error"] == error
-
-
-def issued(body: dict[str, Any], count: int) -> list[str]:
-    """E21, E22: `count` credentials now, nothing of a deferred response."""
-    assert "transaction_id" not in body and "interval" not in body
-    assert isinstance(body.get("notification_id", ""), str)
-    assert len(body["credentials"]) == count
-    assert all(set(entry) == {"credential"} and isinstance(entry["credential"], str) for entry in body["credentials"])
-    return [entry["credential"] for entry in body["credentials"]]
-
-
-def jose_header(compact: str) -> dict[str, Any]:
-    return dict(json.loads(base64url_decode(compact.split(".")[0])))
-
-
-def jwt_payload(credential: str) -> dict[str, Any]:
-    """The issuer-signed JWT's payload (an SD-JWT's first part)."""
-    return dict(json.loads(base64url_decode(credential.split("~")[0].split(".")[1])))
-
-
-def verify(credential: str, key: jwk.JWK, config_id: str, metadata: dict[str, Any], jwks: dict) -> dict[str, Any]:
-    """The claims of a credential, once it verifies as a verifier would check it (E24, E25, B13).
-
-    Independent of the issuer's code: the signature against `jwks` (fetched over HTTP), the
-    holder binding to `key`, and the type against the published configuration.
-    """
-    configuration = metadata["credential_configurations_supported"][config_id]
-    issuer_url = metadata["credential_issuer"]
-    assert jose_header(credential)["alg"] in configuration["credential_signing_alg_values_supported"]
-    if configuration["format"] == "dc+sd-jwt":
-        claims = verify_sd_jwt_vc(
-            credential, jwks, issuer=issuer_url, vct=configuration["vct"], holder_jwk=public_jwk(key)
-        )
-        assert not {"iss", "exp", "iat", "nbf", "vct", "cnf", "status"} & set(claims)  # never selectively disclosed
-        return claims
-    subject = verify_jwt_vc_json(credential, jwks, issuer=issuer_url, holder_jwk=public_jwk(key))
-    assert jwt_payload(credential)["vc"]["type"] == configuration["credential_definition"]["type"]
-    return {name: value for name, value in subject.items() if name != "id"}
-
-
-def ledger(issuer: RunningIssuer, offer_id: str) -> list[dict[str, Any]]:
-    """The issuance records of an offer in the history, oldest first (read under the store's lock,
-    as the server's threads may be writing)."""
-    with issuer.service.store.lock:
-        records = issuer.service.store.history.scan(
-            "records", lambda row: row.get("kind") == "credential" and row.get("offer_id") == offer_id
-        )
-        return list(reversed(list(records)))
-
-
-def request_credentials(
-    wallet: TestWallet, session: Session, config_id: str, count: int = 1
-) -> tuple[list[str], list[jwk.JWK], dict[str, Any]]:
-    """`count` credentials bound to fresh keys, checked on the wire: the credentials, keys and body."""
-    keys = [new_key() for _ in range(count)]
-    body = read_reply(post(wallet, session, "credential", request_body(wallet, session, config_id, keys)), 200)
-    return issued(body, count), keys, body
 
 
 @pytest.mark.parametrize("by_reference", [False, True], ids=["by_value", "by_reference"])
@@ -165,7 +58,7 @@ def test_issues_each_format(
     issuer: RunningIssuer,
     wallet: TestWallet,
     make_offer: MakeOffer,
-    jwks: dict,
+    jwks: dict[str, Any],
     config_id: str,
     tx_code: bool,
     by_reference: bool,
@@ -186,7 +79,7 @@ def test_issues_each_format(
 
 
 def test_one_offer_with_both_configurations(
-    issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict
+    issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict[str, Any]
 ) -> None:
     offer = make_offer(*CONFIG_IDS, tx_code=True)
     session = redeem(wallet, offer)
@@ -202,7 +95,7 @@ def test_one_offer_with_both_configurations(
 
 @pytest.mark.parametrize("config_id", CONFIG_IDS)
 def test_batch_binds_each_credential_to_its_own_key(
-    issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict, config_id: str
+    issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict[str, Any], config_id: str
 ) -> None:
     """E22, §3.3.2: three proofs, three credentials with one dataset and different crypto data."""
     offer = make_offer(config_id)
@@ -214,15 +107,54 @@ def test_batch_binds_each_credential_to_its_own_key(
         assert verify(credential, key, config_id, session.metadata, jwks) == CLAIMS[config_id]
     signatures = {credential.split("~")[0].split(".")[2] for credential in credentials}
     assert len(signatures) == 3
-    salts = [json.loads(base64url_decode(d))[0] for c in credentials for d in c.split("~")[1:-1]]
+    salts = [json.loads(base64url_decode(d))[0] for c in credentials for d in disclosures(c)]
     assert len(salts) == len(set(salts))  # no salt (so no disclosure digest) links two credentials
     assert [r["holder_jkt"] for r in ledger(issuer, offer.offer_id)] == [key.thumbprint() for key in keys]
     assert issuer.service.offer_status(offer.offer_id)["issued"][0]["count"] == 3
 
 
+def test_batch_binds_a_key_at_most_once(wallet: TestWallet, session: Session) -> None:
+    """E22, §8.3: each key binds at most one credential, so two proofs of one key are refused
+    (or give one credential); the same request with two keys then works."""
+    key = new_key()
+    response = post(wallet, session, "credential", request_body(wallet, session, "employee_badge", [key, key]))
+    if response.status == 200:
+        issued(read_reply(response, 200), 1)
+    else:
+        expect_error(response, 400, "invalid_proof")
+        request_credentials(wallet, session, "employee_badge", count=2)
+
+
+@pytest.mark.parametrize(("batch", "encrypt"), [(1, False), (3, True)], ids=["plain", "batch_encrypted"])
+@pytest.mark.parametrize("config_ids", [("employee_badge",), CONFIG_IDS], ids=["one", "both"])
+def test_wallet_receive_runs_every_step(
+    wallet: TestWallet,
+    make_offer: MakeOffer,
+    jwks: dict[str, Any],
+    config_ids: tuple[str, ...],
+    batch: int,
+    encrypt: bool,
+) -> None:
+    """The wallet's own flow, as the self-test and the benchmark run it: every step timed, every
+    credential verified, every notification accepted."""
+    offer = make_offer(*config_ids, tx_code=True, by_reference=True)
+    received = wallet.receive(offer.offer_uri, offer.tx_code, batch=batch, encrypt=encrypt)
+    steps = {"offer", "metadata", "as_metadata", "token", "nonce", "credential", "notification", "total"}
+    assert set(wallet.timings) == steps and all(seconds > 0 for seconds in wallet.timings.values())
+    issuer_url = offer.credential_offer["credential_issuer"]
+    metadata = wallet.request("GET", well_known(issuer_url, "openid-credential-issuer")).json()
+    for config_id, result in zip(config_ids, received, strict=True):
+        assert result.configuration_id == config_id and len(result.credentials) == batch
+        for credential, key in zip(result.credentials, result.holder_keys, strict=True):
+            claims = verify(credential, key, config_id, metadata, jwks)
+            assert claims == offered_claims(config_ids, config_id)
+
+
 @pytest.mark.parametrize("kid", [None, "wallet-enc-1"], ids=["no_kid", "kid"])
 @pytest.mark.parametrize("enc", ["A128GCM", "A256GCM"])
-def test_encrypted_response(wallet: TestWallet, make_offer: MakeOffer, jwks: dict, enc: str, kid: str | None) -> None:
+def test_f1_encrypted_response(
+    wallet: TestWallet, make_offer: MakeOffer, jwks: dict[str, Any], enc: str, kid: str | None
+) -> None:
     """F1, §10: a JWE for the wallet's key, alg from the key, enc as asked, kid copied, no zip."""
     session = redeem(wallet, make_offer())
     key, holder = encryption_key(kid), new_key()
@@ -247,10 +179,10 @@ def test_compression_only_as_advertised(wallet: TestWallet, make_offer: MakeOffe
     if "DEF" in session.metadata["credential_response_encryption"].get("zip_values_supported", []):
         issued(read_reply(response, 200, key, zip_="DEF"), 1)
     else:
-        read_error(response, 400, "invalid_encryption_parameters")
+        expect_error(response, 400, "invalid_encryption_parameters")
 
 
-def test_notification_is_idempotent(issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer) -> None:
+def test_g7_notification_is_idempotent(issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer) -> None:
     """G7, §11: 204 twice for the same notification; the desk's timeline shows it once."""
     offer = make_offer()
     session = redeem(wallet, offer)
@@ -281,7 +213,7 @@ def test_offer_carries_no_claim_values(wallet: TestWallet, make_offer: MakeOffer
 
 @pytest.mark.parametrize("with_details", [True, False], ids=["authorization_details", "no_authorization_details"])
 def test_credential_identifier_exactly_after_authorization_details(
-    issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict, with_details: bool
+    issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict[str, Any], with_details: bool
 ) -> None:
     """C11, C12, E10: authorization_details for a subset of the offer returns credential_identifiers,
     which the Credential Request must then use; without it, the configuration id is required."""
@@ -299,7 +231,7 @@ def test_credential_identifier_exactly_after_authorization_details(
     misnamed = request_body(wallet, session, "membership_card", [new_key()])
     misnamed.pop("credential_identifier", None)
     misnamed.pop("credential_configuration_id", None)
-    read_error(post(wallet, session, "credential", {**misnamed, **wrong}), 400, "invalid_credential_request")
+    expect_error(post(wallet, session, "credential", {**misnamed, **wrong}), 400, "invalid_credential_request")
     [credential], [key], _ = request_credentials(wallet, session, "membership_card")
     claims = verify(credential, key, "membership_card", session.metadata, jwks)
     assert claims == offered_claims(CONFIG_IDS, "membership_card")
@@ -325,7 +257,7 @@ def test_later_issuance_leaves_earlier_credentials_alone(
     jwks_now = wallet.request("GET", f"{issuer.url}/jwks").json()
     for _, session, credential, _ in received:
         assert verify(credential, key, "employee_badge", session.metadata, jwks_now) == CLAIMS["employee_badge"]
-    first, second = (set(credential.split("~")[1:-1]) for _, _, credential, _ in received)
+    first, second = (set(disclosures(credential)) for _, _, credential, _ in received)
     assert not first & second  # fresh salts: the same claims give different disclosures (§15.4.1)
 
 
@@ -378,3 +310,53 @@ def test_credential_verifies_after_a_key_rotation(
     later_jwks = wallet.request("GET", f"{issuer.url}/jwks").json()
     assert verify(credential, key, "employee_badge", session.metadata, later_jwks) == CLAIMS["employee_badge"]
     assert jose_header(credential)["kid"] != issuer.service.keys.active.kid
+
+
+def salted(*members: object) -> str:
+    """A well-formed disclosure the issuer did not make."""
+    return str(base64url_encode(json.dumps([base64url_encode(b"0123456789abcdef"), *members])))
+
+
+SD_JWT_ALTERATIONS: dict[str, Callable[[str], str]] = {
+    "extra_disclosure": lambda c: f"{c}{salted('admin', True)}~",
+    "repeated_disclosure": lambda c: f"{c}{disclosures(c)[0]}~",
+    "altered_disclosure": lambda c: c.replace(disclosures(c)[0], salted("given_name", "Eve")),
+    "altered_payload": lambda c: c.replace(c.split(".")[1], base64url_encode(json.dumps({**jwt_payload(c), "x": 1}))),
+    "key_binding_jwt": lambda c: c + c.split("~")[0],
+}
+
+
+@pytest.mark.parametrize("alteration", SD_JWT_ALTERATIONS.values(), ids=SD_JWT_ALTERATIONS.keys())
+def test_sd_jwt_verifier_refuses_altered_credentials(
+    wallet: TestWallet, session: Session, jwks: dict[str, Any], alteration: Callable[[str], str]
+) -> None:
+    """The wallet's verifier is the independent check of every test here: it refuses what a
+    verifier must refuse (RFC 9901 §7.1), so a pass means something."""
+    [credential], [key], _ = request_credentials(wallet, session, "employee_badge")
+    expected: dict[str, Any] = {"issuer": session.issuer, "vct": BADGE_VCT, "holder_jwk": public_jwk(key)}
+    assert verify_sd_jwt_vc(credential, jwks, **expected) == CLAIMS["employee_badge"]
+    with pytest.raises(VerificationError):
+        verify_sd_jwt_vc(alteration(credential), jwks, **expected)
+
+
+@pytest.mark.parametrize("wrong", ["issuer", "holder_jwk", "jwks"])
+@pytest.mark.parametrize("config_id", CONFIG_IDS)
+def test_verifiers_check_issuer_holder_and_signing_key(
+    wallet: TestWallet, make_offer: MakeOffer, jwks: dict[str, Any], config_id: str, wrong: str
+) -> None:
+    """Another issuer, another holder, or a key with the right kid but not the signer's: refused."""
+    session = redeem(wallet, make_offer(config_id))
+    [credential], [key], _ = request_credentials(wallet, session, config_id)
+    verifier: Callable[..., dict[str, Any]] = verify_jwt_vc_json
+    arguments: dict[str, Any] = {"jwks": jwks, "issuer": session.issuer, "holder_jwk": public_jwk(key)}
+    if config_id == "employee_badge":
+        verifier, arguments["vct"] = verify_sd_jwt_vc, BADGE_VCT
+    verifier(credential, **arguments)
+    impostor = new_key()
+    arguments[wrong] = {
+        "issuer": "https://other-issuer.example.com",
+        "holder_jwk": public_jwk(impostor),
+        "jwks": {"keys": [{**public_jwk(impostor), "kid": jose_header(credential)["kid"], "alg": "ES256"}]},
+    }[wrong]
+    with pytest.raises(VerificationError):
+        verifier(credential, **arguments)
