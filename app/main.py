@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from app.pages.login import LoginDialog
 from app.window import MainWindow
+from issuer import selftest
 from issuer.config import Settings
 from issuer.runtime import IssuerRuntime
 
@@ -30,6 +31,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, help="data folder (default: the user data folder)")
     parser.add_argument("--port", type=int, help="issuer port; 0 picks a free one (default 8440)")
     parser.add_argument("--admin-port", type=int, help="admin API port; 0 picks a free one (default 8441)")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="issue one credential to a built-in test wallet with a temporary data folder, print the result, exit",
+    )
     return parser.parse_args(argv)
 
 
@@ -43,6 +49,8 @@ def start_issuer(args: argparse.Namespace) -> IssuerRuntime:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.self_test:  # no window, no QApplication: works without a display
+        return selftest.main([])
     app = QApplication.instance() or QApplication(sys.argv[:1])
     try:
         runtime = start_issuer(args)

@@ -2,7 +2,8 @@
 # Install what Frontdesk Issuer needs, from the repository root, on Debian or Ubuntu:
 #   - system libraries Qt needs (only as root; otherwise the missing ones are printed),
 #   - the virtual environment .venv with the project installed in editable mode,
-#   - with --test: the test extras and the Node.js interop test dependencies.
+#   - with --test: the test and packaging extras (PyInstaller, which needs binutils) and the
+#     Node.js interop test dependencies.
 # Usage: tools/install.sh [--test] [--desktop]
 #   --desktop  also the X11 libraries Qt needs to open a real window
 # Environment: PYTHON (default python3) is the interpreter the venv is made from.
@@ -60,6 +61,9 @@ install_system_packages() {
     if $with_test && ! command -v node >/dev/null; then
         wanted+=(nodejs npm)
     fi
+    if $with_test; then
+        wanted+=(binutils)  # objdump and strip, for the PyInstaller bundle test
+    fi
     for package in "${wanted[@]}"; do
         installed "$package" || missing+=("$package")
     done
@@ -94,7 +98,7 @@ make_venv() {
 install_project() {
     local target=.
     if $with_test; then
-        target='.[test]'
+        target='.[test,packaging]'
     fi
     log "pip install -e $target"
     "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e "$target"
