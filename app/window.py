@@ -12,8 +12,10 @@ from app.models.offers import OffersModel
 from app.pages.audit import AuditPage
 from app.pages.compose import ComposePage
 from app.pages.holders import HoldersPage
+from app.pages.ledger import LedgerPage
 from app.pages.offers import OffersPage
 from app.pages.settings import SettingsPage
+from app.pages.sign_ins import SignInsPage
 from app.widgets.customer_display import CustomerDisplay
 from app.worker import run_in_background
 from issuer.reachability import Reachability
@@ -42,14 +44,24 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.compose, "New offer")
         self.tabs.addTab(self.offers, "Offers")
         self.tabs.addTab(self.holders, "Holders")
+        self.sign_ins = SignInsPage(service, operator)
+        self.tabs.addTab(self.sign_ins, "Sign-ins")
+        self.bridge.offer_changed.connect(self.sign_ins.on_event)
+        self.sign_ins.count_changed.connect(self._sign_ins_waiting)
+        self.sign_ins.complete_requested.connect(self._complete_sign_in)
+        self.compose.sign_in_confirmed.connect(self._sign_in_confirmed)
+        self.sign_ins.refresh()
+        self.ledger = LedgerPage(service, operator)
+        self.tabs.addTab(self.ledger, "Ledger")
+        self.offers.credentials_requested.connect(self._show_credentials)
+        self.ledger.replace_requested.connect(self._replace_credential)
         self.audit = AuditPage(service)
         self.tabs.addTab(self.audit, "Audit log")
         self.settings_page = SettingsPage(service, operator)
         self.settings_page.credential_types_reloaded.connect(self.compose.reload_types)
+        self.settings_page.credential_types_reloaded.connect(self.ledger.reload_types)
         self.tabs.addTab(self.settings_page, "Settings")
-        self.tabs.currentChanged.connect(
-            lambda _: self.audit.refresh() if self.tabs.currentWidget() is self.audit else None
-        )
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
         self.customer_display = CustomerDisplay()
         display_action = QAction("Customer display", self)
@@ -86,6 +98,32 @@ class MainWindow(QMainWindow):
 
     def _show_reachability_error(self, reason: str) -> None:
         self.reachability_label.setText(f"reachability unknown: {reason}")
+
+    def _sign_ins_waiting(self, count: int) -> None:
+        self.tabs.setTabText(self.tabs.indexOf(self.sign_ins), f"Sign-ins ({count})" if count else "Sign-ins")
+
+    def _complete_sign_in(self, request: dict[str, Any]) -> None:
+        self.compose.complete_sign_in(request)
+        self.tabs.setCurrentWidget(self.compose)
+
+    def _sign_in_confirmed(self, confirmation: str) -> None:
+        self.statusBar().showMessage(f"Sign-in {confirmation} confirmed: the wallet receives the credential now", 5000)
+        self.sign_ins.refresh()
+        self.tabs.setCurrentWidget(self.sign_ins)
+
+    def _tab_shown(self) -> None:
+        if self.tabs.currentWidget() is self.audit:
+            self.audit.refresh()
+        elif self.tabs.currentWidget() is self.ledger:
+            self.ledger.refresh()
+
+    def _show_credentials(self, offer_id: str) -> None:
+        self.tabs.setCurrentWidget(self.ledger)
+        self.ledger.show_offer(offer_id)
+
+    def _replace_credential(self, record: dict[str, Any], holder: dict[str, Any] | None) -> None:
+        self.compose.replace_credential(record, holder)
+        self.tabs.setCurrentWidget(self.compose)
 
     def _holder_chosen(self, holder: dict[str, Any]) -> None:
         self.compose.use_holder(holder)

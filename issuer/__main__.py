@@ -1,6 +1,7 @@
-"""Headless command line: `frontdesk-issuer serve|offer|approve|reject|status`.
+"""Headless command line: `frontdesk-issuer serve|offer|approve|reject|status|credentials|revoke|...`.
 
-`serve` runs the issuer and its admin API until SIGINT or SIGTERM. The other commands talk
+`serve` runs the issuer and its admin API until SIGINT or SIGTERM. `backup`, `restore` and
+`keys encrypt|decrypt` look after the data folder (see README, "Backup and restore"). The other commands talk
 to a running server through the admin API, found through `<data>/server.json` and
 authenticated with `<data>/admin-token`. Failures print one line on stderr and exit 1.
 """
@@ -10,10 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import shutil
 import signal
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -22,9 +26,13 @@ from typing import Any
 import segno
 
 from issuer import __version__
-from issuer.config import Settings, SettingsError
+from issuer.backup import create_backup, restore_backup, running_issuer, write_private_stream
+from issuer.config import Settings, SettingsError, default_data_dir
 from issuer.credential_types import CredentialTypeError
+from issuer.keys import PASSPHRASE_ENV, change_passphrase, read_passphrase_file, resolve_passphrase
+from issuer.ledger import STATES
 from issuer.runtime import SERVER_FILE, IssuerRuntime, read_admin_token
+from issuer.store import RECORD_ID
 
 ADMIN_TIMEOUT = 10.0
 
@@ -55,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="issuer port; 0 picks a free one (default 8440)")
     serve.add_argument("--public-url", help="Credential Issuer Identifier, the https URL wallets use")
     serve.add_argument("--admin-port", type=int, help="admin API port; 0 picks a free one (default 8441)")
+    serve.add_argument("--key-passphrase-file", type=Path, help="file whose first line unlocks encrypted keys")
     serve.set_defaults(run=_serve)
 
     offer = commands.add_parser("offer", help="create a credential offer")
@@ -65,8 +74,48 @@ def _parser() -> argparse.ArgumentParser:
     offer.add_argument("--deferred", action="store_true", help="issue only after an operator approves")
     offer.add_argument("--by-reference", action="store_true", help="put a credential_offer_uri in the link")
     offer.add_argument("--operator", help="who makes the offer, for the timeline")
+    offer.add_argument(
+        "--replaces", action="append", default=[], metavar="CREDENTIAL", help="revoke this credential now: a re-issue"
+    )
     offer.add_argument("--json", action="store_true", help="print one JSON object")
     offer.set_defaults(run=_offer)
+
+    for name in ("revoke", "suspend", "unsuspend"):
+        change = commands.add_parser(name, help=f"{name} an issued credential (its id is in 'credentials')")
+        _data_dir(change)
+        change.add_argument("credential_id")
+        change.add_argument("--reason", default="", help="why, for the audit log")
+        change.add_argument("--operator", help="who does it, for the audit log")
+        change.set_defaults(run=_change_status, action=name)
+
+    sign_ins = commands.add_parser("sign-ins", help="wallets waiting at the desk (Authorization Code flow)")
+    _data_dir(sign_ins)
+    sign_ins.add_argument("--json", action="store_true", help="print one JSON object")
+    sign_ins.set_defaults(run=_sign_ins)
+
+    confirm = commands.add_parser("confirm", help="confirm a waiting wallet's sign-in by its code's request id")
+    _data_dir(confirm)
+    confirm.add_argument("authorization_id")
+    confirm.add_argument("--claims", help="the holder's claims (JSON or @file), for a sign-in without an offer")
+    confirm.add_argument("--operator", help="who confirms, for the audit log")
+    confirm.set_defaults(run=_confirm)
+
+    deny = commands.add_parser("deny", help="turn a waiting wallet's sign-in down")
+    _data_dir(deny)
+    deny.add_argument("authorization_id")
+    deny.add_argument("--reason", default="", help="why, for the audit log")
+    deny.add_argument("--operator", help="who denies, for the audit log")
+    deny.set_defaults(run=_deny)
+
+    ledger = commands.add_parser("credentials", help="find issued credentials in the ledger")
+    _data_dir(ledger)
+    ledger.add_argument("query", nargs="?", default="", help="holder name, or a credential or offer id")
+    ledger.add_argument("--type", help="credential type id")
+    ledger.add_argument("--state", choices=STATES, help="current state")
+    ledger.add_argument("--operator", help="issued by this operator")
+    ledger.add_argument("--limit", type=int, default=50, help="at most this many, newest first (default 50)")
+    ledger.add_argument("--json", action="store_true", help="print one JSON object")
+    ledger.set_defaults(run=_credentials)
 
     for name, verb in (("approve", "approve"), ("reject", "reject")):
         decide = commands.add_parser(name, help=f"{verb} a deferred issuance")
@@ -79,6 +128,23 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("offer_id")
     status.add_argument("--json", action="store_true", help="print one JSON object")
     status.set_defaults(run=_status)
+
+    backup = commands.add_parser("backup", help="write the data folder to one archive (also while serving)")
+    _data_dir(backup)
+    backup.add_argument("archive", type=Path, help="the .tar.gz file to write")
+    backup.set_defaults(run=_backup)
+
+    restore = commands.add_parser("restore", help="restore a backup into a data folder (the issuer stopped)")
+    _data_dir(restore)
+    restore.add_argument("archive", type=Path, help="a .tar.gz file written by 'backup'")
+    restore.add_argument("--force", action="store_true", help="replace a non-empty folder (its data moves aside)")
+    restore.set_defaults(run=_restore)
+
+    keys = commands.add_parser("keys", help="encrypt or decrypt the signing keys at rest (the issuer stopped)")
+    keys.add_argument("action", choices=("encrypt", "decrypt"))
+    _data_dir(keys)
+    keys.add_argument("--key-passphrase-file", type=Path, help="file whose first line is the passphrase")
+    keys.set_defaults(run=_keys)
     return parser
 
 
@@ -91,7 +157,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.load(
         args.data_dir, host=args.host, port=args.port, public_url=args.public_url, admin_port=args.admin_port
     )
-    runtime = IssuerRuntime(settings)
+    passphrase = read_passphrase_file(args.key_passphrase_file) if args.key_passphrase_file else None
+    runtime = IssuerRuntime(settings, key_passphrase=passphrase)
     try:
         runtime.start()
     except OSError as error:
@@ -117,6 +184,7 @@ def _offer(args: argparse.Namespace) -> int:
         "deferred": args.deferred,
         "by_reference": args.by_reference,
         "operator": args.operator,
+        "replaces": [_record_id(value) for value in args.replaces],
     }
     created = _admin(args.data_dir, "POST", "/api/offers", body)
     if args.json:
@@ -150,6 +218,118 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sign_ins(args: argparse.Namespace) -> int:
+    waiting = _admin(args.data_dir, "GET", "/api/authorizations")["authorizations"]
+    if args.json:
+        print(json.dumps({"authorizations": waiting}))
+        return 0
+    for request in waiting:
+        offer = f"offer {request['offer_id']}" if request["offer_id"] else "no offer: needs --claims"
+        types = ", ".join(request["credential_configuration_ids"])
+        print(f"{request['authorization_id']}  code {request['confirmation']}  {types}  ({offer})")
+    if not waiting:
+        print("no wallet is waiting")
+    return 0
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {"operator": args.operator}
+    if args.claims:
+        body["claims"] = _claims(args.claims)
+    result = _admin(args.data_dir, "POST", f"/api/authorizations/{_sign_in_id(args)}/approve", body)
+    print(f"{result['authorization_id']}: confirmed (code {result['confirmation']})")
+    return 0
+
+
+def _deny(args: argparse.Namespace) -> int:
+    body = {"operator": args.operator, "reason": args.reason}
+    result = _admin(args.data_dir, "POST", f"/api/authorizations/{_sign_in_id(args)}/deny", body)
+    print(f"{result['authorization_id']}: denied")
+    return 0
+
+
+def _sign_in_id(args: argparse.Namespace) -> str:
+    return _offer_id(args.authorization_id, "a sign-in request")
+
+
+def _change_status(args: argparse.Namespace) -> int:
+    body = {"reason": args.reason, "operator": args.operator}
+    record = _admin(args.data_dir, "POST", f"/api/credentials/{_record_id(args.credential_id)}/{args.action}", body)
+    print(f"{record['id']}: {record['state']}")
+    return 0
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    query = {"q": args.query, "type": args.type, "state": args.state, "operator": args.operator, "limit": args.limit}
+    found = _admin(
+        args.data_dir, "GET", "/api/credentials?" + urllib.parse.urlencode({k: v for k, v in query.items() if v})
+    )["credentials"]
+    if args.json:
+        print(json.dumps({"credentials": found}))
+        return 0
+    for record in found:
+        when = datetime.fromtimestamp(record["issued_at"]).isoformat(sep=" ", timespec="minutes")
+        print(f"{record['id']}  {when}  {record['config_id']}  {record['state']}  {record.get('operator') or '-'}")
+    if not found:
+        print("no credentials found")
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    folder = args.data_dir or default_data_dir()
+    archive = args.archive.absolute()
+    if running_issuer(folder):  # the running issuer takes it, under its store lock
+        size = _admin_download(folder, "/api/backup", archive)
+        print(f"backup: {archive} ({size} bytes, taken by the running issuer)")
+        return 0
+    info = create_backup(folder, archive)
+    print(f"backup: {archive} ({info.files} files, {info.size} bytes)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    folder = args.data_dir or default_data_dir()
+    result = restore_backup(args.archive, folder, force=args.force)
+    taken = datetime.fromtimestamp(result.created_at).isoformat(sep=" ", timespec="seconds")
+    print(f"restored {result.files} files into {folder} (backup taken {taken})")
+    if result.replaced:
+        print(f"the previous data is in {result.replaced}")
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    folder = args.data_dir or default_data_dir()
+    if running_issuer(folder):
+        raise CommandError(f"an issuer is running on {folder}; stop it first")
+    if args.key_passphrase_file:
+        passphrase: bytes | None = read_passphrase_file(args.key_passphrase_file)
+    else:
+        passphrase = resolve_passphrase(Settings.load(folder).key_passphrase_file, os.environ)
+    if passphrase is None:
+        raise CommandError(f"no passphrase: set {PASSPHRASE_ENV} or pass --key-passphrase-file")
+    if not (folder / "keys" / "keys.json").is_file():
+        raise CommandError(f"no signing keys in {folder}")
+    old, new = (None, passphrase) if args.action == "encrypt" else (passphrase, None)
+    changed = change_passphrase(folder / "keys", old, new)
+    print(f"{args.action}ed {changed} key files in {folder / 'keys'}")
+    return 0
+
+
+def _admin_download(folder: Path, path: str, destination: Path) -> int:
+    """GET an admin API resource into a new owner-only file; returns its size."""
+    try:
+        server = json.loads((folder / SERVER_FILE).read_text())
+        headers = {"Authorization": f"Bearer {read_admin_token(folder)}"}
+        request = urllib.request.Request(server["admin_url"] + path, headers=headers)
+        with urllib.request.urlopen(request, timeout=ADMIN_TIMEOUT) as response:
+            write_private_stream(destination, lambda out: shutil.copyfileobj(response, out))
+    except urllib.error.HTTPError as error:
+        raise CommandError(_error_message(error)) from error
+    except (urllib.error.URLError, OSError, ValueError, KeyError) as error:
+        raise CommandError(f"the backup failed: {getattr(error, 'reason', None) or error}") from error
+    return destination.stat().st_size
+
+
 def _claims(value: str) -> dict[str, Any]:
     try:
         text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
@@ -163,9 +343,15 @@ def _claims(value: str) -> dict[str, Any]:
     return claims
 
 
-def _offer_id(value: str) -> str:
+def _offer_id(value: str, kind: str = "an offer") -> str:
     if not value.replace("-", "").replace("_", "").isalnum() or len(value) > 64:
-        raise CommandError(f"{value!r} is not an offer id")
+        raise CommandError(f"{value!r} is not {kind} id")
+    return value
+
+
+def _record_id(value: str) -> str:
+    if not RECORD_ID.match(value):
+        raise CommandError(f"{value!r} is not a credential id (see 'frontdesk-issuer credentials')")
     return value
 
 

@@ -78,7 +78,9 @@ class SealedTokens:
     def open(self, token: str) -> dict[str, Any] | None:
         """The claims of a genuine, unexpired token, else None."""
         body, _, tag = token.partition(".")
-        if not body or not tag or len(token) > 2048 or not hmac.compare_digest(self._tag(body), tag):
+        if not body or not tag or len(token) > 2048 or not token.isascii():
+            return None
+        if not hmac.compare_digest(self._tag(body), tag):
             return None
         try:
             claims = json.loads(b64url_decode(body))
@@ -92,6 +94,28 @@ class SealedTokens:
         return b64url(hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:TAG_BYTES])
 
 
+class SeenOnce:
+    """Values accepted once until they expire (consumed nonces, DPoP proof `jti`s); memory is
+    bounded by what is unexpired, as expired values are refused on their own anyway."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._seen: set[str] = set()
+        self._expiries: deque[tuple[float, str]] = deque()  # roughly by expiry
+        self._lock = threading.Lock()
+
+    def first_time(self, value: str, expires_at: float) -> bool:
+        with self._lock:
+            now = self._clock()
+            while self._expiries and self._expiries[0][0] < now:
+                self._seen.discard(self._expiries.popleft()[1])
+            if value in self._seen:
+                return False
+            self._seen.add(value)
+            self._expiries.append((expires_at, value))
+        return True
+
+
 class NonceMint:
     """`c_nonce` values (OID4VCI §7): unpredictable, expiring, single use.
 
@@ -102,10 +126,7 @@ class NonceMint:
     def __init__(self, ttl: int, clock: Callable[[], float] = time.time) -> None:
         self._tokens = SealedTokens(secrets.token_bytes(KEY_BYTES), clock)
         self._ttl = ttl
-        self._clock = clock
-        self._used: set[str] = set()
-        self._expiries: deque[tuple[float, str]] = deque()  # consumed nonces, roughly by expiry
-        self._lock = threading.Lock()
+        self._used = SeenOnce(clock)
 
     def issue(self) -> str:
         return self._tokens.seal({"n": new_secret(16)}, self._ttl)
@@ -113,14 +134,4 @@ class NonceMint:
     def consume(self, nonce: str) -> bool:
         """True once for a genuine unexpired nonce; False when unknown, expired or used."""
         claims = self._tokens.open(nonce)
-        if claims is None:
-            return False
-        with self._lock:
-            now = self._clock()
-            while self._expiries and self._expiries[0][0] < now:  # expired nonces fail on their own
-                self._used.discard(self._expiries.popleft()[1])
-            if nonce in self._used:
-                return False
-            self._used.add(nonce)
-            self._expiries.append((claims["exp"], nonce))
-        return True
+        return claims is not None and self._used.first_time(nonce, claims["exp"])

@@ -42,19 +42,41 @@ class Settings:
     batch_size: int = 10
     deferred_interval: int = 5
     holder_retention_days: int = 365
+    status_list_size: int = 100_000  # entries per status list; a new list starts when one is full
+    status_list_ttl: int = 300  # seconds a verifier may cache a Status List Token
+    # Authorization Code flow: wallets by client_id with their redirect URIs; empty accepts any
+    # wallet (https, its own scheme, or http on loopback), which suits testing.
+    clients: dict[str, list[str]] = field(default_factory=dict)
+    require_par: bool = False
+    require_dpop: bool = False
+    require_dpop_nonce: bool = False
+    par_ttl: int = 60
+    authorization_wait: int = 600  # how long a wallet's browser waits for the desk
+    authorization_code_ttl: int = 60
     threads: int = 1  # measured: one worker thread spends the least CPU per issuance (see README)
+    # Hardening (issuer.guard): requests per window per client address, 0 turns a limit off.
+    token_rate_limit: int = 30
+    wallet_rate_limit: int = 120
+    rate_limit_window: int = 10
+    rate_limit_exempt: tuple[str, ...] = ("127.0.0.1", "::1")
+    check_host: bool = True
+    allowed_hosts: tuple[str, ...] = ()
+    key_passphrase_file: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None, **overrides: Any) -> Settings:
         """Settings from the data folder's settings.json, with non-None overrides on top."""
-        folder = Path(data_dir) if data_dir else Path(user_data_dir("frontdesk-issuer", appauthor=False))
+        folder = Path(data_dir) if data_dir else default_data_dir()
         stored = read_settings_file(folder / SETTINGS_FILE)
         known = {f.name for f in fields(cls)} - {"data_dir", "extra"}
         values: dict[str, Any] = {k: v for k, v in stored.items() if k in known}
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if "trusted_proxies" in values:
-            values["trusted_proxies"] = tuple(values["trusted_proxies"])
+        for name in ("trusted_proxies", "rate_limit_exempt", "allowed_hosts"):
+            if name in values:
+                if isinstance(values[name], str) or not all(isinstance(v, str) for v in values[name]):
+                    raise SettingsError(f"{name} must be a list of strings")
+                values[name] = tuple(values[name])
         settings = cls(data_dir=folder, **values)
         settings.validate()
         return settings
@@ -69,20 +91,49 @@ class Settings:
                 raise SettingsError(f"{name} must be a port number from 0 to 65535, not {value!r}")
         if self.public_url is not None:
             check_public_url(self.public_url)
-        for name in ("offer_ttl", "access_token_ttl", "nonce_ttl", "tx_code_max_attempts", "holder_retention_days"):
+        for name in (
+            "offer_ttl",
+            "access_token_ttl",
+            "nonce_ttl",
+            "tx_code_max_attempts",
+            "holder_retention_days",
+            "status_list_ttl",
+            "par_ttl",
+            "authorization_wait",
+            "authorization_code_ttl",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
         if not 4 <= self.tx_code_length <= 12:
             raise SettingsError("tx_code_length must be from 4 to 12")
         if self.batch_size < 1:
             raise SettingsError("batch_size must be at least 1")
+        for name in ("token_rate_limit", "wallet_rate_limit"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise SettingsError(f"{name} must be a number of requests, 0 for no limit")
+        if not isinstance(self.rate_limit_window, int) or not 1 <= self.rate_limit_window <= 3600:
+            raise SettingsError("rate_limit_window must be from 1 to 3600 seconds")
+        if not isinstance(self.check_host, bool):
+            raise SettingsError("check_host must be true or false")
+        if not isinstance(self.clients, dict) or not all(
+            isinstance(uris, list) and all(isinstance(uri, str) for uri in uris) for uris in self.clients.values()
+        ):
+            raise SettingsError("clients must map each client_id to a list of redirect URIs")
+        if not 16 <= self.status_list_size <= 10_000_000:
+            raise SettingsError("status_list_size must be from 16 to 10,000,000")
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("data_dir")
         data.pop("extra")
-        data["trusted_proxies"] = list(self.trusted_proxies)
+        for name in ("trusted_proxies", "rate_limit_exempt", "allowed_hosts"):
+            data[name] = list(getattr(self, name))
         return data
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("frontdesk-issuer", appauthor=False))
 
 
 def save_settings(data_dir: Path, changes: dict[str, Any]) -> Settings:

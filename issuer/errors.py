@@ -17,6 +17,7 @@ class ProtocolError(Exception):
 
     error = "invalid_request"
     status = 400
+    scheme = "Bearer"  # the authentication scheme of a 401's challenge
 
     def __init__(self, description: str = "", *, headers: dict[str, str] | None = None) -> None:
         super().__init__(description)
@@ -51,6 +52,15 @@ class InvalidAuthorizationDetails(ProtocolError):
     error = "invalid_authorization_details"
 
 
+# DPoP at the token endpoint (RFC 9449 §5, §8)
+class InvalidDpopProof(ProtocolError):
+    error = "invalid_dpop_proof"
+
+
+class UseDpopNonce(ProtocolError):
+    error = "use_dpop_nonce"
+
+
 # Bearer token use (RFC 6750 §3)
 class InvalidToken(ProtocolError):
     error = "invalid_token"
@@ -60,6 +70,18 @@ class InvalidToken(ProtocolError):
 class InsufficientScope(ProtocolError):
     error = "insufficient_scope"
     status = 403
+
+
+class DpopAuthorizationError(ProtocolError):
+    """A DPoP-bound token presented wrongly at a protected resource (RFC 9449 §7.1): 401 with a
+    `DPoP` challenge naming `invalid_token`, `invalid_dpop_proof` or `use_dpop_nonce`."""
+
+    status = 401
+    scheme = "DPoP"
+
+    def __init__(self, error: str, description: str, *, nonce: str | None = None) -> None:
+        super().__init__(description, headers={"DPoP-Nonce": nonce} if nonce else None)
+        self.error = error
 
 
 # Credential endpoint (OID4VCI §8.3.1.2)

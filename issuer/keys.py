@@ -2,6 +2,12 @@
 
 Private keys are PKCS#8 PEM files under `<data>/keys/`, mode 0600. Retired keys stay in
 the JWKS so that credentials signed with them still verify until they expire.
+
+With a passphrase, every key file is encrypted at rest (PKCS#8 with the best encryption
+`cryptography` offers) and needs the passphrase to load. `frontdesk-issuer keys encrypt`
+encrypts existing files in place; a ring is all encrypted or all clear, never mixed.
+That encryption derives its key with PBKDF2 (2,048 rounds as of cryptography 50), which
+slows a guesser little: the passphrase has to be long, at least 12 characters.
 """
 
 from __future__ import annotations
@@ -19,9 +25,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwcrypto import jwk
 
 from issuer import es256
+from issuer.config import SettingsError
 from issuer.fileio import write_private_file
 
 SIGNING_ALG = "ES256"
+PASSPHRASE_ENV = "FRONTDESK_KEY_PASSPHRASE"
+ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
+MIN_PASSPHRASE_LENGTH = 12
+
+
+class KeyPassphraseError(SettingsError):
+    """Keys that cannot be loaded with the passphrase given (or without one), said in one line."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +73,9 @@ class IssuerKey:
 class KeyRing:
     """The issuer's keys in a data folder: one active key, older ones kept for verification."""
 
-    def __init__(self, keys_dir: Path) -> None:
+    def __init__(self, keys_dir: Path, passphrase: bytes | None = None) -> None:
         self._dir = keys_dir
+        self._passphrase = passphrase
         self._index_path = keys_dir / "keys.json"
         self._keys: dict[str, IssuerKey] = {}
         self._active_kid = ""
@@ -92,15 +107,15 @@ class KeyRing:
             return
         index = json.loads(self._index_path.read_text())
         for entry in index["keys"]:
-            pem = (self._dir / f"{entry['kid']}.pem").read_bytes()
-            private = jwk.JWK.from_pem(pem)
+            private = load_key_file(self._dir / f"{entry['kid']}.pem", self._passphrase)
             self._keys[entry["kid"]] = IssuerKey(entry["kid"], entry["created_at"], private)
         self._active_kid = index["active"]
 
     def _generate(self) -> IssuerKey:
         private = jwk.JWK.generate(kty="EC", crv="P-256")
         kid = private.thumbprint()
-        write_private_file(self._dir / f"{kid}.pem", private.export_to_pem(private_key=True, password=None))
+        pem = private.export_to_pem(private_key=True, password=self._passphrase)
+        write_private_file(self._dir / f"{kid}.pem", pem)
         key = IssuerKey(kid, int(time.time()), private)
         self._keys[kid] = key
         return key
@@ -111,3 +126,71 @@ class KeyRing:
             "keys": [{"kid": k.kid, "created_at": k.created_at} for k in self._keys.values()],
         }
         write_private_file(self._index_path, json.dumps(index, indent=2).encode())
+
+
+def load_key_file(path: Path, passphrase: bytes | None) -> jwk.JWK:
+    """A private key from its PEM file, or KeyPassphraseError naming what to do."""
+    pem = path.read_bytes()
+    encrypted = pem.lstrip().startswith(ENCRYPTED_PEM)
+    if encrypted and passphrase is None:
+        raise KeyPassphraseError(
+            f"{path} is encrypted: give its passphrase in {PASSPHRASE_ENV} or with --key-passphrase-file"
+        )
+    if not encrypted and passphrase is not None:
+        raise KeyPassphraseError(f"{path} is not encrypted: run 'frontdesk-issuer keys encrypt' first")
+    try:
+        return jwk.JWK.from_pem(pem, password=passphrase)
+    except (ValueError, TypeError) as error:
+        if encrypted:
+            raise KeyPassphraseError(f"{path}: wrong passphrase") from error
+        raise KeyPassphraseError(f"{path} is not a private key: {error}") from error
+
+
+def change_passphrase(keys_dir: Path, old: bytes | None, new: bytes | None) -> int:
+    """Rewrite every key file under a new passphrase (None: in clear); returns the files rewritten.
+
+    Files already in the wanted form are checked and left alone, so an interrupted run can
+    be repeated. Nothing is written until every key has been read.
+    """
+    keys = {}
+    for path in sorted(keys_dir.glob("*.pem")):
+        encrypted = path.read_bytes().lstrip().startswith(ENCRYPTED_PEM)
+        if encrypted == (new is not None):
+            load_key_file(path, new)
+            continue
+        keys[path] = load_key_file(path, old)
+    for path, private in keys.items():
+        write_private_file(path, private.export_to_pem(private_key=True, password=new))
+    return len(keys)
+
+
+def resolve_passphrase(passphrase_file: str | Path | None, environ: Mapping[str, str]) -> bytes | None:
+    """The key passphrase: FRONTDESK_KEY_PASSPHRASE if set, else the first line of `passphrase_file`, else None.
+
+    (`--key-passphrase-file` on the command line is read by the caller and wins over both.)
+    """
+    value = environ.get(PASSPHRASE_ENV)
+    if value is not None:
+        if not value:
+            raise KeyPassphraseError(f"{PASSPHRASE_ENV} is set but empty")
+        return _long_enough(value.encode(), PASSPHRASE_ENV)
+    return read_passphrase_file(Path(passphrase_file)) if passphrase_file else None
+
+
+def read_passphrase_file(path: Path) -> bytes:
+    """The first line of a passphrase file, without its line ending."""
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError as error:
+        raise KeyPassphraseError(f"cannot read the key passphrase file {path}: {error.strerror}") from error
+    if not lines or not lines[0]:
+        raise KeyPassphraseError(f"the key passphrase file {path} is empty")
+    return _long_enough(lines[0], f"the key passphrase in {path}")
+
+
+def _long_enough(passphrase: bytes, source: str) -> bytes:
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise KeyPassphraseError(
+            f"{source} is too short: a key passphrase has at least {MIN_PASSPHRASE_LENGTH} characters"
+        )
+    return passphrase

@@ -8,7 +8,6 @@ batch share one `c_nonce`, which the Credential endpoint consumes once.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from cryptography import x509
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException, base64url_decode
 
-from issuer import es256
+from issuer import es256, wire_json
 from issuer.errors import InvalidProof
 
 PROOF_TYPE = "openid4vci-proof+jwt"
@@ -65,8 +64,8 @@ def _decode(proof: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if len(parts) != 3 or not all(parts):
         raise InvalidProof("the proof is not a compact JWS")
     try:
-        header = json.loads(base64url_decode(parts[0]))
-        claims = json.loads(base64url_decode(parts[1]))
+        header = wire_json.loads(base64url_decode(parts[0]))
+        claims = wire_json.loads(base64url_decode(parts[1]))
     except (ValueError, TypeError) as error:
         raise InvalidProof("the proof header or payload is not base64url JSON") from error
     if not isinstance(header, dict) or not isinstance(claims, dict):
@@ -78,21 +77,24 @@ def _verified_holder_key(proof: str, header: dict[str, Any], alg: str) -> dict[s
     """The holder's public JWK, once the proof's signature verifies with it."""
     key = _holder_key(header)
     public = {name: key[name] for name in PUBLIC_MEMBERS if name in key}
-    signing_input, _, signature = proof.rpartition(".")
-    try:
-        if alg == "ES256" and public.get("crv") == "P-256":  # the hot path, see issuer.es256
-            public_key = es256.public_key_from_jwk(public)
-            valid = es256.verify(public_key, signing_input.encode("ascii"), base64url_decode(signature))
-        else:
-            token = jws.JWS()
-            token.deserialize(proof)
-            token.verify(jwk.JWK(**key), alg=alg)
-            valid = True
-    except (JWException, ValueError, TypeError, UnicodeEncodeError):
-        valid = False
-    if not valid:
+    if not signature_valid(proof, public, alg):
         raise InvalidProof("the proof signature does not verify")
     return public
+
+
+def signature_valid(compact: str, public_jwk: dict[str, Any], alg: str) -> bool:
+    """Whether a compact JWS verifies with `public_jwk` under `alg` (already checked against a list)."""
+    signing_input, _, signature = compact.rpartition(".")
+    try:
+        if alg == "ES256" and public_jwk.get("crv") == "P-256":  # the hot path, see issuer.es256
+            public_key = es256.public_key_from_jwk(public_jwk)
+            return es256.verify(public_key, signing_input.encode("ascii"), base64url_decode(signature))
+        token = jws.JWS()
+        token.deserialize(compact)
+        token.verify(jwk.JWK(**public_jwk), alg=alg)
+        return True
+    except (JWException, ValueError, TypeError, UnicodeEncodeError):
+        return False
 
 
 def _holder_key(header: dict[str, Any]) -> dict[str, Any]:

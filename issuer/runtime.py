@@ -3,11 +3,16 @@
 Used alike by `frontdesk-issuer serve`, the desktop app and the tests. The issuer server
 faces wallets; the admin server (127.0.0.1 unless configured otherwise) faces the CLI and
 remote desks and requires the bearer token kept in `<data>/admin-token`.
+
+At start, a restore staged by the desktop app (`issuer.backup`) is applied before anything
+opens the data folder, and the signing keys are loaded with their passphrase, if any.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import os
 import secrets
 import stat
@@ -15,8 +20,10 @@ import threading
 import time
 from pathlib import Path
 
+from issuer.backup import PENDING_RESTORE, apply_pending_restore
 from issuer.config import Settings, SettingsError, ensure_private_dir
 from issuer.fileio import write_private_file
+from issuer.keys import KeyRing, resolve_passphrase
 from issuer.server import IssuerServer, bind
 from issuer.service import IssuerService
 from issuer.web import create_admin_app, create_app
@@ -25,13 +32,17 @@ ADMIN_TOKEN_FILE = "admin-token"
 SERVER_FILE = "server.json"
 PURGE_INTERVAL = 30.0
 HOLDER_PURGE_INTERVAL = 86400.0
+MIN_ADMIN_TOKEN_LENGTH = 16
+
+log = logging.getLogger(__name__)
 
 
 class IssuerRuntime:
     """Start with `start()` (returns once both servers listen), stop with `stop()`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, key_passphrase: bytes | None = None) -> None:
         self.settings = settings
+        self._key_passphrase = key_passphrase  # None: FRONTDESK_KEY_PASSPHRASE or the settings' file
         self.service: IssuerService | None = None
         self.issuer_url = ""
         self.admin_url = ""
@@ -42,7 +53,12 @@ class IssuerRuntime:
     def start(self) -> IssuerService:
         settings = self.settings
         ensure_private_dir(settings.data_dir)
+        settings = self.settings = _apply_pending_restore(settings)
         check_secret_permissions(settings.data_dir)
+        passphrase = self._key_passphrase
+        if passphrase is None:
+            passphrase = resolve_passphrase(settings.key_passphrase_file, os.environ)
+        keys = KeyRing(settings.data_dir / "keys", passphrase)
         issuer_sock = bind(settings.host, settings.port)
         try:
             admin_sock = bind(settings.admin_host, settings.admin_port)
@@ -54,7 +70,7 @@ class IssuerRuntime:
         self.admin_url = f"http://{_url_host(settings.admin_host)}:{admin_port}"
         self.settings = settings.with_ports(port, admin_port)
         try:
-            service = IssuerService(self.settings, self.issuer_url)
+            service = IssuerService(self.settings, self.issuer_url, keys=keys)
             admin_token = read_admin_token(settings.data_dir, create=True)
         except BaseException:
             issuer_sock.close()
@@ -115,7 +131,28 @@ def read_admin_token(data_dir: Path, *, create: bool = False) -> str:
     path = data_dir / ADMIN_TOKEN_FILE
     if create and not path.exists():
         write_private_file(path, secrets.token_urlsafe(32).encode())
-    return path.read_text(encoding="ascii").strip()
+    token = path.read_text(encoding="ascii").strip()
+    if create and len(token) < MIN_ADMIN_TOKEN_LENGTH:
+        raise SettingsError(f"{path} holds a token shorter than {MIN_ADMIN_TOKEN_LENGTH} characters; delete it")
+    return token
+
+
+def _apply_pending_restore(settings: Settings) -> Settings:
+    """Restore a staged backup; the restored settings.json then applies, under the caller's overrides."""
+    data_dir = settings.data_dir
+    if not (data_dir / PENDING_RESTORE).is_file():
+        return settings
+    stored = Settings.load(data_dir)
+    overrides = {
+        f.name: getattr(settings, f.name)
+        for f in dataclasses.fields(Settings)
+        if f.name not in ("data_dir", "extra") and getattr(settings, f.name) != getattr(stored, f.name)
+    }
+    restored = apply_pending_restore(data_dir)
+    if restored is None:
+        return settings
+    log.info("restored %d files from a backup; the previous data is in %s", restored.files, restored.replaced)
+    return Settings.load(data_dir, **overrides)
 
 
 def _url_host(host: str) -> str:

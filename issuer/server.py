@@ -7,19 +7,33 @@ to close every channel, then joins the thread and shuts the worker threads down.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from waitress import create_server, wasyncore
+from waitress import create_server, utilities, wasyncore
 
 # Waitress warns on every queued request under load; the queue depth is not news to an operator.
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BODY = 1024 * 1024  # the apps refuse more than 64 KB; Waitress stops reading at 1 MB
+
+
+def _json_error_response(self: utilities.Error, ident: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Waitress answers what it cannot parse (a malformed request line, headers or body over its
+    limits) before any app sees the request; its plain-text page becomes the same JSON error
+    the apps give, so a client never meets another format."""
+    error = "server_error" if self.code >= 500 else "invalid_request"
+    body = json.dumps({"error": error, "error_description": self.reason.lower()}).encode()
+    headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+    return f"{self.code} {self.reason}", headers, body
+
+
+utilities.Error.to_response = _json_error_response  # type: ignore[method-assign]
 
 
 class IssuerServer:

@@ -23,9 +23,11 @@ from tinydb import Query
 
 from issuer import es256, events, reachability
 from issuer.audit import AUDIT_TABLE, audit_csv, audit_entry
+from issuer.code_flow import AuthorizationCodeFlow
 from issuer.codes import NonceMint, SealedTokens, SecretHasher, load_or_create_key, new_secret, new_tx_code
 from issuer.config import Settings, SettingsError, save_settings
 from issuer.credential_types import CredentialType, load_credential_types
+from issuer.dpop import DpopVerifier
 from issuer.errors import (
     CredentialRequestDenied,
     InsufficientScope,
@@ -41,11 +43,14 @@ from issuer.events import Event, EventBus
 from issuer.formats import issue_credential
 from issuer.holders import HolderDirectory, HolderRequest, new_holder
 from issuer.keys import KeyRing
+from issuer.ledger import ACTIONS, CREDENTIAL, STATES, LedgerQuery, matcher, place_of, state_of
 from issuer.operators import Operator, OperatorDirectory
 from issuer.reachability import Reachability
+from issuer.status_lists import StatusLists
 from issuer.store import Store
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+OFFER_GRANTS = ("pre-authorized_code", "authorization_code")
 OFFER_SCHEME = "openid-credential-offer://"
 TX_CODE_DESCRIPTION = "Enter the code the front desk gave you"
 ROUNDING = 3600  # iat is rounded down to the hour (OID4VCI §15.4.1)
@@ -76,6 +81,8 @@ class OfferRequest:
     expires_in: int | None = None
     operator: str | None = None
     holder_id: str | None = None
+    replaces: tuple[str, ...] = ()  # ledger ids of credentials this offer replaces: revoked when it is made
+    grant: str = "pre-authorized_code"  # or "authorization_code": the wallet signs in and the desk confirms
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,7 @@ class AccessGrant:
     configuration_ids: tuple[str, ...]
     identifiers: Mapping[str, str] = field(default_factory=dict)  # credential_identifier -> config id
     client_id: str | None = None  # sent at the token endpoint; None for anonymous access
+    jkt: str | None = None  # the DPoP key the token is bound to (RFC 9449 §6), if any
 
     @property
     def uses_identifiers(self) -> bool:
@@ -107,6 +115,7 @@ class TokenResult:
     expires_in: int
     authorization_details: list[dict[str, Any]] | None = None
     refresh_token: str | None = None
+    token_type: str = "Bearer"  # DPoP when bound to a key
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ class IssuanceResult:
     interval: int = 0
 
 
-class IssuerService:
+class IssuerService(AuthorizationCodeFlow):
     def __init__(
         self,
         settings: Settings,
@@ -142,10 +151,12 @@ class IssuerService:
         now = lambda: self.clock()  # noqa: E731 - follows a clock replaced after start (tests)
         self._tokens = SealedTokens(load_or_create_key(data_dir / "keys" / "access-token.key"), now)
         self._nonces = NonceMint(settings.nonce_ttl, now)
+        self.dpop = DpopVerifier(require_nonce=settings.require_dpop_nonce, clock=now)
         self._purge_lock = threading.Lock()
         self._next_purge = 0.0
         self._operators = OperatorDirectory(self.store.operators)
         self._holders = HolderDirectory(self.store.holders)
+        self.status_lists = StatusLists(data_dir / "status.json", settings.status_list_size, now)
 
     # ----- operator actions -----
 
@@ -262,16 +273,24 @@ class IssuerService:
                 f"unknown credential type: {', '.join(unknown)}", code="unknown_credential_configuration"
             )
         claims = self._accepted_claims(config_ids, request.claims)
+        if request.grant not in OFFER_GRANTS:
+            raise ServiceError(f"grant must be one of {', '.join(OFFER_GRANTS)}")
+        by_code = request.grant == "authorization_code"
+        if by_code and (request.tx_code or request.deferred):
+            raise ServiceError("an authorization code offer is confirmed at the desk: no transaction code or approval")
         if request.holder_id is not None:
             self.holder(request.holder_id)  # refuses an unknown holder
+        for record_id in request.replaces:
+            self._revocable(record_id)
         now = int(self.clock())
         ttl = request.expires_in or self.settings.offer_ttl
         if not 30 <= ttl <= 7 * 86400:
             raise ServiceError("an offer must expire between 30 seconds and 7 days from now")
         offer_id = secrets.token_hex(8)  # hex: never mistaken for a command-line option
         reference_secret = new_secret(24)
-        code = self._pre_authorized_code(offer_id, reference_secret)
         tx_code = new_tx_code(self.settings.tx_code_length) if request.tx_code else None
+        code = self._pre_authorized_code(offer_id, reference_secret)
+        issuer_state = self._issuer_state(offer_id, reference_secret)
         document = {
             "offer_id": offer_id,
             "config_ids": config_ids,
@@ -284,7 +303,9 @@ class IssuerService:
             "created_at": now,
             "expires_at": now + ttl,
             "reference_hash": self._hasher.digest(reference_secret),
-            "code_hash": self._hasher.digest(code),
+            "grant": request.grant,
+            "code_hash": None if by_code else self._hasher.digest(code),
+            "issuer_state_hash": self._hasher.digest(issuer_state) if by_code else None,
             "tx_code_hash": self._hasher.digest(tx_code) if tx_code else None,
             "tx_attempts": 0,
             "issued": [],
@@ -293,7 +314,9 @@ class IssuerService:
         with self.store.lock:
             self.store.offers.insert(document)
             self._audit(request.operator, "offer_created", offer_id, config_ids=config_ids, holder_id=request.holder_id)
-        credential_offer = self._offer_object(document, code)
+            for record_id in request.replaces:
+                self._change_status(record_id, "revoke", request.operator, f"replaced by offer {offer_id}")
+        credential_offer = self._offer_object(document, reference_secret)
         if request.by_reference:
             query = "credential_offer_uri=" + quote(f"{self.issuer_url}/offers/{offer_id}.{reference_secret}", safe="")
         else:
@@ -351,13 +374,17 @@ class IssuerService:
                 raise ServiceError("this credential offer is no longer valid", status=404, code="not_found")
             if document["state"] == CREATED:  # a timeline detail: no answer depends on it being on disk
                 self._update_live(offer_id, state=FETCHED, step=events.OFFER_FETCHED, durable=False)
-        code = self._pre_authorized_code(offer_id, reference_secret)
         if document["state"] == CREATED:
             self._publish(events.OFFER_FETCHED, offer_id)
-        return self._offer_object(document, code)
+        return self._offer_object(document, reference_secret)
 
     def redeem_pre_authorized_code(
-        self, code: str, tx_code: str | None, requested_config_ids: list[str] | None, client_id: str | None = None
+        self,
+        code: str,
+        tx_code: str | None,
+        requested_config_ids: list[str] | None,
+        client_id: str | None = None,
+        jkt: str | None = None,
     ) -> TokenResult:
         """Exchange a pre-authorized code for an access token (OID4VCI §6.1, §6.3), once."""
         offer_id = code.partition(".")[0]
@@ -386,22 +413,55 @@ class IssuerService:
                 refresh_hash=self._hasher.digest(refresh_token) if refresh_token else None,
                 client_id=client_id,
                 identifiers=requested_config_ids is not None,
+                jkt=jkt,
             )
         self._publish(events.TOKEN_ISSUED, offer_id)
-        return self._token_result(offer_id, config_ids, requested_config_ids is not None, refresh_token, client_id)
+        return self._token_result(offer_id, config_ids, requested_config_ids is not None, refresh_token, client_id, jkt)
 
-    def refresh_access_token(self, refresh_token: str) -> TokenResult:
-        """A new access token for a deferred issuance that outlives the first one (RFC 6749 §6)."""
+    def redeem_authorization(
+        self, code: str, *, client_id: str, redirect_uri: str, code_verifier: str, jkt: str | None = None
+    ) -> TokenResult:
+        """Exchange an authorization code (OID4VCI §6.1, RFC 7636 §4.5) for an access token, once."""
+        offer_id, detailed, request = self.redeem_authorization_code(
+            code, client_id=client_id, redirect_uri=redirect_uri, code_verifier=code_verifier, dpop_jkt=jkt
+        )
+        with self.store.lock:
+            document = self._live_offer(offer_id)
+            if document is None or document["state"] not in (CREATED, FETCHED) or document["expires_at"] < self.clock():
+                raise InvalidGrant("the offer behind this authorization code is no longer valid")
+            config_ids = list(request.config_ids) or list(document["config_ids"])
+            self._update_live(
+                offer_id,
+                state=REDEEMED,
+                step=events.TOKEN_ISSUED,
+                granted=config_ids,
+                client_id=client_id,
+                identifiers=detailed is not None,
+                jkt=jkt,
+            )
+        self._publish(events.TOKEN_ISSUED, offer_id)
+        return self._token_result(offer_id, config_ids, detailed is not None, None, client_id, jkt)
+
+    def refresh_access_token(self, refresh_token: str, jkt: str | None = None) -> TokenResult:
+        """A new access token for a deferred issuance that outlives the first one (RFC 6749 §6);
+        a refresh token given to a DPoP client works only with the same key (RFC 9449 §5)."""
         offer_id = refresh_token.partition(".")[0]
         with self.store.lock:
             document = self._live_offer(offer_id)
             if document is None or not self._hasher.matches(refresh_token, document.get("refresh_hash")):
                 raise InvalidGrant("the refresh token is unknown or was already used")
+            if document.get("jkt") and document["jkt"] != jkt:
+                raise InvalidGrant("the refresh token is bound to another DPoP key")
             rotated = f"{offer_id}.{new_secret(32)}"
             self._update_live(offer_id, refresh_hash=self._hasher.digest(rotated))
         granted = document.get("granted", document["config_ids"])
         return self._token_result(
-            offer_id, granted, bool(document.get("identifiers")), rotated, document.get("client_id")
+            offer_id,
+            granted,
+            bool(document.get("identifiers")),
+            rotated,
+            document.get("client_id"),
+            document.get("jkt"),
         )
 
     def new_nonce(self) -> str:
@@ -415,7 +475,7 @@ class IssuerService:
         claims = self._tokens.open(access_token)
         if claims is None:
             raise InvalidToken("the access token is invalid or has expired")
-        return AccessGrant(claims["o"], tuple(claims["c"]), claims.get("i") or {}, claims.get("k"))
+        return AccessGrant(claims["o"], tuple(claims["c"]), claims.get("i") or {}, claims.get("k"), claims.get("j"))
 
     def request_credential(
         self, grant: AccessGrant, config_id: str, holder_jwks: list[dict[str, Any]]
@@ -508,6 +568,9 @@ class IssuerService:
                 elif document["created_at"] + ABANDONED_AFTER < now:  # a deferred issuance nobody came back for
                     self._archive(document, EXPIRED)
                     moved.append(document["offer_id"])
+            self.store.authorizations.remove(  # sign-ins nobody can use any more
+                lambda row: max(row["expires_at"], row.get("code_expires_at") or 0) + ttl < now
+            )
             self.store.compact_state()
         for offer_id in moved:
             self._publish(events.OFFER_EXPIRED, offer_id)
@@ -515,6 +578,67 @@ class IssuerService:
 
     def close(self) -> None:
         self.store.close()
+        self.status_lists.close()
+
+    # ----- the ledger and status lists -----
+
+    def status_list_uri(self, list_id: int) -> str:
+        return f"{self.issuer_url}/status/{list_id}"
+
+    def status_list_token(self, list_id: int) -> str:
+        """The signed Status List Token served at `status_list_uri(list_id)`; KeyError if there is none."""
+        return self.status_lists.token(
+            list_id, self.status_list_uri(list_id), self.keys.active, self.settings.status_list_ttl
+        )
+
+    def status_list_claims(self, list_id: int) -> dict[str, Any]:
+        return self.status_lists.claims(list_id, self.status_list_uri(list_id), self.settings.status_list_ttl)
+
+    def find_credentials(self, query: LedgerQuery) -> list[dict[str, Any]]:
+        """Ledger records matching `query`, newest first, each with its current `state`.
+
+        The store's lock is held for one history segment at a time, so that issuing goes on
+        while a search reads the whole ledger."""
+        if query.state is not None and query.state not in STATES:
+            raise ServiceError(f"state must be one of {', '.join(STATES)}")
+        limit = max(1, min(query.limit, 1000))
+        text = query.text.strip()
+        with self.store.lock:
+            exact = self.store.history.get("records", text) if text else None
+            if exact is not None and exact.get("kind") == CREDENTIAL:
+                return [self._ledger_view(exact)]
+            if text and query.holder_ids is None:
+                holder_ids = {h["holder_id"] for h in self._holders.search(text, 1000)}
+                query = LedgerQuery(**{**query.__dict__, "holder_ids": holder_ids})
+            numbers = list(reversed(self.store.history.segment_numbers()))
+        matches = matcher(query, self._state_of)
+        found: list[dict[str, Any]] = []
+        for number in numbers:
+            with self.store.lock:
+                rows = self.store.history.segment_rows("records", number)
+            found += [self._ledger_view(row) for row in rows if matches(row)][: limit - len(found)]
+            if len(found) >= limit:
+                break
+        return found
+
+    def credential_record(self, record_id: str) -> dict[str, Any]:
+        with self.store.lock:
+            return self._ledger_view(self._credential(record_id))
+
+    def change_credential_status(
+        self, record_id: str, action: str, operator: str | None = None, reason: str = ""
+    ) -> dict[str, Any]:
+        """Revoke, suspend or unsuspend one credential: the status list changes, the ledger and
+        the audit log say who did it and why, and verifiers see it within the list's ttl."""
+        if action not in ACTIONS:
+            raise ServiceError(f"action must be one of {', '.join(ACTIONS)}")
+        if len(reason) > 500:
+            raise ServiceError("the reason is longer than 500 characters")
+        with self.store.lock:
+            self._change_status(record_id, action, operator, reason.strip())
+            view = self._ledger_view(self._credential(record_id))
+        self._publish(events.CREDENTIAL_STATUS_CHANGED, view["offer_id"], record_id=record_id, state=view["state"])
+        return view
 
     # ----- internals -----
 
@@ -532,20 +656,29 @@ class IssuerService:
         without the code being stored anywhere in clear."""
         return f"{offer_id}.{self._hasher.digest('code:' + reference_secret)[:40]}"
 
-    def _offer_object(self, document: Mapping[str, Any], code: str) -> dict[str, Any]:
+    def _issuer_state(self, offer_id: str, reference_secret: str) -> str:
+        """An authorization code offer's `issuer_state`, derived like the pre-authorized code."""
+        return f"{offer_id}.{self._hasher.digest('state:' + reference_secret)[:40]}"
+
+    def _offer_object(self, document: Mapping[str, Any], reference_secret: str) -> dict[str, Any]:
         """The Credential Offer (OID4VCI §4.1.1): issuer, configuration ids and the grant, no claims."""
-        grant: dict[str, Any] = {"pre-authorized_code": code}
+        offer: dict[str, Any] = {
+            "credential_issuer": self.issuer_url,
+            "credential_configuration_ids": list(document["config_ids"]),
+        }
+        if document.get("grant") == "authorization_code":
+            issuer_state = self._issuer_state(document["offer_id"], reference_secret)
+            return {**offer, "grants": {"authorization_code": {"issuer_state": issuer_state}}}
+        grant: dict[str, Any] = {
+            "pre-authorized_code": self._pre_authorized_code(document["offer_id"], reference_secret)
+        }
         if document["tx_code_hash"]:
             grant["tx_code"] = {
                 "input_mode": "numeric",
                 "length": self.settings.tx_code_length,
                 "description": TX_CODE_DESCRIPTION,
             }
-        return {
-            "credential_issuer": self.issuer_url,
-            "credential_configuration_ids": list(document["config_ids"]),
-            "grants": {PRE_AUTHORIZED_GRANT: grant},
-        }
+        return {**offer, "grants": {PRE_AUTHORIZED_GRANT: grant}}
 
     def _wrong_tx_code(self, document: dict[str, Any]) -> None:
         attempts = document["tx_attempts"] + 1
@@ -575,6 +708,7 @@ class IssuerService:
         with_details: bool,
         refresh_token: str | None,
         client_id: str | None,
+        jkt: str | None,
     ) -> TokenResult:
         identifiers = {f"{c}:1": c for c in config_ids} if with_details else {}
         claims: dict[str, Any] = {"o": offer_id, "c": config_ids}
@@ -582,6 +716,8 @@ class IssuerService:
             claims["i"] = identifiers
         if client_id is not None:
             claims["k"] = client_id
+        if jkt is not None:
+            claims["j"] = jkt
         ttl = self.settings.access_token_ttl
         details = None
         if with_details:
@@ -589,7 +725,8 @@ class IssuerService:
                 {"type": "openid_credential", "credential_configuration_id": c, "credential_identifiers": [i]}
                 for i, c in identifiers.items()
             ]
-        return TokenResult(self._tokens.seal(claims, ttl), ttl, details, refresh_token)
+        token_type = "DPoP" if jkt else "Bearer"
+        return TokenResult(self._tokens.seal(claims, ttl), ttl, details, refresh_token, token_type)
 
     def _offer_for_grant(self, grant: AccessGrant) -> dict[str, Any]:
         document = self._live_offer(grant.offer_id)
@@ -615,8 +752,10 @@ class IssuerService:
         expires_at = issued_at + credential_type.validity_days * 86400  # rounded too, or it gives iat away
         signer = self.keys.active
         credentials, records = [], []
-        for holder_jwk in holder_jwks:
+        places = self.status_lists.allocate(len(holder_jwks))
+        for holder_jwk, place in zip(holder_jwks, places, strict=True):
             credential_id = f"urn:uuid:{uuid.uuid4()}"
+            status = {"status_list": {"idx": place.index, "uri": self.status_list_uri(place.list_id)}}
             credentials.append(
                 issue_credential(
                     credential_type.format,
@@ -629,7 +768,7 @@ class IssuerService:
                     issued_at=issued_at,
                     expires_at=expires_at,
                     credential_id=credential_id,
-                    status=None,
+                    status=status,
                 )
             )
             records.append(
@@ -645,6 +784,8 @@ class IssuerService:
                     "holder_id": document.get("holder_id"),
                     "kid": signer.kid,
                     "holder_jkt": _thumbprint(holder_jwk),
+                    "status_list": {"list": place.list_id, "idx": place.index},
+                    "status_changes": [],
                     "notifications": [],
                 }
             )
@@ -726,12 +867,83 @@ class IssuerService:
         self.store.history.append("records", archived)
         self.store.offers.remove(Query().offer_id == document["offer_id"])
 
+    def _credential(self, record_id: str) -> dict[str, Any]:
+        record = self.store.history.get("records", record_id) if isinstance(record_id, str) else None
+        if record is None or record.get("kind") != CREDENTIAL:
+            raise ServiceError(f"no issued credential {str(record_id)[:60]!r}", status=404, code="not_found")
+        return record
+
+    def _revocable(self, record_id: str) -> dict[str, Any]:
+        record = self._credential(record_id)
+        if self.status_lists.status(place_of(record)) not in ACTIONS["revoke"][0]:
+            raise ServiceError(f"credential {record_id} is already revoked", status=409, code="conflict")
+        return record
+
+    def _state_of(self, record: Mapping[str, Any]) -> str:
+        status = self.status_lists.status(place_of(record)) if "status_list" in record else None
+        return state_of(record, status, self.clock())
+
+    def _ledger_view(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        view = {key: value for key, value in record.items() if key != "key"}
+        view["state"] = self._state_of(record)
+        if "status_list" in record:
+            view["status_list"] = {**record["status_list"], "uri": self.status_list_uri(record["status_list"]["list"])}
+        return view
+
+    def _change_status(self, record_id: str, action: str, operator: str | None, reason: str) -> None:
+        """The caller holds the store lock."""
+        record = self._credential(record_id)
+        if "status_list" not in record:
+            raise ServiceError("this credential was issued without a status list entry", status=409, code="conflict")
+        allowed_from, new_status = ACTIONS[action]
+        place = place_of(record)
+        current = self.status_lists.status(place)
+        if current not in allowed_from:
+            state = state_of(record, current, self.clock())
+            raise ServiceError(f"cannot {action} a credential that is {state}", status=409, code="conflict")
+        self.status_lists.set_status(place, new_status)
+        change = {"at": int(self.clock()), "action": action, "operator": operator, "reason": reason}
+        self.store.history.update(
+            "records", record_id, lambda row: row.update(status_changes=[*row.get("status_changes", []), change])
+        )
+        self._audit(operator, f"credential_{action}d", record_id, **({"reason": reason} if reason else {}))
+
     def _audit(self, operator: str | None, action: str, subject: str, **detail: Any) -> None:
         """Record an operator's action; the caller holds the store lock."""
         self.store.history.append(AUDIT_TABLE, audit_entry(int(self.clock()), operator, action, subject, detail))
 
     def _publish(self, kind: str, offer_id: str, **detail: Any) -> None:
         self.events.publish(Event(kind, offer_id, detail))
+
+    # ----- backup and restore (issuer.backup) -----
+
+    def backup(self, destination: Any, operator: str | None = None) -> dict[str, Any]:
+        """Write the data folder as one tar.gz to `destination` (a Path or a binary file).
+
+        Consistent while wallets are served: the files are copied under the store lock.
+        """
+        from issuer.backup import create_backup
+
+        info = create_backup(self.settings.data_dir, destination, lock=self.store.lock)
+        with self.store.lock:
+            self._audit(operator, "backup_created", "", files=info.files)
+        return {"files": info.files, "size": info.size, "created_at": info.created_at}
+
+    def restore_at_next_start(self, archive: Path, operator: str | None = None) -> dict[str, Any]:
+        """Check a backup and stage it: it replaces the data when the issuer next starts.
+
+        A running issuer cannot swap its data folder under itself; at the next start the
+        current contents move to `<data>.before-restore-<time>`, nothing is deleted.
+        """
+        from issuer.backup import BackupError, stage_restore
+
+        try:
+            checked = stage_restore(Path(archive), self.settings.data_dir)
+        except BackupError as error:
+            raise ServiceError(str(error)) from error
+        with self.store.lock:
+            self._audit(operator, "restore_staged", "", files=checked.files, backup_created_at=checked.created_at)
+        return {"files": checked.files, "created_at": checked.created_at}
 
 
 def _step(at: int, event: str, detail: Mapping[str, Any] | None = None) -> dict[str, Any]:

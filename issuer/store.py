@@ -117,6 +117,13 @@ class History:
                 if condition is None or condition(document):
                     yield self._with_id(number, document)
 
+    def segment_rows(self, table: str, number: int) -> list[dict[str, Any]]:
+        """One segment's records of `table` with their ids, newest first: a unit of work small
+        enough to hold the store's lock for while a long search goes on."""
+        if number != self._current and not (self._folder / f"{number:06d}.json").exists():
+            return []
+        return [self._with_id(number, document) for document in reversed(self._segment(number).table(table).all())]
+
     def count(self, table: str) -> int:
         return sum(len(self._segment(n).table(table)) for n in self.segment_numbers())
 
@@ -165,6 +172,7 @@ class Store:
         self.lock = threading.RLock()
         self._state = open_db(data_dir / "state.json")
         self.offers: Table = self._state.table("offers")
+        self.authorizations: Table = self._state.table("authorizations")
         self._desk = open_db(data_dir / "desk.json")
         self.operators: Table = self._desk.table("operators")
         self.holders: Table = self._desk.table("holders")

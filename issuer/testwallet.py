@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -109,6 +110,8 @@ class Session:
     access_token: str = ""
     token_response: dict[str, Any] = field(default_factory=dict)
     pending: dict[str, Pending] = field(default_factory=dict)
+    dpop_key: jwk.JWK | None = None  # set before the token request to get a DPoP-bound token (RFC 9449)
+    dpop_nonce: str | None = None  # the last DPoP-Nonce the server sent
 
     @property
     def issuer(self) -> str:
@@ -116,7 +119,9 @@ class Session:
 
     @property
     def grant(self) -> dict[str, Any]:
-        return dict(self.offer["grants"][PRE_AUTHORIZED_GRANT])
+        """The offer's pre-authorized code grant, else its authorization code grant, else none."""
+        grants = self.offer.get("grants") or {}
+        return dict(grants.get(PRE_AUTHORIZED_GRANT) or grants.get("authorization_code") or {})
 
     @property
     def tx_code_required(self) -> bool:
@@ -271,8 +276,10 @@ class TestWallet:
             as_metadata = self._json_body("as_metadata", response)
             if as_metadata.get("issuer") != server:  # RFC 8414 §3.3
                 raise ProtocolViolation("as_metadata", "issuer differs from the authorization server", response)
-            if PRE_AUTHORIZED_GRANT not in as_metadata.get("grant_types_supported", []):
-                raise ProtocolViolation("as_metadata", "the pre-authorized code grant is not supported", response)
+            pre_authorized = PRE_AUTHORIZED_GRANT in session.offer.get("grants", {})
+            wanted = PRE_AUTHORIZED_GRANT if pre_authorized else "authorization_code"
+            if wanted not in as_metadata.get("grant_types_supported", []):
+                raise ProtocolViolation("as_metadata", f"the {wanted} grant is not supported", response)
             session.as_metadata = self._as_metadata[server] = as_metadata
         return as_metadata
 
@@ -290,13 +297,54 @@ class TestWallet:
             if tx_code is not None:
                 form["tx_code"] = tx_code
             form.update(extra)
-            response = self.post_form(session.as_metadata["token_endpoint"], form)
-            body = self._json_body("token", response)
-            if not isinstance(body.get("access_token"), str) or str(body.get("token_type")).lower() != "bearer":
-                raise ProtocolViolation("token", "no Bearer access_token in the token response", response)
-            session.token_response = body
-            session.access_token = body["access_token"]
+            body = self.token_request(session, form)
         return body
+
+    def token_request(self, session: Session, form: Mapping[str, str]) -> dict[str, Any]:
+        """POST to the token endpoint, with a DPoP proof when the session has a key (RFC 9449 §5,
+        retried once with the server's nonce on use_dpop_nonce, §8); the token is kept."""
+        url = session.as_metadata["token_endpoint"]
+        for attempt in (1, 2):
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+            if session.dpop_key is not None:
+                headers["DPoP"] = make_dpop_proof(session.dpop_key, "POST", url, nonce=session.dpop_nonce)
+            response = self.request("POST", url, body=urlencode(form).encode(), headers=headers)
+            session.dpop_nonce = response.headers.get("dpop-nonce", session.dpop_nonce)
+            error = _parsed(response)
+            retry = response.status == 400 and "dpop-nonce" in response.headers and attempt == 1
+            if not (retry and isinstance(error, dict) and error.get("error") == "use_dpop_nonce"):
+                break
+        body = self._json_body("token", response)
+        expected = "dpop" if session.dpop_key is not None else "bearer"
+        if not isinstance(body.get("access_token"), str) or str(body.get("token_type")).lower() != expected:
+            raise ProtocolViolation("token", f"no {expected} access_token in the token response", response)
+        session.token_response = body
+        session.access_token = body["access_token"]
+        return body
+
+    def post_protected(self, session: Session, url: str, body: Any) -> HttpResponse:
+        """POST JSON with the session's access token: Bearer, or DPoP with a proof for this request
+        (`ath` included, retried once with a fresh server nonce, RFC 9449 §7, §9)."""
+        if session.dpop_key is None:
+            return self.post_json(url, body, session.access_token)
+        for attempt in (1, 2):
+            proof = make_dpop_proof(
+                session.dpop_key, "POST", url, nonce=session.dpop_nonce, access_token=session.access_token
+            )
+            headers = {
+                "Content-Type": "application/json",
+                "Authorization": f"DPoP {session.access_token}",
+                "DPoP": proof,
+            }
+            response = self.request("POST", url, body=json.dumps(body).encode(), headers=headers)
+            session.dpop_nonce = response.headers.get("dpop-nonce", session.dpop_nonce)
+            if not (
+                response.status == 401
+                and attempt == 1
+                and "use_dpop_nonce" in response.headers.get("www-authenticate", "")
+            ):
+                return response
+        return response
 
     # Nonce (§7)
 
@@ -345,7 +393,7 @@ class TestWallet:
                 body = credential_request(session, configuration_id, keys, fresh)
                 if encryption_key is not None:
                     body["credential_response_encryption"] = encryption_parameters(encryption_key, enc or "A128GCM")
-                response = self.post_json(session.endpoint("credential"), body, session.access_token)
+                response = self.post_protected(session, session.endpoint("credential"), body)
                 try:
                     reply = self._credential_reply("credential", response, encryption_key, enc)
                 except WalletError as error:
@@ -380,7 +428,7 @@ class TestWallet:
             body: dict[str, Any] = {"transaction_id": transaction_id}
             if encryption_key is not None:
                 body["credential_response_encryption"] = encryption_parameters(encryption_key, enc or "A128GCM")
-            response = self.post_json(session.endpoint("deferred_credential"), body, session.access_token)
+            response = self.post_protected(session, session.endpoint("deferred_credential"), body)
             reply = self._credential_reply("deferred", response, encryption_key, enc)
         if response.status == 202:
             if reply["transaction_id"] != transaction_id:  # §9.2: the same transaction_id
@@ -431,7 +479,7 @@ class TestWallet:
             body = {"notification_id": notification_id, "event": event}
             if description is not None:
                 body["event_description"] = description
-            response = self.post_json(session.endpoint("notification"), body, session.access_token)
+            response = self.post_protected(session, session.endpoint("notification"), body)
             if not 200 <= response.status < 300:
                 raise WalletError("notification", response.status, response.headers, _parsed(response))
 
@@ -583,6 +631,11 @@ def check_offer(offer: Any) -> None:
     if not isinstance(ids, list) or not ids or len(set(map(str, ids))) != len(ids):
         raise ProtocolViolation("offer", "credential_configuration_ids is not a non-empty array of unique strings")
     grants = offer.get("grants")
+    if isinstance(grants, dict) and PRE_AUTHORIZED_GRANT not in grants and "authorization_code" in grants:
+        code_grant = grants["authorization_code"]
+        if not isinstance(code_grant, dict) or not isinstance(code_grant.get("issuer_state", ""), str):
+            raise ProtocolViolation("offer", "the authorization_code grant is not an object with a string issuer_state")
+        return
     grant = grants.get(PRE_AUTHORIZED_GRANT) if isinstance(grants, dict) else None
     if not isinstance(grant, dict) or not isinstance(grant.get("pre-authorized_code"), str):
         raise ProtocolViolation("offer", "the offer has no pre-authorized code grant")
@@ -662,6 +715,31 @@ def sign_jws(key: jwk.JWK, header: Mapping[str, Any], payload: Mapping[str, Any]
     """A compact JWS over exactly this header, signed with `key` using the header's `alg`."""
     signed = jws.JWSCore(header["alg"], key, json_encode(header), json_encode(payload).encode()).sign()
     return ".".join(_text(signed[part]) for part in ("protected", "payload", "signature"))
+
+
+def make_dpop_proof(
+    key: jwk.JWK,
+    method: str,
+    url: str,
+    *,
+    nonce: str | None = None,
+    access_token: str | None = None,
+    header: Mapping[str, Any] | None = None,
+    claims: Mapping[str, Any] | None = None,
+) -> str:
+    """A DPoP proof JWT (RFC 9449 §4.2) for one request; `header` and `claims` override members
+    (None removes one), so tests can build the broken proofs they need."""
+    payload: dict[str, Any] = {
+        "jti": base64url_encode(os.urandom(16)),
+        "htm": method,
+        "htu": url.split("?")[0].split("#")[0],
+        "iat": int(time.time()),
+        "nonce": nonce,
+        "ath": base64url_encode(hashlib.sha256(access_token.encode()).digest()) if access_token else None,
+        **(claims or {}),
+    }
+    protected = {"typ": "dpop+jwt", "alg": "ES256", "jwk": public_jwk(key), **(header or {})}
+    return sign_jws(key, _present(protected), _present(payload))
 
 
 def encryption_parameters(key: jwk.JWK, enc: str = "A128GCM", zip_: str | None = None) -> dict[str, Any]:

@@ -7,9 +7,11 @@ which is logged with its traceback and answered without one.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
+import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,18 +19,33 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wsgi import wrap_file
 
+from issuer import wire_json
+from issuer.backup import BACKUP_NAME
 from issuer.encryption import encrypt_response
-from issuer.endpoints import admin, credential, deferred, metadata, nonce, notification, offer, token
+from issuer.endpoints import (
+    access,
+    admin,
+    authorize,
+    credential,
+    deferred,
+    metadata,
+    nonce,
+    notification,
+    offer,
+    status,
+    token,
+)
 from issuer.endpoints.credential import CredentialReply
 from issuer.errors import (
     InvalidCredentialRequest,
     InvalidNotificationRequest,
     InvalidRequest,
-    InvalidToken,
     ProtocolError,
     ServiceError,
 )
+from issuer.guard import admin_guard, wallet_guard
 from issuer.service import IssuerService
 from resources import resource_path
 
@@ -56,7 +73,7 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
 
 def create_app(service: IssuerService) -> Flask:
     """The wallet-facing issuer: metadata, offers, token, nonce, credential, deferred, notification."""
-    app = Flask(__name__, static_folder=None)
+    app = Flask(__name__, static_folder=None, template_folder=str(resource_path("templates")))
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     _install_error_handlers(app)
     url = service.issuer_url
@@ -79,11 +96,38 @@ def create_app(service: IssuerService) -> Flask:
     def credential_offer(reference: str) -> Response:
         return json_response(offer.credential_offer(service, reference), headers=NO_STORE)
 
+    @app.get("/status/<list_id>")
+    def status_list(list_id: str) -> Response:
+        body, media_type = status.status_list_response(service, list_id, request.accept_mimetypes)
+        cache = {"Cache-Control": f"public, max-age={service.settings.status_list_ttl}", "Vary": "Accept"}
+        if isinstance(body, dict):
+            return json_response(body, headers={**cache, "Content-Type": media_type})
+        return Response(body, mimetype=media_type, headers=cache)
+
     @app.post("/token")
     def token_endpoint() -> Response:
-        if request.mimetype != "application/x-www-form-urlencoded":
-            raise InvalidRequest("the token request must be application/x-www-form-urlencoded")
-        return json_response(token.token_response(service, request.form.to_dict()), headers=NO_STORE)
+        form = _form("the token request")
+        jkt = access.token_request_key(service, request.headers, f"{url}/token")
+        headers = {**NO_STORE, **({"DPoP-Nonce": service.dpop.new_nonce()} if service.dpop.require_nonce else {})}
+        return json_response(token.token_response(service, form, jkt), headers=headers)
+
+    @app.post("/par")
+    def pushed_authorization_request() -> Response:
+        body, status = authorize.pushed_authorization_response(service, _form("a pushed authorization request"))
+        return json_response(body, status, {"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"})
+
+    @app.get("/authorize")
+    def authorization_endpoint() -> Response:
+        return authorize.authorization_page(service, _single_values(request.args))
+
+    @app.get("/authorize/wait")
+    def authorization_wait() -> Response:
+        return authorize.waiting_page(service, request.args.get("session", ""))
+
+    @app.get("/pages/style.css")
+    def page_style() -> Response:
+        css = resource_path("templates", "style.css").read_bytes()
+        return Response(css, mimetype="text/css", headers={"Cache-Control": "public, max-age=86400"})
 
     @app.post("/nonce")
     def nonce_endpoint() -> Response:
@@ -91,7 +135,7 @@ def create_app(service: IssuerService) -> Flask:
 
     @app.post("/credential")
     def credential_endpoint() -> Response:
-        grant = service.authorize(_bearer_token())
+        grant = access.access_grant(service, request.headers, "POST", f"{url}/credential")
         try:
             return _credential_reply(credential.credential_response(service, grant, _json_object()))
         except ProtocolError as error:
@@ -100,12 +144,12 @@ def create_app(service: IssuerService) -> Flask:
 
     @app.post("/deferred_credential")
     def deferred_endpoint() -> Response:
-        grant = service.authorize(_bearer_token())
+        grant = access.access_grant(service, request.headers, "POST", f"{url}/deferred_credential")
         return _credential_reply(deferred.deferred_credential_response(service, grant, _json_object()))
 
     @app.post("/notification")
     def notification_endpoint() -> Response:
-        grant = service.authorize(_bearer_token())
+        grant = access.access_grant(service, request.headers, "POST", f"{url}/notification")
         notification.notification_response(service, grant, _json_object(error=InvalidNotificationRequest))
         return Response(status=204, headers=NO_STORE)
 
@@ -123,7 +167,7 @@ def create_app(service: IssuerService) -> Flask:
         return Response(status=204) if request.method == "OPTIONS" and request.url_rule else None
 
     app.wsgi_app = _trusted_proxy(  # type: ignore[method-assign]
-        _mounted_at(_with_headers(app.wsgi_app, WALLET_HEADERS), urlsplit(url).path.rstrip("/")),
+        _mounted_at(wallet_guard(app.wsgi_app, service.settings, url, WALLET_HEADERS), urlsplit(url).path.rstrip("/")),
         service.settings.trusted_proxies,
     )
     return app
@@ -184,9 +228,54 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
             return Response(service.audit_csv(operator), mimetype="text/csv")
         return json_response({"entries": service.audit_log(operator=operator)})
 
+    @app.get("/api/authorizations")
+    def pending_authorizations() -> Response:
+        return json_response({"authorizations": service.pending_authorizations()})
+
+    @app.post("/api/authorizations/<auth_id>/approve")
+    def approve_authorization(auth_id: str) -> Response:
+        body = _json_object(optional=True)
+        claims, holder_id = admin.authorization_claims(body)
+        return json_response(service.approve_authorization(auth_id, admin.operator_of(body), claims, holder_id))
+
+    @app.post("/api/authorizations/<auth_id>/deny")
+    def deny_authorization(auth_id: str) -> Response:
+        body = _json_object(optional=True)
+        return json_response(service.deny_authorization(auth_id, admin.operator_of(body), admin.reason_of(body)))
+
+    @app.get("/api/credentials")
+    def find_credentials() -> Response:
+        return json_response({"credentials": service.find_credentials(admin.credential_query(request.args))})
+
+    @app.get("/api/credentials/<record_id>")
+    def credential_record(record_id: str) -> Response:
+        return json_response(service.credential_record(record_id))
+
+    @app.post("/api/credentials/<record_id>/<any(revoke, suspend, unsuspend):action>")
+    def change_credential_status(record_id: str, action: str) -> Response:
+        body = _json_object(optional=True)
+        return json_response(
+            service.change_credential_status(record_id, action, admin.operator_of(body), admin.reason_of(body))
+        )
+
     @app.get("/api/credential-types")
     def credential_types() -> Response:
         return json_response(admin.credential_types(service))
+
+    @app.get("/api/backup")
+    def backup_archive() -> Response:
+        """The data folder as one tar.gz, taken consistently while the issuer runs (issuer.backup)."""
+        spool = tempfile.TemporaryFile()
+        try:
+            service.backup(spool, operator=admin.operator_of(request.args))
+            size = spool.tell()
+            spool.seek(0)
+        except BaseException:
+            spool.close()
+            raise
+        headers = {"Content-Disposition": f'attachment; filename="{BACKUP_NAME}"', "Content-Length": str(size)}
+        body = wrap_file(request.environ, spool)
+        return Response(body, mimetype="application/gzip", headers=headers, direct_passthrough=True)
 
     @app.after_request
     def admin_headers(response: Response) -> Response:
@@ -194,6 +283,7 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    app.wsgi_app = admin_guard(app.wsgi_app, service.settings)  # type: ignore[method-assign]
     return app
 
 
@@ -204,8 +294,12 @@ def _document_view(build: Callable[[], Any], version: Callable[[], Any]) -> Call
     def view() -> Response:
         current = version()
         if cache.get("version") != current:
-            cache.update(version=current, body=json.dumps(build(), separators=(",", ":")).encode())
-        return Response(cache["body"], mimetype="application/json")
+            body = json.dumps(build(), separators=(",", ":")).encode()
+            cache.update(version=current, body=body, etag=hashlib.sha256(body).hexdigest()[:32])
+        # Cacheable, but revalidated on every use: a key rotation or new type shows at once.
+        response = Response(cache["body"], mimetype="application/json", headers={"Cache-Control": "no-cache"})
+        response.set_etag(cache["etag"])
+        return response.make_conditional(request)
 
     return view
 
@@ -217,11 +311,18 @@ def _credential_reply(reply: CredentialReply) -> Response:
     return Response(jwe, status=reply.status, mimetype="application/jwt", headers=NO_STORE)
 
 
-def _bearer_token() -> str:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise InvalidToken("a Bearer access token is required")
-    return value.strip()
+def _form(what: str) -> dict[str, str]:
+    """A form-encoded body, each parameter once (RFC 6749 §3.1: repeated parameters are an error)."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise InvalidRequest(f"{what} must be application/x-www-form-urlencoded")
+    return _single_values(request.form)
+
+
+def _single_values(values: Any) -> dict[str, str]:
+    repeated = [name for name in values if len(values.getlist(name)) > 1]
+    if repeated:
+        raise InvalidRequest(f"parameters must not be repeated: {', '.join(sorted(repeated))[:100]}")
+    return values.to_dict()
 
 
 def _json_object(*, optional: bool = False, error: type[ProtocolError] = InvalidCredentialRequest) -> dict[str, Any]:
@@ -232,7 +333,7 @@ def _json_object(*, optional: bool = False, error: type[ProtocolError] = Invalid
     if request.mimetype != "application/json":
         raise error("the request body must be application/json")
     try:
-        body = json.loads(request.get_data(cache=True))
+        body = wire_json.loads(request.get_data(cache=True))
     except (ValueError, UnicodeDecodeError) as failure:
         raise error("the request body is not valid JSON") from failure
     if not isinstance(body, dict):
@@ -241,6 +342,9 @@ def _json_object(*, optional: bool = False, error: type[ProtocolError] = Invalid
 
 
 def _install_error_handlers(app: Flask) -> None:
+    # Werkzeug answers a path with '//' by a redirect with an HTML body, past the handlers below.
+    app.url_map.merge_slashes = False
+
     @app.before_request
     def limit_body() -> None:
         """Refuse an oversized body before anything else looks at the request."""
@@ -250,8 +354,9 @@ def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(ProtocolError)
     def protocol_error(error: ProtocolError) -> Response:
         headers = {**NO_STORE, **error.headers}
-        if isinstance(error, InvalidToken):
-            headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{error.description}"'
+        if error.status == 401:
+            challenge = f'{error.scheme} error="{error.error}", error_description="{error.description}"'
+            headers["WWW-Authenticate"] = challenge
         return json_response(error.body(), error.status, headers)
 
     @app.errorhandler(ServiceError)
@@ -278,18 +383,6 @@ def _install_error_handlers(app: Flask) -> None:
         # The route's rule, not the path: an offer path carries a secret.
         log.exception("unexpected error on %s %s", request.method, request.url_rule or "(no route)")
         return json_response({"error": "server_error"}, 500, NO_STORE)
-
-
-def _with_headers(wsgi_app: Callable[..., Any], headers: list[tuple[str, str]]) -> Callable[..., Any]:
-    """Fixed headers appended at the WSGI layer: a tenth of what setting them per response costs."""
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        def start(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            return start_response(status, response_headers + headers, exc_info)
-
-        return wsgi_app(environ, start)
-
-    return app
 
 
 def _mounted_at(wsgi_app: Callable[..., Any], prefix: str) -> Callable[..., Any]:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
 import subprocess
 import sys
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from issuer.testwallet import TestWallet
+from issuer.testwallet_code_flow import CodeFlowWallet
+from tests.e2e.helpers import jwt_payload
 
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1", "department": "R&D"}
 
@@ -182,3 +188,76 @@ def test_serve_refuses_secrets_readable_by_others(tmp_path: Path, name: str) -> 
     assert result.returncode == 1
     assert "open to other users" in result.stderr and "chmod" in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_find_revoke_suspend_and_replace_from_the_command_line(served: tuple[Path, str, str]) -> None:
+    """The ledger commands against credentials a wallet received; the status list shows each change."""
+    data_dir, issuer_url, _ = served
+    offer = json.loads(
+        cli("offer", "--config", "employee_badge", "--claims", json.dumps(CLAIMS), "--json", data_dir=data_dir).stdout
+    )
+    with TestWallet() as wallet:
+        (received,) = wallet.receive(offer["offer_uri"])
+    record_id = received.notification_id
+    assert record_id is not None
+
+    listed = json.loads(cli("credentials", "--json", data_dir=data_dir).stdout)["credentials"]
+    assert [(c["id"], c["state"], c["config_id"]) for c in listed] == [(record_id, "valid", "employee_badge")]
+    human = cli("credentials", "--type", "employee_badge", data_dir=data_dir).stdout
+    assert human.startswith(record_id) and "valid" in human
+    assert cli("credentials", "--state", "revoked", data_dir=data_dir).stdout.strip() == "no credentials found"
+
+    suspended = cli("suspend", record_id, "--reason", "on leave", "--operator", "alice", data_dir=data_dir)
+    assert suspended.returncode == 0 and suspended.stdout.strip() == f"{record_id}: suspended"
+    unsuspend = cli("unsuspend", record_id, data_dir=data_dir)
+    assert unsuspend.stdout.strip() == f"{record_id}: valid"
+    replaced = cli(
+        "offer", "--config", "employee_badge", "--claims", json.dumps(CLAIMS), "--replaces", record_id,
+        data_dir=data_dir,
+    )  # fmt: skip
+    assert replaced.returncode == 0, replaced.stderr
+    again = cli("revoke", record_id, data_dir=data_dir)
+    assert again.returncode == 1 and "cannot revoke a credential that is revoked" in again.stderr
+    assert (
+        cli("revoke", "not-an-id", data_dir=data_dir)
+        .stderr.strip()
+        .endswith("is not a credential id (see 'frontdesk-issuer credentials')")
+    )
+    with urllib.request.urlopen(f"{issuer_url}/status/1", timeout=5) as response:
+        assert response.headers["Content-Type"] == "application/statuslist+jwt"
+        claims = json.loads(base64.urlsafe_b64decode(response.read().split(b".")[1] + b"=="))
+    index = jwt_payload(received.credentials[0])["status"]["status_list"]["idx"]
+    statuses = zlib.decompress(base64.urlsafe_b64decode(claims["status_list"]["lst"] + "=="))
+    assert (statuses[index // 4] >> (index % 4 * 2)) & 3 == 1
+
+
+def test_sign_ins_are_confirmed_or_denied_from_the_command_line(served: tuple[Path, str, str]) -> None:
+    """A wallet that starts on its own waits at the desk; `sign-ins`, `confirm`, `deny`."""
+    data_dir, issuer_url, _ = served
+    assert cli("sign-ins", data_dir=data_dir).stdout.strip() == "no wallet is waiting"
+    with CodeFlowWallet() as wallet:
+        session = wallet.authorization_session(issuer_url, ["employee_badge"])
+        authorization = wallet.start(session, config_ids=["employee_badge"])
+        other = wallet.start(session, config_ids=["employee_badge"], use_par=False)
+        waiting = json.loads(cli("sign-ins", "--json", data_dir=data_dir).stdout)["authorizations"]
+        by_code = {request["confirmation"]: request["authorization_id"] for request in waiting}
+        assert set(by_code) == {authorization.confirmation, other.confirmation}
+        human = cli("sign-ins", data_dir=data_dir).stdout
+        assert f"code {authorization.confirmation}" in human and "needs --claims" in human
+
+        refused = cli("confirm", by_code[authorization.confirmation], data_dir=data_dir)
+        assert refused.returncode == 1 and "fill in the holder's claims" in refused.stderr
+        confirmed = cli(
+            "confirm", by_code[authorization.confirmation], "--claims", json.dumps(CLAIMS), data_dir=data_dir
+        )
+        assert confirmed.returncode == 0, confirmed.stderr
+        assert confirmed.stdout.strip().endswith(f"confirmed (code {authorization.confirmation})")
+        denied = cli("deny", by_code[other.confirmation], "--reason", "not the person", data_dir=data_dir)
+        assert denied.stdout.strip() == f"{by_code[other.confirmation]}: denied"
+
+        wallet.follow(authorization)
+        wallet.exchange(authorization)
+        received = wallet.request_credential(session, "employee_badge")
+        assert not isinstance(received, str)
+        assert jwt_payload(received.credentials[0])["iss"] == issuer_url
+        assert wallet.follow(other)["error"] == "access_denied"

@@ -21,7 +21,8 @@ from app.pages.login import LoginDialog  # noqa: E402
 from app.window import MainWindow  # noqa: E402
 from issuer.holders import HolderRequest  # noqa: E402
 from issuer.service import IssuerService, OfferRequest  # noqa: E402
-from issuer.testwallet import TestWallet  # noqa: E402
+from issuer.testwallet import TestWallet
+from issuer.testwallet_code_flow import CodeFlowWallet  # noqa: E402
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 CARD = {"given_name": "Grace", "family_name": "Hopper", "member_id": "M-1906", "level": "gold"}
@@ -48,7 +49,17 @@ def sample_data(service: IssuerService) -> None:
             "tx_code": "000000",
         },
     )
+    lost = wallet.receive(service.create_offer(OfferRequest(["employee_badge"], BADGE, operator="Ada")).offer_uri)
+    service.change_credential_status(lost[0].notification_id or "", "revoke", "Ada", "phone lost")
     wallet.close()
+
+
+def wallet_signing_in(service: IssuerService) -> CodeFlowWallet:
+    """A wallet whose browser waits at the desk with its confirmation code."""
+    wallet = CodeFlowWallet()
+    session = wallet.authorization_session(service.issuer_url, ["membership_card"])
+    wallet.start(session, config_ids=["membership_card"])
+    return wallet
 
 
 def save(widget: QWidget, path: Path) -> None:
@@ -75,11 +86,27 @@ def main() -> int:
         for name, value in BADGE.items():
             compose.field(name).setText(value)
         compose.create_offer()
-        for index, name in enumerate(("compose", "offers", "holders", "audit", "settings")):
-            window.tabs.setCurrentIndex(index)
-            if name == "audit":
-                window.audit.refresh()
+        signing_in = wallet_signing_in(service)
+        pages = {
+            "compose": window.compose,
+            "offers": window.offers,
+            "holders": window.holders,
+            "sign-ins": window.sign_ins,
+            "ledger": window.ledger,
+            "audit": window.audit,
+            "settings": window.settings_page,
+        }
+        for name, page in pages.items():
+            window.tabs.setCurrentWidget(page)
+            if page is window.sign_ins:
+                window.sign_ins.refresh()
+                window.sign_ins.table.selectRow(0)
+            if page is window.ledger:
+                while not window.ledger.search_button.isEnabled() or not window.ledger.table.rowCount():
+                    QApplication.processEvents()
+                window.ledger.table.selectRow(0)
             save(window, out / f"{name}.png")
+        signing_in.close()
         window.customer_display.show()
         save(window.customer_display, out / "customer-display.png")
         window.close()

@@ -66,7 +66,9 @@ class OffersModel(QAbstractTableModel):
         return next((n for n, row in enumerate(self._rows) if row["offer_id"] == offer_id), None)
 
     def on_offer_changed(self, kind: str, offer_id: str) -> None:
-        """Refresh (or add) the offer an issuer event is about."""
+        """Refresh (or add) the offer an issuer event is about (a sign-in without an offer has none)."""
+        if not offer_id:
+            return
         try:
             status = self._service.offer_status(offer_id)
         except ServiceError:

@@ -31,6 +31,7 @@ ERROR_STYLE = "color: #b00020;"
 
 class ComposePage(QWidget):
     offer_created = Signal(object)  # CreatedOffer
+    sign_in_confirmed = Signal(str)  # the confirmation code of a wallet-started request
 
     def __init__(self, service: IssuerService, operator: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,7 +39,13 @@ class ComposePage(QWidget):
         self._operator = operator
         self._fields: dict[str, QLineEdit] = {}
         self._holder: dict[str, Any] | None = None
+        self._replaces: tuple[str, ...] = ()
+        self._sign_in: dict[str, Any] | None = None  # a waiting wallet's request this form completes
+        self.sign_in_label = QLabel()
+        self.sign_in_label.setWordWrap(True)
         self.holder_label = QLabel("For: nobody registered (optional)")
+        self.replaces_label = QLabel()
+        self.replaces_label.setWordWrap(True)
 
         self.type_picker = QComboBox()
         self._fill_type_picker()
@@ -49,6 +56,8 @@ class ComposePage(QWidget):
         self.deferred = QCheckBox("Needs approval before issuing")
         self.by_reference = QCheckBox("Offer by reference (smaller QR code)")
         self.by_reference.setChecked(True)
+        self.sign_in_grant = QCheckBox("Wallet signs in and shows a code at the desk")
+        self.sign_in_grant.toggled.connect(self._grant_changed)
         self.expiry = QSpinBox()
         self.expiry.setRange(1, 7 * 24 * 60)
         self.expiry.setValue(service.settings.offer_ttl // 60)
@@ -79,11 +88,14 @@ class ComposePage(QWidget):
         picker.addRow("Credential", self.type_picker)
         left.addLayout(picker)
         left.addWidget(self.holder_label)
+        left.addWidget(self.replaces_label)
+        left.addWidget(self.sign_in_label)
         left.addLayout(self.form)
         options = QFormLayout()
         options.addRow(self.tx_code)
         options.addRow(self.deferred)
         options.addRow(self.by_reference)
+        options.addRow(self.sign_in_grant)
         options.addRow("Expires after", self.expiry)
         left.addLayout(options)
         left.addWidget(self.create_button)
@@ -113,6 +125,9 @@ class ComposePage(QWidget):
         """Validate and create; a refusal is shown next to the button, nothing is lost from the form."""
         type_id = self.type_picker.currentData()
         claims = {name: edit.text() for name, edit in self._fields.items() if edit.text().strip()}
+        if self._sign_in is not None:
+            self._confirm_sign_in(claims)
+            return None
         request = OfferRequest(
             credential_configuration_ids=[type_id],
             claims=claims,
@@ -122,6 +137,8 @@ class ComposePage(QWidget):
             expires_in=self.expiry.value() * 60,
             operator=self._operator,
             holder_id=self._holder["holder_id"] if self._holder else None,
+            replaces=self._replaces,
+            grant="authorization_code" if self.sign_in_grant.isChecked() else "pre-authorized_code",
         )
         try:
             created = self._service.create_offer(request)
@@ -129,6 +146,8 @@ class ComposePage(QWidget):
             self.error.setText(error.message)
             return None
         self.error.clear()
+        self._replaces = ()
+        self.replaces_label.clear()
         self.qr.set_text(created.offer_uri)
         self.link.setText(created.offer_uri)
         self.tx_code_label.setText(f"Transaction code: {created.tx_code}" if created.tx_code else "")
@@ -176,6 +195,62 @@ class ComposePage(QWidget):
         self.holder_label.setText(f"For: {holder['given_name']} {holder['family_name']}")
         self._prefill()
 
+    def replace_credential(self, record: dict[str, Any], holder: dict[str, Any] | None) -> None:
+        """Prepare a re-issue: same type and holder; the old credential is revoked when the offer is made."""
+        index = self.type_picker.findData(record["config_id"])
+        if index >= 0:
+            self.type_picker.setCurrentIndex(index)
+        if holder is not None:
+            self.use_holder(holder)
+        self._replaces = (record["id"],)
+        self.replaces_label.setText(f"Replaces credential {record['id']}: it is revoked when this offer is created.")
+
+    def complete_sign_in(self, request: dict[str, Any]) -> None:
+        """Fill in the claims for a wallet that signed in without an offer; the button confirms it."""
+        self._sign_in = request
+        index = self.type_picker.findData(request["credential_configuration_ids"][0])
+        self.type_picker.setCurrentIndex(index)
+        self.type_picker.setEnabled(False)
+        self._build_form()
+        self.create_button.setText(f"Confirm sign-in {request['confirmation']}")
+        self.sign_in_label.setText(
+            f"Completing the sign-in with code {request['confirmation']}: check the person, fill in "
+            "the form, then confirm. The credential goes straight to their wallet."
+        )
+
+    def _confirm_sign_in(self, claims: dict[str, str]) -> None:
+        request = self._sign_in
+        assert request is not None
+        try:
+            self._service.approve_authorization(
+                request["authorization_id"],
+                self._operator,
+                claims=claims,
+                holder_id=self._holder["holder_id"] if self._holder else None,
+            )
+        except ServiceError as error:
+            self.error.setText(error.message)
+            return
+        self.error.clear()
+        self._end_sign_in()
+        for edit in self._fields.values():
+            edit.clear()
+        self.sign_in_confirmed.emit(request["confirmation"])
+
+    def _end_sign_in(self) -> None:
+        self._sign_in = None
+        self.type_picker.setEnabled(True)
+        self.create_button.setText("Create offer")
+        self.sign_in_label.clear()
+        self._build_form()
+
+    def _grant_changed(self, sign_in: bool) -> None:
+        """A wallet that signs in is confirmed at the desk: no transaction code or approval step."""
+        for option in (self.tx_code, self.deferred):
+            option.setEnabled(not sign_in)
+            if sign_in:
+                option.setChecked(False)
+
     def _prefill(self) -> None:
         if self._holder is None:
             return
@@ -187,8 +262,9 @@ class ComposePage(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self._fields.clear()
-        credential_type = self._service.credential_types[self.type_picker.currentData()]
-        for spec in credential_type.claims:
+        type_ids = self._sign_in["credential_configuration_ids"] if self._sign_in else [self.type_picker.currentData()]
+        specs = {spec.name: spec for t in type_ids for spec in self._service.credential_types[t].claims}
+        for spec in specs.values():
             edit = QLineEdit()
             edit.setObjectName(f"claim_{spec.name}")
             edit.setAccessibleName(spec.label)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from app.models.offers import OffersModel
@@ -10,6 +11,8 @@ from issuer.service import IssuerService
 
 
 class OffersPage(QWidget):
+    credentials_requested = Signal(str)  # offer id: show its credentials in the ledger
+
     def __init__(
         self, service: IssuerService, model: OffersModel, operator: str | None, parent: QWidget | None = None
     ) -> None:
@@ -26,10 +29,13 @@ class OffersPage(QWidget):
         self.reject_button = QPushButton("Reject")
         self.approve_button.clicked.connect(lambda: self.decide(approve=True))
         self.reject_button.clicked.connect(lambda: self.decide(approve=False))
+        self.credentials_button = QPushButton("Show credentials")
+        self.credentials_button.clicked.connect(self._show_credentials)
         self.message = QLabel()
         buttons = QHBoxLayout()
         buttons.addWidget(self.approve_button)
         buttons.addWidget(self.reject_button)
+        buttons.addWidget(self.credentials_button)
         buttons.addWidget(self.message, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
@@ -39,6 +45,13 @@ class OffersPage(QWidget):
         row = self.model.row_of(offer_id)
         if row is not None:
             self.table.selectRow(row)
+
+    def _show_credentials(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            self.message.setText("Select an offer first.")
+            return
+        self.credentials_requested.emit(self.model.offer_at(rows[0].row())["offer_id"])
 
     def decide(self, *, approve: bool) -> None:
         rows = self.table.selectionModel().selectedRows()

@@ -1,19 +1,27 @@
 """Settings: the public URL (with a check from outside), ports, retention, the signing key,
-and the credential type definitions. Network checks and key generation run off the GUI thread."""
+the credential type definitions, and backups. Network checks, key generation and backups run
+off the GUI thread.
+
+A restore cannot swap the data folder under the running issuer: the page stages it through
+the service, and it is applied when the app next starts (the current data is kept aside)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -28,6 +36,7 @@ from issuer.service import IssuerService
 
 ERROR_STYLE = "color: #b00020;"
 OK_STYLE = "color: #1b5e20;"
+BACKUP_FILTER = "Backups (*.tar.gz)"
 
 
 class SettingsPage(QWidget):
@@ -104,6 +113,20 @@ class SettingsPage(QWidget):
         columns.addWidget(key_box, 1)
         columns.addWidget(types_box, 1)
         layout.addLayout(columns, 1)
+
+        self.backup_button = QPushButton("Back up…")
+        self.backup_button.clicked.connect(self.back_up)
+        self.restore_button = QPushButton("Restore…")
+        self.restore_button.clicked.connect(self.restore)
+        self.backup_result = QLabel("A backup holds the signing keys: keep it as safe as this computer.")
+        self.backup_result.setWordWrap(True)
+        backup_row = QHBoxLayout()
+        backup_row.addWidget(self.backup_button)
+        backup_row.addWidget(self.restore_button)
+        backup_row.addWidget(self.backup_result, 1)
+        backup_box = QGroupBox("Backup")
+        backup_box.setLayout(backup_row)
+        layout.addWidget(backup_box)
         self._show_keys()
         self._show_types()
 
@@ -146,6 +169,60 @@ class SettingsPage(QWidget):
         self.types_result.setText(f"{len(self._service.credential_types)} credential types loaded.")
         self._show_types()
         self.credential_types_reloaded.emit()
+
+    def back_up(self) -> None:
+        """Ask where, then write the archive off the GUI thread while wallets are still served."""
+        suggested = f"frontdesk-backup-{datetime.now():%Y%m%d-%H%M}.tar.gz"
+        chosen, _ = QFileDialog.getSaveFileName(self, "Back up the issuer's data", suggested, BACKUP_FILTER)
+        if not chosen:
+            return
+        path = Path(chosen if chosen.endswith(".tar.gz") else chosen + ".tar.gz")
+        self._backup_busy("Backing up …")
+        run_in_background(
+            lambda: self._service.backup(path, self._operator), lambda info: self._backed_up(path, info), self._failed
+        )
+
+    def restore(self) -> None:
+        """Check a backup and stage it for the next start, after the operator confirms."""
+        chosen, _ = QFileDialog.getOpenFileName(self, "Restore a backup", "", BACKUP_FILTER)
+        if not chosen:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Restore a backup",
+            "When the app next starts, the data in this backup replaces the current data "
+            "(which is kept in a folder next to it). Continue?",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._backup_busy("Checking the backup …")
+        run_in_background(
+            lambda: self._service.restore_at_next_start(Path(chosen), self._operator), self._staged, self._failed
+        )
+
+    def _backup_busy(self, text: str) -> None:
+        self.backup_button.setEnabled(False)
+        self.restore_button.setEnabled(False)
+        self.backup_result.setStyleSheet("")
+        self.backup_result.setText(text)
+
+    def _backup_done(self, style: str, text: str) -> None:
+        self.backup_button.setEnabled(True)
+        self.restore_button.setEnabled(True)
+        self.backup_result.setStyleSheet(style)
+        self.backup_result.setText(text)
+
+    def _backed_up(self, path: Path, info: dict[str, Any]) -> None:
+        self._backup_done(OK_STYLE, f"Backed up {info['files']} files to {path}.")
+
+    def _staged(self, checked: dict[str, Any]) -> None:
+        taken = datetime.fromtimestamp(int(checked["created_at"])).strftime("%Y-%m-%d %H:%M")
+        self._backup_done(
+            OK_STYLE, f"The backup of {taken} ({checked['files']} files) is restored when the app next starts."
+        )
+
+    def _failed(self, reason: str) -> None:
+        self._backup_done(ERROR_STYLE, f"Not done: {reason}")
 
     def _tested(self, result: Reachability) -> None:
         self.test_button.setEnabled(True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from issuer.errors import ServiceError
 from issuer.holders import HolderRequest
+from issuer.ledger import LedgerQuery
 from issuer.service import IssuerService, OfferRequest
 
 
@@ -20,6 +21,9 @@ def create_offer(service: IssuerService, body: Mapping[str, Any]) -> dict[str, A
     holder_id = body.get("holder_id")
     if holder_id is not None and not isinstance(holder_id, str):
         raise ServiceError("holder_id must be a holder id")
+    replaces = body.get("replaces", [])
+    if not isinstance(replaces, list) or not all(isinstance(r, str) for r in replaces):
+        raise ServiceError("replaces must be a list of credential ids")
     expires_in = body.get("expires_in")
     if expires_in is not None and (not isinstance(expires_in, int) or isinstance(expires_in, bool)):
         raise ServiceError("expires_in must be a number of seconds")
@@ -30,6 +34,7 @@ def create_offer(service: IssuerService, body: Mapping[str, Any]) -> dict[str, A
             expires_in=expires_in,
             operator=operator_of(body),
             holder_id=holder_id,
+            replaces=tuple(replaces),
             **options,
         )
     )
@@ -63,6 +68,36 @@ def credential_types(service: IssuerService) -> dict[str, Any]:
             for credential_type in service.credential_types.values()
         ]
     }
+
+
+def credential_query(args: Mapping[str, str]) -> LedgerQuery:
+    """Ledger filters from query parameters: q, type, state, operator, offer, from, until, limit."""
+    numbers = {}
+    for name in ("from", "until", "limit"):
+        value = args.get(name)
+        if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 12):
+            raise ServiceError(f"{name} must be a whole number (a Unix time for from and until)")
+        numbers[name] = int(value) if value is not None else None
+    return LedgerQuery(
+        text=args.get("q", "")[:200],
+        config_id=args.get("type") or None,
+        state=args.get("state") or None,
+        operator=args.get("operator") or None,
+        offer_id=args.get("offer") or None,
+        issued_from=numbers["from"],
+        issued_until=numbers["until"],
+        limit=numbers["limit"] or 200,
+    )
+
+
+def authorization_claims(body: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """The holder's claims (for a request the wallet started) and holder id, from an approval."""
+    claims, holder_id = body.get("claims"), body.get("holder_id")
+    if claims is not None and not isinstance(claims, dict):
+        raise ServiceError("claims must be a JSON object of claim names and values")
+    if holder_id is not None and not isinstance(holder_id, str):
+        raise ServiceError("holder_id must be a holder id")
+    return claims, holder_id
 
 
 def operator_of(body: Mapping[str, Any]) -> str | None:

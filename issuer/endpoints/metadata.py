@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from issuer.authorization import AUTHORIZATION_CODE_GRANT
+from issuer.dpop import SIGNING_ALGS as DPOP_SIGNING_ALGS
 from issuer.encryption import SUPPORTED_ALGS, SUPPORTED_ENCS, SUPPORTED_ZIPS
 from issuer.service import PRE_AUTHORIZED_GRANT, IssuerService
 
@@ -47,14 +49,26 @@ def credential_issuer_metadata(service: IssuerService) -> dict[str, Any]:
 
 
 def authorization_server_metadata(service: IssuerService) -> dict[str, Any]:
+    """What the AS enforces, and nothing else (checklist B24): PKCE S256 always, PAR and DPoP as set."""
     url = service.issuer_url
+    settings = service.settings
+    scopes = [t.configuration["scope"] for t in service.credential_types.values() if "scope" in t.configuration]
     return {
         "issuer": url,
+        "authorization_endpoint": f"{url}/authorize",
         "token_endpoint": f"{url}/token",
-        "grant_types_supported": [PRE_AUTHORIZED_GRANT, "refresh_token"],
+        "pushed_authorization_request_endpoint": f"{url}/par",
+        "require_pushed_authorization_requests": settings.require_par,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": [AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT, "refresh_token"],
         "pre-authorized_grant_anonymous_access_supported": True,
         "token_endpoint_auth_methods_supported": ["none"],
+        "code_challenge_methods_supported": ["S256"],
         "authorization_details_types_supported": ["openid_credential"],
+        "scopes_supported": scopes,
+        "dpop_signing_alg_values_supported": list(DPOP_SIGNING_ALGS),
+        "authorization_response_iss_parameter_supported": True,
     }
 
 

@@ -1,4 +1,5 @@
-"""Token endpoint (OID4VCI §6, RFC 6749 §5): the pre-authorized code grant and refresh tokens.
+"""Token endpoint (OID4VCI §6, RFC 6749 §5): pre-authorized code, authorization code (with PKCE)
+and refresh token grants.
 
 Unknown parameters are ignored (§6.1). A `client_id`, optional for this grant (§6.1), is kept
 in the access token: the proof's `iss` must then name it (Appendix F.1). `tx_code` belongs to
@@ -8,31 +9,41 @@ the offer and makes the response carry `credential_identifiers` (§6.2).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from issuer import wire_json
+from issuer.authorization import AUTHORIZATION_CODE_GRANT
 from issuer.errors import InvalidAuthorizationDetails, InvalidRequest, UnsupportedGrantType
 from issuer.service import PRE_AUTHORIZED_GRANT, IssuerService, TokenResult
 
 MAX_PARAMETER_LENGTH = 4096
 
 
-def token_response(service: IssuerService, form: Mapping[str, str]) -> dict[str, Any]:
+def token_response(service: IssuerService, form: Mapping[str, str], jkt: str | None = None) -> dict[str, Any]:
+    """The token response; `jkt` is the DPoP key the request proved, to bind the token to."""
     grant_type = form.get("grant_type")
     if not grant_type:
         raise InvalidRequest("grant_type is missing")
     if grant_type != PRE_AUTHORIZED_GRANT and "tx_code" in form:
         raise InvalidRequest("tx_code is only valid with the pre-authorized code grant")
     if grant_type == PRE_AUTHORIZED_GRANT:
-        result = _pre_authorized(service, form)
+        result = _pre_authorized(service, form, jkt)
+    elif grant_type == AUTHORIZATION_CODE_GRANT:
+        result = service.redeem_authorization(
+            _required(form, "code"),
+            client_id=_required(form, "client_id"),
+            redirect_uri=_required(form, "redirect_uri"),
+            code_verifier=_required(form, "code_verifier"),
+            jkt=jkt,
+        )
     elif grant_type == "refresh_token":
-        result = service.refresh_access_token(_required(form, "refresh_token"))
+        result = service.refresh_access_token(_required(form, "refresh_token"), jkt)
     else:
         raise UnsupportedGrantType(f"grant_type {grant_type[:60]} is not supported")
     body: dict[str, Any] = {
         "access_token": result.access_token,
-        "token_type": "Bearer",
+        "token_type": result.token_type,
         "expires_in": result.expires_in,
     }
     if result.authorization_details is not None:
@@ -42,7 +53,7 @@ def token_response(service: IssuerService, form: Mapping[str, str]) -> dict[str,
     return body
 
 
-def _pre_authorized(service: IssuerService, form: Mapping[str, str]) -> TokenResult:
+def _pre_authorized(service: IssuerService, form: Mapping[str, str], jkt: str | None) -> TokenResult:
     code = _required(form, "pre-authorized_code")
     tx_code = form.get("tx_code")
     if tx_code is not None and len(tx_code) > 64:
@@ -51,7 +62,7 @@ def _pre_authorized(service: IssuerService, form: Mapping[str, str]) -> TokenRes
     client_id = form.get("client_id")
     if client_id is not None and not 0 < len(client_id) <= 200:
         raise InvalidRequest("client_id must be 1 to 200 characters")
-    return service.redeem_pre_authorized_code(code, tx_code, requested, client_id=client_id)
+    return service.redeem_pre_authorized_code(code, tx_code, requested, client_id=client_id, jkt=jkt)
 
 
 def _required(form: Mapping[str, str], name: str) -> str:
@@ -68,8 +79,8 @@ def _requested_configurations(raw: str | None) -> list[str] | None:
     if raw is None:
         return None
     try:
-        details = json.loads(raw[:MAX_PARAMETER_LENGTH])
-    except ValueError as error:
+        details = wire_json.loads(raw[:MAX_PARAMETER_LENGTH])
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise InvalidAuthorizationDetails("authorization_details is not valid JSON") from error
     if not isinstance(details, list) or not details:
         raise InvalidAuthorizationDetails("authorization_details must be a non-empty JSON array")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 from issuer.service import OfferRequest
 from issuer.testwallet import TestWallet, verify_jwt_vc_json, verify_sd_jwt_vc
+from issuer.testwallet_code_flow import CHECK_AGAIN, CodeFlowWallet
 from tests.conftest import RunningIssuer
 
 HERE = Path(__file__).parent
@@ -65,3 +67,46 @@ def test_jwt_vc_json_by_value(issuer: RunningIssuer) -> None:
         received["credentials"][0], jwks_of(issuer), issuer=issuer.url, holder_jwk=received["holder_jwk"]
     )
     assert {k: v for k, v in subject.items() if k != "id"} == claims
+
+
+def test_authorization_code_flow_with_pkce_par_and_dpop(issuer: RunningIssuer) -> None:
+    """The library builds the request (PKCE, PAR, issuer_state), the test plays the browser and the
+    desk, and the library exchanges the code with DPoP and receives the credential."""
+    claims = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1", "department": "R&D"}
+    offer = issuer.service.create_offer(OfferRequest(["employee_badge"], claims, grant="authorization_code"))
+    process = subprocess.Popen(
+        ["node", str(HERE / "code_flow.mjs"), offer.offer_uri],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        started = process.stdout.readline()
+        assert started, process.stderr.read() if process.stderr else ""
+        authorization_url = json.loads(started)["authorization_url"]
+        assert "request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A" in authorization_url  # pushed (PAR)
+        with CodeFlowWallet() as browser:
+            page = browser.request("GET", authorization_url)
+            assert page.status == 200, page.body
+            (request,) = issuer.service.pending_authorizations()
+            assert request["offer_id"] == offer.offer_id
+            assert request["confirmation"] in page.body.decode()
+            issuer.service.approve_authorization(request["authorization_id"], operator="desk")
+            wait_url = html.unescape(CHECK_AGAIN.search(page.body.decode()).group(1))  # type: ignore[union-attr]
+            redirect = browser.request("GET", wait_url)
+        assert redirect.status == 303
+        output, errors = process.communicate(redirect.headers["location"] + "\n", timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, errors
+    received = json.loads(output)
+    assert received["token_type"] == "DPoP"
+    [credential] = received["credentials"]
+    disclosed = verify_sd_jwt_vc(
+        credential, jwks_of(issuer), issuer=issuer.url, vct="urn:frontdesk:employee_badge:1",
+        holder_jwk=received["holder_jwk"],
+    )  # fmt: skip
+    assert disclosed == claims
+    assert issuer.service.offer_status(offer.offer_id)["state"] == "issued"

@@ -1,0 +1,324 @@
+"""Backup and restore of the data folder as one tar.gz archive.
+
+A backup can be taken while the issuer runs: the files are copied under the store lock
+(every TinyDB access holds it, so no change is half written), then packed outside it, so
+issuance waits only for the copy. The archive holds `frontdesk-backup.json` (format,
+date, and each file's size and SHA-256) and the files under `data/`. It contains the
+signing keys and the admin token: keep it as safe as the data folder.
+
+A restore checks the whole archive before it touches the data folder: regular files only,
+no absolute paths, no `..`, every file listed in the manifest with its digest, and the
+signing keys' index present with its keys. Files are written owner-only (0600, folders
+0700), whatever modes the archive claims. A restore refuses a folder that is not empty
+unless forced; forced, the current contents move to a sibling folder
+`<data>.before-restore-<time>` instead of being deleted. It refuses while an issuer runs
+on the folder: the desktop app stages a restore instead, applied at its next start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import socket
+import stat
+import tarfile
+import tempfile
+import time
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from issuer import __version__
+from issuer.config import SettingsError
+
+FORMAT = 1
+MANIFEST = "frontdesk-backup.json"
+DATA_PREFIX = "data/"
+BACKUP_NAME = "frontdesk-backup.tar.gz"
+PENDING_RESTORE = ".restore-pending.tar.gz"
+SERVER_FILE = "server.json"  # written by a running issuer (issuer.runtime): not data, never archived
+KEY_INDEX = "keys/keys.json"
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+MAX_TOTAL_BYTES = 8 * 1024**3
+CHUNK = 1024 * 1024
+
+
+class BackupError(SettingsError):
+    """A backup or restore that cannot be done, with a one-line reason."""
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    files: int
+    size: int  # bytes of data, before compression
+    created_at: int
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    files: int
+    created_at: int  # when the backup was taken
+    replaced: Path | None  # where the previous contents went, when the folder was not empty
+
+
+def create_backup(
+    data_dir: Path, destination: Path | IO[bytes], *, lock: AbstractContextManager[Any] | None = None
+) -> BackupInfo:
+    """Write the data folder to `destination` (a path, replaced atomically, or a binary file).
+
+    `lock` is the store's lock when the issuer runs; the files are copied while it is held.
+    """
+    if not data_dir.is_dir():
+        raise BackupError(f"{data_dir} is not a data folder")
+    staging = Path(tempfile.mkdtemp(prefix=".backup-", dir=data_dir))
+    try:
+        with lock if lock is not None else nullcontext():
+            names = _copy_data(data_dir, staging)
+        created_at = int(time.time())
+        files = {name: _digest(staging / name) for name in names}
+        manifest = {
+            "format": FORMAT,
+            "created_at": created_at,
+            "issuer_version": __version__,
+            "files": {name: {"size": size, "sha256": digest} for name, (digest, size) in files.items()},
+        }
+        if isinstance(destination, Path):
+            write_private_stream(destination, lambda out: _pack(out, staging, manifest))
+        else:
+            _pack(destination, staging, manifest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return BackupInfo(len(files), sum(size for _, size in files.values()), created_at)
+
+
+def check_archive(archive: Path) -> RestoreResult:
+    """Read and check a whole archive without writing anything."""
+    manifest, names = _read_archive(archive, None)
+    return RestoreResult(len(names), int(manifest.get("created_at", 0)), None)
+
+
+def restore_backup(archive: Path, data_dir: Path, *, force: bool = False) -> RestoreResult:
+    """Restore an archive into `data_dir` (created if missing), which no issuer may be using."""
+    running = running_issuer(data_dir)
+    if running:
+        raise BackupError(f"an issuer is running on {data_dir} (admin API {running}); stop it before restoring")
+    if data_dir.exists() and not data_dir.is_dir():
+        raise BackupError(f"{data_dir} is not a folder")
+    existing = sorted(data_dir.iterdir()) if data_dir.exists() else []
+    if existing and not force:
+        raise BackupError(f"{data_dir} is not empty; restore into an empty folder, or force it (the data moves aside)")
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.restore-", dir=data_dir.parent))
+    try:
+        manifest, names = _read_archive(archive, staging)
+        data_dir.mkdir(mode=0o700, exist_ok=True)
+        replaced = None
+        if existing:
+            replaced = data_dir.parent / f"{data_dir.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}"
+            replaced.mkdir(mode=0o700)
+            for entry in existing:
+                shutil.move(str(entry), str(replaced / entry.name))
+        for entry in staging.iterdir():
+            os.replace(entry, data_dir / entry.name)
+        os.chmod(data_dir, 0o700)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return RestoreResult(len(names), int(manifest.get("created_at", 0)), replaced)
+
+
+def stage_restore(archive: Path, data_dir: Path) -> RestoreResult:
+    """Check an archive and keep a copy in the data folder, restored at the issuer's next start."""
+    checked = check_archive(archive)
+    with archive.open("rb") as source:
+        write_private_stream(data_dir / PENDING_RESTORE, lambda out: shutil.copyfileobj(source, out, CHUNK))
+    return checked
+
+
+def apply_pending_restore(data_dir: Path) -> RestoreResult | None:
+    """Restore a staged archive before anything opens the data folder (issuer start)."""
+    pending = data_dir / PENDING_RESTORE
+    if not pending.is_file():
+        return None
+    held = data_dir.parent / f".{data_dir.name}{PENDING_RESTORE}"
+    os.replace(pending, held)
+    try:
+        result = restore_backup(held, data_dir, force=True)
+    except BackupError as error:
+        os.replace(held, pending)
+        raise BackupError(
+            f"the restore staged in {pending} failed: {error}; delete that file to start as before"
+        ) from error
+    held.unlink()
+    return result
+
+
+def running_issuer(data_dir: Path) -> str | None:
+    """The admin URL of an issuer running on `data_dir`, if one answers there."""
+    try:
+        admin_url = json.loads((data_dir / SERVER_FILE).read_text())["admin_url"]
+        parts = urlsplit(admin_url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=1.0):
+            return str(admin_url)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _copy_data(data_dir: Path, staging: Path) -> list[str]:
+    """Copy the data files (regular files; no dot files, no server.json) into `staging`."""
+    names = []
+    for folder, dirs, files in os.walk(data_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        relative = Path(folder).relative_to(data_dir)
+        for file_name in sorted(files):
+            if file_name.startswith(".") or (relative == Path(".") and file_name == SERVER_FILE):
+                continue
+            source = Path(folder) / file_name
+            try:
+                if not stat.S_ISREG(source.lstat().st_mode):
+                    continue
+                target = staging / relative / file_name
+                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+            except FileNotFoundError:  # removed after the listing: not part of the data any more
+                continue
+            names.append((relative / file_name).as_posix())
+    return names
+
+
+def _pack(out: IO[bytes], staging: Path, manifest: dict[str, Any]) -> None:
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=6, format=tarfile.PAX_FORMAT) as tar:
+        body = json.dumps(manifest, indent=1).encode()
+        tar.addfile(_member(MANIFEST, len(body), manifest["created_at"]), io.BytesIO(body))
+        for name, entry in manifest["files"].items():
+            with (staging / name).open("rb") as source:
+                tar.addfile(_member(DATA_PREFIX + name, entry["size"], manifest["created_at"]), source)
+
+
+def _member(name: str, size: int, mtime: int) -> tarfile.TarInfo:
+    member = tarfile.TarInfo(name)
+    member.size, member.mtime, member.mode = size, mtime, 0o600
+    return member
+
+
+def _read_archive(archive: Path, target: Path | None) -> tuple[dict[str, Any], list[str]]:
+    """Check every member of `archive`; with `target`, also write the data files there."""
+    found: dict[str, tuple[str, int]] = {}
+    manifest: dict[str, Any] | None = None
+    key_index = b""
+    total = 0
+    try:
+        with tarfile.open(archive, mode="r:gz") as tar:
+            for member in tar:
+                if not member.isreg():
+                    raise BackupError(f"{archive}: {member.name!r} is not a regular file")
+                total += member.size
+                if total > MAX_TOTAL_BYTES:
+                    raise BackupError(f"{archive}: larger than a data folder can be")
+                source = tar.extractfile(member)
+                if source is None:
+                    raise BackupError(f"{archive}: {member.name!r} cannot be read")
+                if member.name == MANIFEST and manifest is None:
+                    manifest = _manifest(archive, source.read(MAX_MANIFEST_BYTES + 1))
+                    continue
+                name = _data_name(archive, member.name)
+                if name in found:
+                    raise BackupError(f"{archive}: {member.name!r} appears twice")
+                if name == KEY_INDEX:
+                    key_index = source.read(MAX_MANIFEST_BYTES)
+                    source = io.BufferedReader(io.BytesIO(key_index))
+                found[name] = _extract(source, target / name if target else None)
+    except (OSError, EOFError, tarfile.TarError, UnicodeDecodeError) as error:
+        raise BackupError(f"{archive}: not a readable frontdesk backup ({error})") from error
+    if manifest is None:
+        raise BackupError(f"{archive}: not a frontdesk backup ({MANIFEST} is missing)")
+    listed = {name: (entry.get("sha256"), entry.get("size")) for name, entry in manifest["files"].items()}
+    if listed != found:
+        wrong = sorted(set(listed) ^ set(found)) or sorted(n for n in found if listed.get(n) != found[n])
+        raise BackupError(f"{archive}: damaged, these files differ from its manifest: {', '.join(wrong[:5])}")
+    _check_layout(archive, found, key_index)
+    return manifest, sorted(found)
+
+
+def _manifest(archive: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        manifest = json.loads(raw) if len(raw) <= MAX_MANIFEST_BYTES else None
+    except ValueError:
+        manifest = None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise BackupError(f"{archive}: {MANIFEST} cannot be read")
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"{archive}: backup format {manifest.get('format')!r} is not supported (expected {FORMAT})")
+    if not all(isinstance(entry, dict) for entry in manifest["files"].values()):
+        raise BackupError(f"{archive}: {MANIFEST} cannot be read")
+    return manifest
+
+
+def _data_name(archive: Path, member: str) -> str:
+    """The member's path inside the data folder; anything that could land outside it is refused."""
+    name = member[len(DATA_PREFIX) :] if member.startswith(DATA_PREFIX) else ""
+    parts = name.split("/")
+    if not name or any(part in ("", ".", "..") for part in parts) or any(c in name for c in "\\:\0"):
+        raise BackupError(f"{archive}: unexpected member {member!r}")
+    return name
+
+
+def _extract(source: IO[bytes], target: Path | None) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    out = None
+    if target is not None:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        out = os.fdopen(os.open(target, flags, 0o600), "wb")
+    try:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if out is not None:
+                out.write(chunk)
+        if out is not None:
+            out.flush()
+            os.fsync(out.fileno())
+    finally:
+        if out is not None:
+            out.close()
+    return digest.hexdigest(), size
+
+
+def _check_layout(archive: Path, found: dict[str, tuple[str, int]], key_index: bytes) -> None:
+    """A data folder has the signing keys' index and every key it names."""
+    if KEY_INDEX not in found:
+        raise BackupError(f"{archive}: not a data folder backup ({KEY_INDEX} is missing)")
+    try:
+        index = json.loads(key_index)
+        kids = [entry["kid"] for entry in index["keys"]]
+        active = index["active"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise BackupError(f"{archive}: {KEY_INDEX} cannot be read") from error
+    missing = [kid for kid in kids if f"keys/{kid}.pem" not in found]
+    if missing or active not in kids:
+        raise BackupError(f"{archive}: signing keys are missing: {', '.join(missing) or active}")
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    with path.open("rb") as source:
+        return _extract(source, None)
+
+
+def write_private_stream(path: Path, write: Any) -> None:
+    """Create `path` owner-only through a temporary file in its folder and a rename."""
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp_name, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise

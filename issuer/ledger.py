@@ -1,0 +1,84 @@
+"""The issuance ledger: one record per credential issued, its place in a status list, its state.
+
+Records live in the history segments (`issuer.store.History`, kind `credential`); their
+status lives in the status lists, the one source of truth, so a record never disagrees with
+what verifiers read. A record's state is `valid`, `revoked`, `suspended` or, once past its
+`exp`, `expired`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from issuer.status_lists import INVALID, STATUS_NAMES, SUSPENDED, VALID, StatusReference
+
+CREDENTIAL = "credential"
+STATES = ("valid", "revoked", "suspended", "expired")
+MAX_RESULTS = 1000
+
+# What an operator may do, from which status, to which status.
+ACTIONS: dict[str, tuple[frozenset[int], int]] = {
+    "revoke": (frozenset({VALID, SUSPENDED}), INVALID),
+    "suspend": (frozenset({VALID}), SUSPENDED),
+    "unsuspend": (frozenset({SUSPENDED}), VALID),
+}
+
+
+@dataclass(frozen=True)
+class LedgerQuery:
+    """Filters for finding credentials; empty filters match everything."""
+
+    text: str = ""  # a record, offer or credential id, or part of one
+    holder_ids: Collection[str] | None = None  # holders found by name
+    config_id: str | None = None
+    state: str | None = None
+    operator: str | None = None
+    offer_id: str | None = None
+    issued_from: int | None = None
+    issued_until: int | None = None
+    limit: int = 200
+
+
+def place_of(record: Mapping[str, Any]) -> StatusReference:
+    place = record["status_list"]
+    return StatusReference(place["list"], place["idx"])
+
+
+def state_of(record: Mapping[str, Any], status: int | None, now: float) -> str:
+    """What an operator sees: a revocation or suspension first, then expiry."""
+    if status is not None and status != VALID:
+        return STATUS_NAMES[status]
+    return "expired" if record.get("expires_at", now + 1) <= now else "valid"
+
+
+def matcher(query: LedgerQuery, state: Callable[[Mapping[str, Any]], str]) -> Callable[[Mapping[str, Any]], bool]:
+    """A predicate over history records for `query`; `state` gives a record's current state."""
+    text = query.text.strip().lower()
+    holder_ids = set(query.holder_ids) if query.holder_ids is not None else None
+
+    def matches(record: Mapping[str, Any]) -> bool:
+        if record.get("kind") != CREDENTIAL:
+            return False
+        if query.config_id and record.get("config_id") != query.config_id:
+            return False
+        if query.operator and record.get("operator") != query.operator:
+            return False
+        if query.offer_id and record.get("offer_id") != query.offer_id:
+            return False
+        issued_at = record.get("issued_at", 0)
+        if query.issued_from is not None and issued_at < query.issued_from:
+            return False
+        if query.issued_until is not None and issued_at >= query.issued_until:
+            return False
+        if text or holder_ids is not None:
+            by_holder = holder_ids is not None and record.get("holder_id") in holder_ids
+            by_text = bool(text) and any(
+                text in str(record.get(name, "")).lower() for name in ("offer_id", "credential_id", "key")
+            )
+            if not (by_holder or by_text):
+                return False
+        return query.state is None or state(record) == query.state
+
+    return matches

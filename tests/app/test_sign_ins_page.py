@@ -1,0 +1,96 @@
+"""The desk's side of the Authorization Code flow in the app: a wallet signs in over HTTP, its
+code appears on the Sign-ins page, the operator confirms (filling in claims when there was no
+offer) or denies, and the wallet's browser goes on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.window import MainWindow
+from issuer.testwallet_code_flow import CodeFlowWallet
+from tests.e2e.helpers import jwt_payload
+
+BADGE = {"given_name": "Grace", "family_name": "Hopper", "employee_id": "E-1906", "department": "Navy"}
+
+
+@pytest.fixture
+def wallet() -> Iterator[CodeFlowWallet]:
+    with CodeFlowWallet() as client:
+        yield client
+
+
+def fill(window: MainWindow, claims: dict[str, str]) -> None:
+    for name, value in claims.items():
+        window.compose.field(name).setText(value)
+
+
+def waiting(qtbot: QtBot, window: MainWindow, confirmation: str | None) -> None:
+    assert confirmation
+    qtbot.waitUntil(lambda: window.sign_ins.select_code(confirmation))
+    assert window.tabs.tabText(window.tabs.indexOf(window.sign_ins)) == "Sign-ins (1)"
+
+
+def test_an_offer_whose_wallet_signs_in(qtbot: QtBot, window: MainWindow, wallet: CodeFlowWallet) -> None:
+    window.compose.sign_in_grant.setChecked(True)
+    assert not window.compose.tx_code.isEnabled() and not window.compose.tx_code.isChecked()
+    fill(window, BADGE)
+    created = window.compose.create_offer()
+    assert created is not None and "authorization_code" in created.credential_offer["grants"]
+
+    session = wallet.resolve_offer(created.offer_uri)
+    wallet.fetch_metadata(session)
+    authorization = wallet.start(session)
+    window.tabs.setCurrentWidget(window.sign_ins)
+    waiting(qtbot, window, authorization.confirmation)
+    assert "offer " + created.offer_id in window.sign_ins.table.item(0, 3).text()
+    window.sign_ins.confirm_button.click()
+    assert window.sign_ins.message.text().startswith(f"Confirmed {authorization.confirmation}")
+
+    wallet.follow(authorization)
+    wallet.exchange(authorization)
+    received = wallet.request_credential(session, "employee_badge")
+    assert not isinstance(received, str)
+    assert jwt_payload(received.credentials[0])["iss"] == window.service.issuer_url
+    qtbot.waitUntil(lambda: window.tabs.tabText(window.tabs.indexOf(window.sign_ins)) == "Sign-ins")
+
+
+def test_a_wallet_that_starts_on_its_own(qtbot: QtBot, window: MainWindow, wallet: CodeFlowWallet) -> None:
+    session = wallet.authorization_session(window.service.issuer_url, ["employee_badge"])
+    authorization = wallet.start(session, config_ids=["employee_badge"])
+    waiting(qtbot, window, authorization.confirmation)
+    window.sign_ins.confirm_button.click()
+    assert window.tabs.currentWidget() is window.compose
+    assert window.compose.create_button.text() == f"Confirm sign-in {authorization.confirmation}"
+    assert not window.compose.type_picker.isEnabled()
+
+    window.compose.create_button.click()  # the form is empty: refused, nothing confirmed
+    assert "is required" in window.compose.error.text()
+    assert window.service.pending_authorizations()
+    fill(window, BADGE)
+    window.compose.create_button.click()
+    assert window.tabs.currentWidget() is window.sign_ins
+    assert window.compose.create_button.text() == "Create offer"
+
+    wallet.follow(authorization)
+    wallet.exchange(authorization)
+    received = wallet.request_credential(session, "employee_badge")
+    assert not isinstance(received, str) and received.credentials
+
+
+def test_deny_with_a_reason(qtbot: QtBot, window: MainWindow, wallet: CodeFlowWallet) -> None:
+    session = wallet.authorization_session(window.service.issuer_url, ["employee_badge"])
+    authorization = wallet.start(session, config_ids=["employee_badge"])
+    waiting(qtbot, window, authorization.confirmation)
+    window.sign_ins.reason.setText("the code did not match")
+    window.sign_ins.deny_button.click()
+    assert window.sign_ins.table.rowCount() == 0
+    assert wallet.follow(authorization)["error"] == "access_denied"
+    entry = window.service.audit_log(limit=1)[0]
+    assert (entry["action"], entry["operator"], entry["detail"]["reason"]) == (
+        "authorization_denied",
+        "Ada",
+        "the code did not match",
+    )
