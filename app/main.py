@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from app.pages.login import LoginDialog
@@ -21,6 +21,7 @@ from app.window import MainWindow
 from issuer import selftest
 from issuer.config import Settings
 from issuer.runtime import IssuerRuntime
+from resources import resource_path
 
 HEADLESS_PLATFORMS = ("offscreen", "minimal")
 SIGNAL_POLL_MS = 250
@@ -52,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:  # no window, no QApplication: works without a display
         return selftest.main([])
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setWindowIcon(QIcon(str(resource_path("icons", "frontdesk-issuer-256.png"))))
     try:
         runtime = start_issuer(args)
     except (OSError, ValueError) as error:

@@ -46,7 +46,7 @@ from issuer.keys import KeyRing
 from issuer.ledger import ACTIONS, CREDENTIAL, STATES, LedgerQuery, matcher, place_of, state_of
 from issuer.operators import Operator, OperatorDirectory
 from issuer.reachability import Reachability
-from issuer.status_lists import StatusLists
+from issuer.status_lists import INVALID, StatusLists
 from issuer.store import Store
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
@@ -157,6 +157,7 @@ class IssuerService(AuthorizationCodeFlow):
         self._operators = OperatorDirectory(self.store.operators)
         self._holders = HolderDirectory(self.store.holders)
         self.status_lists = StatusLists(data_dir / "status.json", settings.status_list_size, now)
+        self._recover_interrupted_issuances()
 
     # ----- operator actions -----
 
@@ -641,6 +642,40 @@ class IssuerService(AuthorizationCodeFlow):
         return view
 
     # ----- internals -----
+
+    def _recover_interrupted_issuances(self) -> None:
+        """Undo what a crash left half-written. An issuance writes the ledger first and the live
+        offer last, and answers the wallet after both: so a ledger record that its still-live
+        offer does not list is a credential no wallet received. It is revoked and marked
+        `undelivered`, and an archive record of an offer that is still live is dropped, so the
+        wallet's retry is served afresh. Only the newest two segments can hold such records."""
+        with self.store.lock:
+            live = {document["offer_id"]: document for document in self.store.offers.all()}
+            if not live:
+                return
+            history = self.store.history
+            for number in history.segment_numbers()[-2:]:
+                for row in history.segment_rows("records", number):
+                    offer = live.get(row.get("offer_id", ""))
+                    if offer is None:
+                        continue
+                    if row.get("kind") == "offer":
+                        history.remove("records", row["id"])
+                        continue
+                    delivered = {record_id for entry in offer["issued"] for record_id in entry["record_ids"]}
+                    if row.get("kind") == CREDENTIAL and row["id"] not in delivered and not row.get("undelivered"):
+                        self._mark_undelivered(row)
+
+    def _mark_undelivered(self, record: Mapping[str, Any]) -> None:
+        if "status_list" in record:
+            self.status_lists.set_status(place_of(record), INVALID)
+        change = {"at": int(self.clock()), "action": "revoke", "operator": None, "reason": "never delivered"}
+        self.store.history.update(
+            "records",
+            record["id"],
+            lambda row: row.update(undelivered=True, status_changes=[*row.get("status_changes", []), change]),
+        )
+        self._audit(None, "credential_undelivered", record["id"], offer_id=record["offer_id"])
 
     def _accepted_claims(self, config_ids: list[str], claims: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if not isinstance(claims, Mapping):

@@ -103,6 +103,14 @@ class History:
         rows.update(change, doc_ids=[document.doc_id])
         return True
 
+    def remove(self, table: str, record_id: str) -> bool:
+        located = self._locate(table, record_id)
+        if located is None:
+            return False
+        _, document, rows = located
+        rows.remove(doc_ids=[document.doc_id])
+        return True
+
     def find(self, table: str, **fields: Any) -> dict[str, Any] | None:
         """The newest record with these field values; reads segments newest first."""
         return next(self.scan(table, lambda row: all(row.get(k) == v for k, v in fields.items())), None)

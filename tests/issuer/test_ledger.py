@@ -201,3 +201,37 @@ def test_ten_thousand_issued_credentials_have_unique_status_indices(service: Iss
     assert sum(1 for a, b in zip(indices, indices[1:], strict=False) if b == a + 1) < 20
     first_of_batches = [places[i * 10] for i in range(1_000)]
     assert [(r["uri"], r["idx"]) for r in records] == first_of_batches
+
+
+def test_an_issuance_cut_off_before_its_answer_is_undone_at_the_next_start(tmp_path: Path, clock: Clock) -> None:
+    """The process dies after the ledger write and before the live offer is updated, so no
+    wallet got an answer: on restart the record is revoked as undelivered, the offer is live
+    again, and the wallet's retry gets one fresh credential."""
+    settings = Settings.load(tmp_path / "data", port=0, admin_port=0)
+    settings.data_dir.mkdir()
+    service = IssuerService(settings, "https://desk.example", clock=clock)
+    offer = service.create_offer(OfferRequest(["employee_badge"], BADGE))
+    code = offer.credential_offer["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
+    access_token = service.redeem_pre_authorized_code(code, None, None).access_token
+
+    def killed(*_: object, **__: object) -> None:
+        raise SystemExit("killed")  # the state file is never updated
+
+    service.store.offers.remove = killed  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        service.request_credential(service.authorize(access_token), "employee_badge", [public_jwk(new_key())])
+    service.close()
+
+    service = IssuerService(settings, "https://desk.example", clock=clock)
+    try:
+        (orphan,) = service.find_credentials(LedgerQuery(offer_id=offer.offer_id))
+        assert orphan["undelivered"] and orphan["state"] == "revoked"
+        assert service.offer_status(offer.offer_id)["state"] == "redeemed"  # live again, not archived
+        retry = service.request_credential(service.authorize(access_token), "employee_badge", [public_jwk(new_key())])
+        assert retry.credentials and retry.notification_id
+        records = service.find_credentials(LedgerQuery(offer_id=offer.offer_id))
+        assert [r.get("undelivered", False) for r in records] == [False, True]
+        assert service.offer_status(offer.offer_id)["state"] == "issued"
+        assert any(e["action"] == "credential_undelivered" for e in service.audit_log(limit=10))
+    finally:
+        service.close()
