@@ -156,7 +156,11 @@ def create_app(service: IssuerService) -> Flask:
     @app.get("/logos/<name>")
     def logo(name: str) -> Response:
         path = resource_path("logos", name)
-        if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+        try:
+            found = "/" not in name and "\\" not in name and not name.startswith(".") and path.is_file()
+        except OSError:  # a name the file system refuses (ENAMETOOLONG): no such logo
+            found = False
+        if not found:
             return json_response({"error": "not_found"}, 404)
         mimetype = "image/svg+xml" if name.endswith(".svg") else "image/png"
         return Response(path.read_bytes(), mimetype=mimetype, headers={"Cache-Control": "public, max-age=86400"})
