@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -139,7 +140,7 @@ def pkce_matches(verifier: str, challenge: str) -> bool:
     if not CODE_VERIFIER.match(verifier):
         return False
     digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
-    return digest == challenge
+    return hmac.compare_digest(digest, challenge)
 
 
 def _detailed_configurations(raw: str | None, config_ids: set[str]) -> list[str]:

@@ -26,8 +26,8 @@ def pushed_authorization_response(service: IssuerService, form: Mapping[str, str
     try:
         request_uri, expires_in = service.push_authorization_request(form)
     except AuthorizationError as error:
-        status = 401 if error.error == "invalid_client" else 400
-        return {"error": error.error, "error_description": error.description}, status
+        # 400 for invalid_client too: a public client sends no credentials a 401 could challenge (RFC 6749 §5.2)
+        return {"error": error.error, "error_description": error.description}, 400
     return {"request_uri": request_uri, "expires_in": expires_in}, 201
 
 

@@ -213,7 +213,7 @@ def test_unknown_clients_and_redirect_uris_see_a_page_not_a_redirect(
     params = {k: v for k, v in {**params, **change}.items() if v is not None}
     error_page(wallet, authorize_url(session, params))
     response = wallet.post_form(session.as_metadata["pushed_authorization_request_endpoint"], params)
-    expected = (401, "invalid_client") if change.get("client_id") == "stranger" else (400, "invalid_request")
+    expected = (400, "invalid_client") if change.get("client_id") == "stranger" else (400, "invalid_request")
     assert (response.status, response.json()["error"]) == expected
 
 
