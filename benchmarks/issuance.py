@@ -40,7 +40,15 @@ from typing import Any
 
 from history_fill import default_segment_size, fill_history
 from profile_summary import as_json, read_profile, report
-from server_process import ServerError, ServerProcess, machine, machine_busy_seconds
+from server_process import (
+    ServerError,
+    ServerProcess,
+    interrupt,
+    machine,
+    machine_busy_seconds,
+    positive_int,
+    progress,
+)
 from wallet_flow import STEPS, FlowError, WalletFlow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile is not None and not Path(PY_SPY).exists():
         print("benchmark: --profile needs py-spy (.venv/bin/pip install py-spy, for local use)", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         if args.compare:
             sizes = (COMPARE_SIZES[0], args.history or COMPARE_SIZES[1])
@@ -107,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--wallets", type=_positive, default=8, help="concurrent simulated wallets (default 8)")
+    parser.add_argument("--wallets", type=positive_int, default=8, help="concurrent simulated wallets (default 8)")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the timed window (default 30)")
     parser.add_argument("--history", type=int, default=0, help="past issuances written before the server starts")
     parser.add_argument(
@@ -126,7 +134,7 @@ def run(history: int, wallets: int, seconds: float, profile: Path | None) -> dic
         data_dir.mkdir(mode=0o700)
         filled, fill_seconds = 0, 0.0
         if history:
-            _progress(f"writing {history:,} past issuances into the history...")
+            progress(f"writing {history:,} past issuances into the history...")
             began = time.perf_counter()
             filled = fill_history(data_dir, history)
             fill_seconds = time.perf_counter() - began
@@ -135,7 +143,7 @@ def run(history: int, wallets: int, seconds: float, profile: Path | None) -> dic
             profile_path = profile.with_name(f"{profile.stem}-{history}{profile.suffix}")
         server = ServerProcess(SERVER_EXECUTABLE, data_dir, Path(tmp) / "server.log")
         with server:
-            _progress(f"server {server.pid} at {server.issuer_url}, admin {server.admin_url}; {wallets} wallets")
+            progress(f"server {server.pid} at {server.issuer_url}, admin {server.admin_url}; {wallets} wallets")
             window, stats = _measure(server, wallets, seconds, profile_path)
             peak_rss = server.peak_rss_mib()
         result = _result(server, window, stats, wallets)
@@ -180,7 +188,7 @@ def _measure(
         for n, flow in enumerate(flows)
     ]
     with _stopping(threads, stop, (start, end)):
-        _progress(f"warming up for {WARMUP_SECONDS:.0f} s, then measuring for {seconds:g} s...")
+        progress(f"warming up for {WARMUP_SECONDS:.0f} s, then measuring for {seconds:g} s...")
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -404,21 +412,6 @@ def _run_text(r: dict[str, Any]) -> list[str]:
     if "profile_text" in r:
         out.append(r["profile_text"])
     return out
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

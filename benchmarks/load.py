@@ -39,7 +39,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from server_process import ServerError, ServerProcess, machine, process_cpu_times
+from server_process import (
+    ServerError,
+    ServerProcess,
+    interrupt,
+    machine,
+    positive_int,
+    process_cpu_times,
+    progress,
+)
 
 from issuer.store import History
 from issuer.testwallet import PRE_AUTHORIZED_GRANT, ProtocolViolation, TestWallet, WalletError, make_proof, new_key
@@ -208,11 +216,11 @@ def _status_mib(pid: int, name: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--wallets", type=_positive, default=32, help="concurrent wallets (default 32)")
+    parser.add_argument("--wallets", type=positive_int, default=32, help="concurrent wallets (default 32)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the wallets run (default 60)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         result = run(args.wallets, args.seconds)
     except KeyboardInterrupt:
@@ -231,7 +239,7 @@ def run(wallets: int, seconds: float) -> dict[str, Any]:
         data_dir.mkdir(mode=0o700)
         server = ServerProcess(SERVER_EXECUTABLE, data_dir, Path(tmp) / "server.log")
         with server:
-            _progress(f"server {server.pid} at {server.issuer_url}; preparing {wallets} wallets...")
+            progress(f"server {server.pid} at {server.issuer_url}; preparing {wallets} wallets...")
             sampler = MemorySampler(server.pid)
             sampler.start()
             flows = [Wallet(index, server, server.admin_token()) for index in range(wallets)]
@@ -245,7 +253,7 @@ def run(wallets: int, seconds: float) -> dict[str, Any]:
 
             start = threading.Barrier(wallets, action=open_window)
             threads = [threading.Thread(target=flow.run, args=(start, deadline), daemon=True) for flow in flows]
-            _progress(f"running for {seconds:g} s...")
+            progress(f"running for {seconds:g} s...")
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -455,21 +463,6 @@ def _text(r: dict[str, Any]) -> str:
     verdict = r["verdict"]
     out.append("verdict: " + ("all checks hold" if verdict["ok"] else "FAILED: " + "; ".join(verdict["failures"])))
     return "\n".join(out)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

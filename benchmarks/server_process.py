@@ -6,6 +6,7 @@ the benchmark can take it before and after its timed window while the server run
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import queue
@@ -176,3 +177,20 @@ def _filesystem(path: Path) -> str:
             if len(parts[1]) >= len(best):
                 best, kind = parts[1], parts[2]
     return kind
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def interrupt(signum: int, frame: object) -> None:
+    """A SIGTERM handler that stops a benchmark as Ctrl+C does, so its server is stopped too."""
+    raise KeyboardInterrupt

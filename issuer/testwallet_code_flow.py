@@ -42,6 +42,17 @@ class Authorization:
     response: dict[str, str] = field(default_factory=dict)  # the redirect's parameters
 
 
+def token_form(authorization: Authorization, code: str | None = None) -> dict[str, str]:
+    """The token request's parameters for the code the browser brought back (§6.1, RFC 7636 §4.5)."""
+    return {
+        "grant_type": "authorization_code",
+        "code": code or authorization.response["code"],
+        "redirect_uri": authorization.redirect_uri,
+        "client_id": authorization.client_id,
+        "code_verifier": authorization.code_verifier,
+    }
+
+
 def pkce_pair() -> tuple[str, str]:
     """A code verifier and its S256 challenge (RFC 7636 §4.1, §4.2)."""
     verifier = secrets.token_urlsafe(48)
@@ -147,14 +158,7 @@ class CodeFlowWallet(TestWallet):
 
     def exchange(self, authorization: Authorization, code: str | None = None, **extra: str) -> dict[str, Any]:
         """The token request of the Authorization Code flow (§6.1, RFC 7636 §4.5)."""
-        form = {
-            "grant_type": "authorization_code",
-            "code": code or authorization.response["code"],
-            "redirect_uri": authorization.redirect_uri,
-            "client_id": authorization.client_id,
-            "code_verifier": authorization.code_verifier,
-            **extra,
-        }
+        form = {**token_form(authorization, code), **extra}
         with self._timed("token"):
             return self.token_request(authorization.session, {k: v for k, v in form.items() if v is not None})
 

@@ -17,7 +17,7 @@ from jwcrypto.common import base64url_decode, base64url_encode
 from issuer.runtime import IssuerRuntime
 from issuer.service import OfferRequest
 from issuer.testwallet import Session, WalletError, make_dpop_proof, new_key
-from issuer.testwallet_code_flow import CLIENT_ID, REDIRECT_URI, Authorization, CodeFlowWallet
+from issuer.testwallet_code_flow import CLIENT_ID, REDIRECT_URI, Authorization, CodeFlowWallet, token_form
 from tests.conftest import RunningIssuer, start_issuer
 from tests.e2e.helpers import BADGE_CLAIMS, clock_shifted
 
@@ -120,13 +120,7 @@ def test_missing_token_parameters_are_invalid_request(
     issuer: RunningIssuer, wallet: CodeFlowWallet, session: Session, missing: str
 ) -> None:
     authorization = approved(issuer, wallet, session)
-    form = {
-        "grant_type": "authorization_code",
-        "code": authorization.response["code"],
-        "redirect_uri": authorization.redirect_uri,
-        "client_id": authorization.client_id,
-        "code_verifier": authorization.code_verifier,
-    }
+    form = token_form(authorization)
     del form[missing]
     response = wallet.post_form(session.as_metadata["token_endpoint"], form)
     assert (response.status, response.json()["error"]) == (400, "invalid_request")
@@ -383,13 +377,7 @@ def test_bad_dpop_proofs_at_the_token_endpoint(
 
 
 def exchange_with_proof(wallet: CodeFlowWallet, authorization: Authorization, proof: str):
-    form = {
-        "grant_type": "authorization_code",
-        "code": authorization.response["code"],
-        "redirect_uri": authorization.redirect_uri,
-        "client_id": authorization.client_id,
-        "code_verifier": authorization.code_verifier,
-    }
+    form = token_form(authorization)
     headers = {"Content-Type": "application/x-www-form-urlencoded", "DPoP": proof}
     url = authorization.session.as_metadata["token_endpoint"]
     return wallet.request("POST", url, body=urlencode(form).encode(), headers=headers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,32 +17,11 @@ from issuer.status_lists import StatusReference
 from issuer.testwallet import new_key, public_jwk
 from tests.conftest import RunningIssuer
 from tests.e2e.helpers import jwt_payload
+from tests.issuer.conftest import Clock
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1"}
 CARD = {"given_name": "Ada", "family_name": "Lovelace", "member_id": "M-1"}
 DAY = 86400
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def service(tmp_path: Path, clock: Clock) -> Iterator[IssuerService]:
-    settings = Settings.load(tmp_path / "data", port=0, admin_port=0)
-    settings.data_dir.mkdir()
-    svc = IssuerService(settings, "https://desk.example", clock=clock)
-    yield svc
-    svc.close()
 
 
 def issue(service: IssuerService, config_id: str = "employee_badge", **options: object) -> str:

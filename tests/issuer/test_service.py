@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,30 +14,9 @@ from issuer.errors import InvalidGrant, InvalidToken, ServiceError
 from issuer.keys import KeyRing
 from issuer.service import IssuerService, OfferRequest
 from issuer.testwallet import new_key, public_jwk
+from tests.issuer.conftest import Clock
 
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def service(tmp_path: Path, clock: Clock) -> Iterator[IssuerService]:
-    settings = Settings.load(tmp_path / "data", port=0, admin_port=0)
-    settings.data_dir.mkdir()
-    svc = IssuerService(settings, "https://desk.example", clock=clock)
-    yield svc
-    svc.close()
 
 
 def redeem(service: IssuerService, offer, tx_code: str | None = None):
