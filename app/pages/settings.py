@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -59,6 +60,10 @@ class SettingsPage(QWidget):
         self.retention.setRange(1, 36500)
         self.retention.setValue(settings.holder_retention_days)
         self.retention.setSuffix(" days")
+        self.require_par = QCheckBox("Wallets must push sign-in requests first (PAR)")
+        self.require_par.setChecked(settings.require_par)
+        self.require_dpop = QCheckBox("Bind every access token to the wallet's key (DPoP required)")
+        self.require_dpop.setChecked(settings.require_dpop)
         self.save_button = QPushButton("Save (applies at the next start)")
         self.save_button.clicked.connect(self.save)
         self.save_result = QLabel()
@@ -72,6 +77,8 @@ class SettingsPage(QWidget):
         server.addRow("Issuer port", self.port)
         server.addRow("Admin port", self.admin_port)
         server.addRow("Keep holders for", self.retention)
+        server.addRow("Wallet sign-in", self.require_par)
+        server.addRow("", self.require_dpop)
         server.addRow("Data folder", QLabel(str(settings.data_dir)))
         server.addRow(self.save_button, self.save_result)
         server_box = QGroupBox("Server")
@@ -143,6 +150,8 @@ class SettingsPage(QWidget):
             "port": self.port.value(),
             "admin_port": self.admin_port.value(),
             "holder_retention_days": self.retention.value(),
+            "require_par": self.require_par.isChecked(),
+            "require_dpop": self.require_dpop.isChecked(),
         }
         try:
             self._service.save_settings(changes, self._operator)

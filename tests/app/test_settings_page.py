@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 from pytestqt.qtbot import QtBot
 
 from app.window import MainWindow
+from issuer.config import Settings
+from issuer.endpoints.metadata import authorization_server_metadata
 from tests.issuer.test_credential_types import TOML_TYPE
 
 
@@ -34,6 +37,20 @@ def test_settings_are_saved_or_refused_with_a_reason(window: MainWindow) -> None
     assert page.save_result.text().startswith("Saved")
     stored = json.loads((window.service.settings.data_dir / "settings.json").read_text())
     assert stored["public_url"] == "https://desk.example.org" and stored["holder_retention_days"] == 90
+
+
+def test_wallet_sign_in_requirements_reach_the_metadata_after_a_restart(window: MainWindow) -> None:
+    page = window.settings_page
+    assert not page.require_par.isChecked() and not page.require_dpop.isChecked()
+    page.require_par.setChecked(True)
+    page.require_dpop.setChecked(True)
+    page.save()
+    restarted = Settings.load(window.service.settings.data_dir)
+    assert (restarted.require_par, restarted.require_dpop) == (True, True)
+    as_restarted = SimpleNamespace(
+        settings=restarted, issuer_url="https://desk.example", credential_types=window.service.credential_types
+    )
+    assert authorization_server_metadata(as_restarted)["require_pushed_authorization_requests"] is True  # type: ignore[arg-type]
 
 
 def test_rotate_the_key_off_the_gui_thread(qtbot: QtBot, window: MainWindow) -> None:
