@@ -22,7 +22,6 @@ import re
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -37,6 +36,7 @@ from issuer.runtime import IssuerRuntime, read_admin_token
 from issuer.service import OfferRequest
 from issuer.testwallet import (
     PROOF_TYP,
+    HttpResponse,
     Session,
     TestWallet,
     encryption_parameters,
@@ -70,17 +70,6 @@ def fuzz(examples: int) -> Callable[[Any], Any]:
 # Raw HTTP
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: dict[str, str]  # names in lower case
-    body: bytes
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
 def _bytes(value: str | bytes) -> bytes:
     return value if isinstance(value, bytes) else value.encode("latin-1")
 
@@ -104,7 +93,7 @@ class RawClient:
         body: bytes | None = None,
         host: bytes | None = None,
         content_length: bool = True,
-    ) -> Reply:
+    ) -> HttpResponse:
         lines = [
             _bytes(method) + b" " + _bytes(target) + b" HTTP/1.1",
             b"Host: " + (self.host if host is None else host),
@@ -129,7 +118,7 @@ class RawClient:
                 pass
         return _parse(b"".join(chunks))
 
-    def post(self, path: str, body: bytes, content_type: str | bytes | None, token: str | None = None) -> Reply:
+    def post(self, path: str, body: bytes, content_type: str | bytes | None, token: str | None = None) -> HttpResponse:
         headers: list[tuple[str | bytes, str | bytes]] = []
         if content_type is not None:
             headers.append(("Content-Type", content_type))
@@ -137,11 +126,11 @@ class RawClient:
             headers.append(("Authorization", f"Bearer {token}"))
         return self.send("POST", path, headers=headers, body=body)
 
-    def post_json(self, path: str, value: Any, token: str | None = None) -> Reply:
+    def post_json(self, path: str, value: Any, token: str | None = None) -> HttpResponse:
         return self.post(path, json.dumps(value).encode(), "application/json", token)
 
 
-def _parse(data: bytes) -> Reply:
+def _parse(data: bytes) -> HttpResponse:
     head, separator, body = data.partition(b"\r\n\r\n")
     assert separator, f"no complete HTTP response: {data[:200]!r}"
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
@@ -151,7 +140,7 @@ def _parse(data: bytes) -> Reply:
         headers[name.strip().lower()] = value.strip()
     if headers.get("transfer-encoding", "").lower() == "chunked":
         body = _dechunk(body)
-    return Reply(int(status_line.split()[1]), headers, body)
+    return HttpResponse(int(status_line.split()[1]), headers, body)
 
 
 def _dechunk(data: bytes) -> bytes:
@@ -168,7 +157,9 @@ def _dechunk(data: bytes) -> bytes:
 # What every answer must look like
 
 
-def check(reply: Reply, *, ok: Mapping[int, Callable[[Reply], None]] | None = None, head: bool = False) -> Reply:
+def check(
+    reply: HttpResponse, *, ok: Mapping[int, Callable[[HttpResponse], None]] | None = None, head: bool = False
+) -> HttpResponse:
     """A correct success listed in `ok` (status -> check of the body), or a well-formed JSON error."""
     where = f"{reply.status} {reply.headers.get('content-type')} {reply.body[:300]!r}"
     assert reply.status < 500, where
@@ -194,20 +185,20 @@ def check(reply: Reply, *, ok: Mapping[int, Callable[[Reply], None]] | None = No
     return reply
 
 
-def error_of(reply: Reply) -> str:
+def error_of(reply: HttpResponse) -> str:
     return str(json.loads(reply.body)["error"]) if reply.body else ""
 
 
-def json_document(reply: Reply) -> None:
+def json_document(reply: HttpResponse) -> None:
     assert reply.content_type == "application/json" and isinstance(json.loads(reply.body), dict)
 
 
-def nonce_body(reply: Reply) -> None:
+def nonce_body(reply: HttpResponse) -> None:
     body = json.loads(reply.body)
     assert reply.content_type == "application/json" and isinstance(body["c_nonce"], str) and body["c_nonce"]
 
 
-def pending_body(reply: Reply) -> None:
+def pending_body(reply: HttpResponse) -> None:
     if reply.content_type == "application/jwt":  # encrypted as the request asked (§9.1, §10)
         assert reply.body.count(b".") == 4
         return
@@ -215,11 +206,11 @@ def pending_body(reply: Reply) -> None:
     assert reply.content_type == "application/json" and set(body) == {"transaction_id", "interval"}, body
 
 
-def empty(reply: Reply) -> None:
+def empty(reply: HttpResponse) -> None:
     assert reply.body == b""
 
 
-def status_list(reply: Reply) -> None:
+def status_list(reply: HttpResponse) -> None:
     assert reply.content_type in STATUS_LIST_TYPES and reply.body
 
 
@@ -970,7 +961,7 @@ def authorization_params(draw: st.DrawFn) -> list[tuple[str, str]]:
     return fields
 
 
-def par_body(reply: Reply) -> None:
+def par_body(reply: HttpResponse) -> None:
     body = json.loads(reply.body)
     assert reply.content_type == "application/json" and set(body) == {"request_uri", "expires_in"}, body
 
@@ -1074,8 +1065,8 @@ def test_content_types(target: Target, name: str, content_type: str | None) -> N
 # Paths: offers by reference, status lists, metadata
 
 
-def _offer_ok(target: Target) -> dict[int, Callable[[Reply], None]]:
-    def offer(reply: Reply) -> None:
+def _offer_ok(target: Target) -> dict[int, Callable[[HttpResponse], None]]:
+    def offer(reply: HttpResponse) -> None:
         assert json.loads(reply.body)["credential_issuer"] == target.url
 
     return {200: offer}
@@ -1117,7 +1108,7 @@ def test_logo_paths(target: Target, path: str, method: str) -> None:
     """/logos/<name>, where the metadata's display logos live: a logo of resources/logos, byte for
     byte, or 404 JSON; traversal never serves another file."""
 
-    def a_logo(reply: Reply) -> None:
+    def a_logo(reply: HttpResponse) -> None:
         assert reply.content_type in ("image/svg+xml", "image/png") and reply.body in LOGOS.values()
 
     check(target.client.send(method, path), ok={200: a_logo}, head=method == "HEAD")
