@@ -91,16 +91,17 @@ class AuthorizationCodeFlow:
         request_uri = params.get("request_uri")
         session = new_secret(24)
         with self.store.lock:
+            session_hash = self._hasher.digest(session)
             if request_uri is not None:
-                auth_id = self._take_pushed(request_uri, params.get("client_id", ""))
+                auth_id = self._take_pushed(request_uri, params.get("client_id", ""), session_hash)
             else:
                 if self.settings.require_par:
                     raise AuthorizationError("invalid_request", "this issuer accepts pushed requests only (PAR)")
                 request = self._parse_authorization(params)
-                auth_id = self._new_authorization(request, WAITING, self.settings.authorization_wait)
+                wait = self.settings.authorization_wait
+                auth_id = self._new_authorization(request, WAITING, wait, session_hash=session_hash)
             record = self._authorization(auth_id)
             assert record is not None
-            self._authorizations.update({"session_hash": self._hasher.digest(session)}, Query().auth_id == auth_id)
         self._publish(events.AUTHORIZATION_REQUESTED, record.get("offer_id") or "", authorization_id=auth_id)
         return Progress(confirmation=record["confirmation"], session=f"{auth_id}.{session}")
 
@@ -198,7 +199,7 @@ class AuthorizationCodeFlow:
 
     def redeem_authorization_code(
         self, code: str, *, client_id: str, redirect_uri: str, code_verifier: str, dpop_jkt: str | None
-    ) -> tuple[str, list[str] | None, AuthorizationRequest]:
+    ) -> tuple[str, AuthorizationRequest]:
         """RFC 6749 §4.1.3 with PKCE: the offer the code unlocks and what was asked for, once.
         A code presented twice burns its offer, so a token already given for it is worthless."""
         auth_id, _, secret = code.partition(".")
@@ -221,7 +222,7 @@ class AuthorizationCodeFlow:
                 raise InvalidGrant("code_verifier does not match the code_challenge")
             if request.dpop_jkt is not None and dpop_jkt != request.dpop_jkt:
                 raise InvalidGrant("the DPoP key is not the one the authorization request named")
-        return record["offer_id"], list(request.config_ids) if request.with_details else None, request
+        return record["offer_id"], request
 
     # ----- internals -----
 
@@ -257,7 +258,7 @@ class AuthorizationCodeFlow:
             self._update_live(offer_id, authorization_id=auth_id, step=events.AUTHORIZATION_REQUESTED)
         return auth_id
 
-    def _take_pushed(self, request_uri: str, client_id: str) -> str:
+    def _take_pushed(self, request_uri: str, client_id: str, session_hash: str) -> str:
         """A pushed request, once (RFC 9126 §4): it now waits for the desk."""
         reference = request_uri.removeprefix(REQUEST_URI_PREFIX) if request_uri.startswith(REQUEST_URI_PREFIX) else ""
         auth_id, _, secret = reference.partition(".")
@@ -272,6 +273,7 @@ class AuthorizationCodeFlow:
             {
                 "state": WAITING,
                 "request_uri_hash": None,
+                "session_hash": session_hash,
                 "expires_at": int(self.clock()) + self.settings.authorization_wait,
             },
             Query().auth_id == auth_id,

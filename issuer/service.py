@@ -23,6 +23,7 @@ from tinydb import Query
 
 from issuer import es256, events, reachability
 from issuer.audit import AUDIT_TABLE, audit_csv, audit_entry
+from issuer.backup import BackupError, create_backup, stage_restore
 from issuer.code_flow import AuthorizationCodeFlow
 from issuer.codes import NonceMint, SealedTokens, SecretHasher, load_or_create_key, new_secret, new_tx_code
 from issuer.config import Settings, SettingsError, save_settings
@@ -290,8 +291,8 @@ class IssuerService(AuthorizationCodeFlow):
         offer_id = secrets.token_hex(8)  # hex: never mistaken for a command-line option
         reference_secret = new_secret(24)
         tx_code = new_tx_code(self.settings.tx_code_length) if request.tx_code else None
-        code = self._pre_authorized_code(offer_id, reference_secret)
-        issuer_state = self._issuer_state(offer_id, reference_secret)
+        derive = self._issuer_state if by_code else self._pre_authorized_code
+        grant_secret_hash = self._hasher.digest(derive(offer_id, reference_secret))
         document = {
             "offer_id": offer_id,
             "config_ids": config_ids,
@@ -305,8 +306,8 @@ class IssuerService(AuthorizationCodeFlow):
             "expires_at": now + ttl,
             "reference_hash": self._hasher.digest(reference_secret),
             "grant": request.grant,
-            "code_hash": None if by_code else self._hasher.digest(code),
-            "issuer_state_hash": self._hasher.digest(issuer_state) if by_code else None,
+            "code_hash": None if by_code else grant_secret_hash,
+            "issuer_state_hash": grant_secret_hash if by_code else None,
             "tx_code_hash": self._hasher.digest(tx_code) if tx_code else None,
             "tx_attempts": 0,
             "issued": [],
@@ -423,7 +424,7 @@ class IssuerService(AuthorizationCodeFlow):
         self, code: str, *, client_id: str, redirect_uri: str, code_verifier: str, jkt: str | None = None
     ) -> TokenResult:
         """Exchange an authorization code (OID4VCI §6.1, RFC 7636 §4.5) for an access token, once."""
-        offer_id, detailed, request = self.redeem_authorization_code(
+        offer_id, request = self.redeem_authorization_code(
             code, client_id=client_id, redirect_uri=redirect_uri, code_verifier=code_verifier, dpop_jkt=jkt
         )
         with self.store.lock:
@@ -437,11 +438,11 @@ class IssuerService(AuthorizationCodeFlow):
                 step=events.TOKEN_ISSUED,
                 granted=config_ids,
                 client_id=client_id,
-                identifiers=detailed is not None,
+                identifiers=request.with_details,
                 jkt=jkt,
             )
         self._publish(events.TOKEN_ISSUED, offer_id)
-        return self._token_result(offer_id, config_ids, detailed is not None, None, client_id, jkt)
+        return self._token_result(offer_id, config_ids, request.with_details, None, client_id, jkt)
 
     def refresh_access_token(self, refresh_token: str, jkt: str | None = None) -> TokenResult:
         """A new access token for a deferred issuance that outlives the first one (RFC 6749 §6);
@@ -667,14 +668,7 @@ class IssuerService(AuthorizationCodeFlow):
                         self._mark_undelivered(row)
 
     def _mark_undelivered(self, record: Mapping[str, Any]) -> None:
-        if "status_list" in record:
-            self.status_lists.set_status(place_of(record), INVALID)
-        change = {"at": int(self.clock()), "action": "revoke", "operator": None, "reason": "never delivered"}
-        self.store.history.update(
-            "records",
-            record["id"],
-            lambda row: row.update(undelivered=True, status_changes=[*row.get("status_changes", []), change]),
-        )
+        self._record_status_change(record, INVALID, "revoke", None, "never delivered", undelivered=True)
         self._audit(None, "credential_undelivered", record["id"], offer_id=record["offer_id"])
 
     def _accepted_claims(self, config_ids: list[str], claims: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -931,17 +925,31 @@ class IssuerService(AuthorizationCodeFlow):
         if "status_list" not in record:
             raise ServiceError("this credential was issued without a status list entry", status=409, code="conflict")
         allowed_from, new_status = ACTIONS[action]
-        place = place_of(record)
-        current = self.status_lists.status(place)
+        current = self.status_lists.status(place_of(record))
         if current not in allowed_from:
             state = state_of(record, current, self.clock())
             raise ServiceError(f"cannot {action} a credential that is {state}", status=409, code="conflict")
-        self.status_lists.set_status(place, new_status)
+        self._record_status_change(record, new_status, action, operator, reason)
+        self._audit(operator, f"credential_{action}d", record_id, **({"reason": reason} if reason else {}))
+
+    def _record_status_change(
+        self,
+        record: Mapping[str, Any],
+        status: int,
+        action: str,
+        operator: str | None,
+        reason: str,
+        **fields: Any,
+    ) -> None:
+        """The new status in the list and the change on the ledger record; the caller holds the lock."""
+        if "status_list" in record:
+            self.status_lists.set_status(place_of(record), status)
         change = {"at": int(self.clock()), "action": action, "operator": operator, "reason": reason}
         self.store.history.update(
-            "records", record_id, lambda row: row.update(status_changes=[*row.get("status_changes", []), change])
+            "records",
+            record["id"],
+            lambda row: row.update(status_changes=[*row.get("status_changes", []), change], **fields),
         )
-        self._audit(operator, f"credential_{action}d", record_id, **({"reason": reason} if reason else {}))
 
     def _audit(self, operator: str | None, action: str, subject: str, **detail: Any) -> None:
         """Record an operator's action; the caller holds the store lock."""
@@ -957,8 +965,6 @@ class IssuerService(AuthorizationCodeFlow):
 
         Consistent while wallets are served: the files are copied under the store lock.
         """
-        from issuer.backup import create_backup
-
         info = create_backup(self.settings.data_dir, destination, lock=self.store.lock)
         with self.store.lock:
             self._audit(operator, "backup_created", "", files=info.files)
@@ -970,8 +976,6 @@ class IssuerService(AuthorizationCodeFlow):
         A running issuer cannot swap its data folder under itself; at the next start the
         current contents move to `<data>.before-restore-<time>`, nothing is deleted.
         """
-        from issuer.backup import BackupError, stage_restore
-
         try:
             checked = stage_restore(Path(archive), self.settings.data_dir)
         except BackupError as error:
