@@ -53,14 +53,13 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-# On every wallet-facing response: CORS for browser wallets, and no content sniffing.
+# On every wallet-facing response: CORS for browser wallets (the guard adds the security headers).
 WALLET_HEADERS = [
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP"),
     ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
     ("Access-Control-Expose-Headers", "WWW-Authenticate, DPoP-Nonce"),
     ("Access-Control-Max-Age", "600"),
-    ("X-Content-Type-Options", "nosniff"),
 ]
 
 
@@ -124,10 +123,11 @@ def create_app(service: IssuerService) -> Flask:
     def authorization_wait() -> Response:
         return authorize.waiting_page(service, request.args.get("session", ""))
 
+    page_css = resource_path("templates", "style.css").read_bytes()
+
     @app.get("/pages/style.css")
     def page_style() -> Response:
-        css = resource_path("templates", "style.css").read_bytes()
-        return Response(css, mimetype="text/css", headers={"Cache-Control": "public, max-age=86400"})
+        return Response(page_css, mimetype="text/css", headers={"Cache-Control": "public, max-age=86400"})
 
     @app.post("/nonce")
     def nonce_endpoint() -> Response:
@@ -280,12 +280,6 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
         headers = {"Content-Disposition": f'attachment; filename="{BACKUP_NAME}"', "Content-Length": str(size)}
         body = wrap_file(request.environ, spool)
         return Response(body, mimetype="application/gzip", headers=headers, direct_passthrough=True)
-
-    @app.after_request
-    def admin_headers(response: Response) -> Response:
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-store"
-        return response
 
     app.wsgi_app = admin_guard(app.wsgi_app, service.settings)  # type: ignore[method-assign]
     return app
