@@ -26,9 +26,10 @@ from typing import Any
 import segno
 
 from issuer import __version__
-from issuer.backup import create_backup, restore_backup, running_issuer, write_private_stream
+from issuer.backup import create_backup, restore_backup, running_issuer
 from issuer.config import Settings, SettingsError, default_data_dir
 from issuer.credential_types import CredentialTypeError
+from issuer.fileio import write_atomic_stream
 from issuer.keys import PASSPHRASE_ENV, change_passphrase, read_passphrase_file, resolve_passphrase
 from issuer.ledger import STATES
 from issuer.runtime import SERVER_FILE, IssuerRuntime, read_admin_token
@@ -322,7 +323,7 @@ def _admin_download(folder: Path, path: str, destination: Path) -> int:
         headers = {"Authorization": f"Bearer {read_admin_token(folder)}"}
         request = urllib.request.Request(server["admin_url"] + path, headers=headers)
         with urllib.request.urlopen(request, timeout=ADMIN_TIMEOUT) as response:
-            write_private_stream(destination, lambda out: shutil.copyfileobj(response, out))
+            write_atomic_stream(destination, lambda out: shutil.copyfileobj(response, out))
     except urllib.error.HTTPError as error:
         raise CommandError(_error_message(error)) from error
     except (urllib.error.URLError, OSError, ValueError, KeyError) as error:

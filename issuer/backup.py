@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from issuer import __version__
 from issuer.config import SettingsError
+from issuer.fileio import write_atomic_stream
 
 FORMAT = 1
 MANIFEST = "frontdesk-backup.json"
@@ -88,7 +89,7 @@ def create_backup(
             "files": {name: {"size": size, "sha256": digest} for name, (digest, size) in files.items()},
         }
         if isinstance(destination, Path):
-            write_private_stream(destination, lambda out: _pack(out, staging, manifest))
+            write_atomic_stream(destination, lambda out: _pack(out, staging, manifest))
         else:
             _pack(destination, staging, manifest)
     finally:
@@ -135,7 +136,7 @@ def stage_restore(archive: Path, data_dir: Path) -> RestoreResult:
     """Check an archive and keep a copy in the data folder, restored at the issuer's next start."""
     checked = check_archive(archive)
     with archive.open("rb") as source:
-        write_private_stream(data_dir / PENDING_RESTORE, lambda out: shutil.copyfileobj(source, out, CHUNK))
+        write_atomic_stream(data_dir / PENDING_RESTORE, lambda out: shutil.copyfileobj(source, out, CHUNK))
     return checked
 
 
@@ -307,18 +308,3 @@ def _check_layout(archive: Path, found: dict[str, tuple[str, int]], key_index: b
 def _digest(path: Path) -> tuple[str, int]:
     with path.open("rb") as source:
         return _extract(source, None)
-
-
-def write_private_stream(path: Path, write: Any) -> None:
-    """Create `path` owner-only through a temporary file in its folder and a rename."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp_name, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise

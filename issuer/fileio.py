@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Write to a temporary file in the same folder, fsync it, then rename it over `path`."""
+    write_atomic_stream(path, lambda out: out.write(data), mode=mode)
+
+
+def write_atomic_stream(path: Path, write: Callable[[BinaryIO], object], *, mode: int = 0o600) -> None:
+    """`write_atomic` for content produced by `write(file)`, e.g. a copied stream or an archive."""
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
+            write(tmp)
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp_name, path)
