@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -611,7 +611,7 @@ class IssuerService(AuthorizationCodeFlow):
                 return [self._ledger_view(exact)]
             if text and query.holder_ids is None:
                 holder_ids = {h["holder_id"] for h in self._holders.search(text, 1000)}
-                query = LedgerQuery(**{**query.__dict__, "holder_ids": holder_ids})
+                query = replace(query, holder_ids=holder_ids)
             numbers = list(reversed(self.store.history.segment_numbers()))
         matches = matcher(query, self._state_of)
         found: list[dict[str, Any]] = []
