@@ -20,8 +20,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from issuer.audit import AUDIT_TABLE, audit_entry
-from issuer.store import History, Store
+from issuer.records.audit import AUDIT_TABLE, audit_entry
+from issuer.storage.store import History, Store
 
 RECORDS = "records"
 CONFIG_ID = "employee_badge"

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.history_fill import fill_history  # noqa: E402
 from issuer.config import Settings  # noqa: E402
-from issuer.ledger import LedgerQuery  # noqa: E402
+from issuer.records.ledger import LedgerQuery  # noqa: E402
 from issuer.service import IssuerService  # noqa: E402
 
 

@@ -49,8 +49,8 @@ from server_process import (
     progress,
 )
 
-from issuer.store import History
-from issuer.testwallet import PRE_AUTHORIZED_GRANT, ProtocolViolation, TestWallet, WalletError, make_proof, new_key
+from issuer.storage.store import History
+from wallet.client import PRE_AUTHORIZED_GRANT, ProtocolViolation, TestWallet, WalletError, make_proof, new_key
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_EXECUTABLE = ROOT / ".venv" / "bin" / "frontdesk-issuer"

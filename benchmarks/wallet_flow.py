@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Iterator
 
-from issuer.testwallet import ProtocolViolation, TestWallet, WalletError, new_key
+from wallet.client import ProtocolViolation, TestWallet, WalletError, new_key
 
 STEPS = ("admin_offer", "offer", "metadata", "token", "nonce", "credential", "notification")
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}

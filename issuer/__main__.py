@@ -26,14 +26,14 @@ from typing import Any
 import segno
 
 from issuer import __version__
-from issuer.backup import create_backup, restore_backup, running_issuer
 from issuer.config import Settings, SettingsError, default_data_dir
-from issuer.credential_types import CredentialTypeError
+from issuer.crypto.keys import PASSPHRASE_ENV, change_passphrase, read_passphrase_file, resolve_passphrase
 from issuer.fileio import write_atomic_stream
-from issuer.keys import PASSPHRASE_ENV, change_passphrase, read_passphrase_file, resolve_passphrase
-from issuer.ledger import STATES
+from issuer.protocol.credential_types import CredentialTypeError
+from issuer.records.ledger import STATES
 from issuer.runtime import SERVER_FILE, IssuerRuntime, read_admin_token
-from issuer.store import RECORD_ID
+from issuer.storage.backup import create_backup, restore_backup, running_issuer
+from issuer.storage.store import RECORD_ID
 
 ADMIN_TIMEOUT = 10.0
 

@@ -23,7 +23,9 @@ from tinydb import Query
 from tinydb.table import Table
 
 from issuer import events
-from issuer.authorization import (
+from issuer.config import Settings
+from issuer.errors import InvalidGrant, ServiceError
+from issuer.protocol.authorization import (
     REQUEST_URI_PREFIX,
     AuthorizationError,
     AuthorizationRequest,
@@ -31,11 +33,9 @@ from issuer.authorization import (
     parse_request,
     pkce_matches,
 )
-from issuer.codes import SecretHasher, new_secret
-from issuer.config import Settings
-from issuer.credential_types import CredentialType
-from issuer.errors import InvalidGrant, ServiceError
-from issuer.store import Store
+from issuer.protocol.codes import SecretHasher, new_secret
+from issuer.protocol.credential_types import CredentialType
+from issuer.storage.store import Store
 
 PUSHED, WAITING, APPROVED, DENIED, REDIRECTED, USED = "pushed", "waiting", "approved", "denied", "redirected", "used"
 CONFIRMATION_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B, 2/Z)

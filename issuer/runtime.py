@@ -20,13 +20,13 @@ import threading
 import time
 from pathlib import Path
 
-from issuer.backup import PENDING_RESTORE, apply_pending_restore
 from issuer.config import Settings, SettingsError, ensure_private_dir
+from issuer.crypto.keys import KeyRing, resolve_passphrase
 from issuer.fileio import write_private_file
-from issuer.keys import KeyRing, resolve_passphrase
-from issuer.server import IssuerServer, bind
 from issuer.service import IssuerService
-from issuer.web import create_admin_app, create_app
+from issuer.storage.backup import PENDING_RESTORE, apply_pending_restore
+from issuer.web.server import IssuerServer, bind
+from issuer.web.wallet_app import create_admin_app, create_app
 
 ADMIN_TOKEN_FILE = "admin-token"
 SERVER_FILE = "server.json"

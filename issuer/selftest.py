@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from issuer import testwallet
 from issuer.config import Settings
-from issuer.credential_types import CredentialType
+from issuer.protocol.credential_types import CredentialType
 from issuer.runtime import IssuerRuntime
 from issuer.service import ISSUED, OfferRequest
-from issuer.testwallet import TestWallet, VerificationError, WalletError
+from wallet import client as testwallet
+from wallet.client import TestWallet, VerificationError, WalletError
 
 DEFAULT_CONFIGURATION = "employee_badge"
 HTTP_TIMEOUT = 10.0

@@ -21,14 +21,11 @@ from urllib.parse import quote
 from jwcrypto import jwk
 from tinydb import Query
 
-from issuer import es256, events, reachability
-from issuer.audit import AUDIT_TABLE, audit_csv, audit_entry
-from issuer.backup import BackupError, create_backup, stage_restore
+from issuer import events, reachability
 from issuer.code_flow import AuthorizationCodeFlow
-from issuer.codes import NonceMint, SealedTokens, SecretHasher, load_or_create_key, new_secret, new_tx_code
 from issuer.config import Settings, SettingsError, save_settings
-from issuer.credential_types import CredentialType, load_credential_types
-from issuer.dpop import DpopVerifier
+from issuer.crypto import es256
+from issuer.crypto.keys import KeyRing
 from issuer.errors import (
     CredentialRequestDenied,
     InsufficientScope,
@@ -42,13 +39,17 @@ from issuer.errors import (
 )
 from issuer.events import Event, EventBus
 from issuer.formats import issue_credential
-from issuer.holders import HolderDirectory, HolderRequest, new_holder
-from issuer.keys import KeyRing
-from issuer.ledger import ACTIONS, CREDENTIAL, STATES, LedgerQuery, matcher, place_of, state_of
-from issuer.operators import Operator, OperatorDirectory
+from issuer.protocol.codes import NonceMint, SealedTokens, SecretHasher, load_or_create_key, new_secret, new_tx_code
+from issuer.protocol.credential_types import CredentialType, load_credential_types
+from issuer.protocol.dpop import DpopVerifier
 from issuer.reachability import Reachability
-from issuer.status_lists import INVALID, StatusLists
-from issuer.store import Store
+from issuer.records.audit import AUDIT_TABLE, audit_csv, audit_entry
+from issuer.records.holders import HolderDirectory, HolderRequest, new_holder
+from issuer.records.ledger import ACTIONS, CREDENTIAL, STATES, LedgerQuery, matcher, place_of, state_of
+from issuer.records.operators import Operator, OperatorDirectory
+from issuer.records.status_lists import INVALID, StatusLists
+from issuer.storage.backup import BackupError, create_backup, stage_restore
+from issuer.storage.store import Store
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 OFFER_GRANTS = ("pre-authorized_code", "authorization_code")

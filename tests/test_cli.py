@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from issuer.testwallet import TestWallet
-from issuer.testwallet_code_flow import CodeFlowWallet
 from tests.e2e.helpers import jwt_payload
+from wallet.client import TestWallet
+from wallet.code_flow import CodeFlowWallet
 
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1", "department": "R&D"}
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from issuer.backup import check_archive
-from issuer.keys import ENCRYPTED_PEM, PASSPHRASE_ENV
+from issuer.crypto.keys import ENCRYPTED_PEM, PASSPHRASE_ENV
+from issuer.storage.backup import check_archive
 
 PASSPHRASE = "a passphrase long enough"
 

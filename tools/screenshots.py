@@ -19,10 +19,10 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from app.main import parse_args, start_issuer  # noqa: E402
 from app.pages.login import LoginDialog  # noqa: E402
 from app.window import MainWindow  # noqa: E402
-from issuer.holders import HolderRequest  # noqa: E402
+from issuer.records.holders import HolderRequest  # noqa: E402
 from issuer.service import IssuerService, OfferRequest  # noqa: E402
-from issuer.testwallet import TestWallet
-from issuer.testwallet_code_flow import CodeFlowWallet  # noqa: E402
+from wallet.client import TestWallet
+from wallet.code_flow import CodeFlowWallet  # noqa: E402
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 CARD = {"given_name": "Grace", "family_name": "Hopper", "member_id": "M-1906", "level": "gold"}

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from issuer.errors import ServiceError
-from issuer.holders import DOCUMENT_TYPES, HolderRequest
+from issuer.records.holders import DOCUMENT_TYPES, HolderRequest
 from issuer.service import IssuerService
 
 ERROR_STYLE = "color: #b00020;"

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.worker import run_in_background
 from issuer.errors import ServiceError
-from issuer.ledger import STATES, LedgerQuery
+from issuer.records.ledger import STATES, LedgerQuery
 from issuer.service import IssuerService
 
 COLUMNS = ("Issued", "Holder", "Credential", "State", "Operator", "Expires", "Ledger id")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from issuer.errors import ServiceError
-from issuer.operators import MIN_PASSWORD_LENGTH
+from issuer.records.operators import MIN_PASSWORD_LENGTH
 from issuer.service import IssuerService
 
 ERROR_STYLE = "color: #b00020;"

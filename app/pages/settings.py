@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.worker import run_in_background
-from issuer.credential_types import CredentialTypeError
 from issuer.errors import ServiceError
+from issuer.protocol.credential_types import CredentialTypeError
 from issuer.reachability import Reachability
 from issuer.service import IssuerService
 

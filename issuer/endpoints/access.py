@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from issuer.dpop import DpopError
 from issuer.errors import DpopAuthorizationError, InvalidDpopProof, InvalidToken, UseDpopNonce
+from issuer.protocol.dpop import DpopError
 from issuer.service import AccessGrant, IssuerService
 
 B64TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*")  # RFC 6750 §2.1 b64token

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from issuer.errors import ServiceError
-from issuer.holders import HolderRequest
-from issuer.ledger import LedgerQuery
+from issuer.records.holders import HolderRequest
+from issuer.records.ledger import LedgerQuery
 from issuer.service import IssuerService, OfferRequest
 
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from flask import Response, redirect, render_template
 
-from issuer.authorization import AuthorizationError
+from issuer.protocol.authorization import AuthorizationError
 from issuer.service import IssuerService
 
 PAGE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from issuer.encryption import ResponseEncryption, parse_response_encryption
 from issuer.errors import (
     InvalidCredentialRequest,
     InvalidNonce,
@@ -18,7 +17,8 @@ from issuer.errors import (
     UnknownCredentialConfiguration,
     UnknownCredentialIdentifier,
 )
-from issuer.proofs import verify_jwt_proof
+from issuer.protocol.encryption import ResponseEncryption, parse_response_encryption
+from issuer.protocol.proofs import verify_jwt_proof
 from issuer.service import AccessGrant, IssuanceResult, IssuerService
 
 

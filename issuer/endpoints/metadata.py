@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from issuer.authorization import AUTHORIZATION_CODE_GRANT
-from issuer.dpop import SIGNING_ALGS as DPOP_SIGNING_ALGS
-from issuer.encryption import SUPPORTED_ALGS, SUPPORTED_ENCS, SUPPORTED_ZIPS
+from issuer.protocol.authorization import AUTHORIZATION_CODE_GRANT
+from issuer.protocol.dpop import SIGNING_ALGS as DPOP_SIGNING_ALGS
+from issuer.protocol.encryption import SUPPORTED_ALGS, SUPPORTED_ENCS, SUPPORTED_ZIPS
 from issuer.service import PRE_AUTHORIZED_GRANT, IssuerService
 
 CREDENTIAL_ISSUER = "/.well-known/openid-credential-issuer"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from issuer import wire_json
-from issuer.authorization import AUTHORIZATION_CODE_GRANT
 from issuer.errors import InvalidAuthorizationDetails, InvalidRequest, UnsupportedGrantType
+from issuer.protocol import wire_json
+from issuer.protocol.authorization import AUTHORIZATION_CODE_GRANT
 from issuer.service import PRE_AUTHORIZED_GRANT, IssuerService, TokenResult
 
 MAX_PARAMETER_LENGTH = 4096

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from issuer.crypto.keys import IssuerKey
 from issuer.formats.jwt_vc_json import issue_jwt_vc_json
 from issuer.formats.sd_jwt_vc import issue_sd_jwt_vc
-from issuer.keys import IssuerKey
 
 
 def _sd_jwt_vc(*, vct: str, types: list[str], credential_id: str, **common: Any) -> str:

@@ -14,8 +14,8 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from issuer.codes import b64url
-from issuer.keys import IssuerKey
+from issuer.crypto.keys import IssuerKey
+from issuer.protocol.codes import b64url
 
 TYP = "dc+sd-jwt"
 SALT_BYTES = 16

@@ -10,9 +10,9 @@ from pytestqt.qtbot import QtBot
 
 from app.main import parse_args, start_issuer
 from app.window import MainWindow
-from issuer.backup import PENDING_RESTORE, check_archive
 from issuer.errors import ServiceError
 from issuer.service import OfferRequest
+from issuer.storage.backup import PENDING_RESTORE, check_archive
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 

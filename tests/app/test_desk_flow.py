@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage, QPdfWriter
 from pytestqt.qtbot import QtBot
 
 from app.window import MainWindow
-from issuer.testwallet import TestWallet, WalletError
+from wallet.client import TestWallet, WalletError
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.window import MainWindow
-from issuer.testwallet import TestWallet
 from tests.e2e.helpers import jwt_payload
+from wallet.client import TestWallet
 
 BADGE = {"given_name": "Grace", "family_name": "Hopper", "employee_id": "E-1906", "department": "Navy"}
 

@@ -10,8 +10,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.window import MainWindow
-from issuer.testwallet_code_flow import CodeFlowWallet
 from tests.e2e.helpers import jwt_payload
+from wallet.code_flow import CodeFlowWallet
 
 BADGE = {"given_name": "Grace", "family_name": "Hopper", "employee_id": "E-1906", "department": "Navy"}
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from issuer.service import CreatedOffer, OfferRequest
-from issuer.testwallet import Session, TestWallet
 from tests.conftest import RunningIssuer
 from tests.e2e.helpers import CLAIMS, MakeOffer, redeem
+from wallet.client import Session, TestWallet
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from jwcrypto import jwk
 from jwcrypto.common import base64url_decode
 
 from issuer.service import CreatedOffer, IssuerService
-from issuer.testwallet import (
+from tests.conftest import RunningIssuer
+from wallet.client import (
     PRE_AUTHORIZED_GRANT,
     HttpResponse,
     Session,
@@ -28,7 +29,6 @@ from issuer.testwallet import (
     verify_jwt_vc_json,
     verify_sd_jwt_vc,
 )
-from tests.conftest import RunningIssuer
 
 PRE_AUTH = PRE_AUTHORIZED_GRANT
 CONFIG_IDS = ("employee_badge", "membership_card")

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from issuer.service import OfferRequest
-from issuer.testwallet import new_key, public_jwk, verify_sd_jwt_vc
-from issuer.testwallet_code_flow import CodeFlowWallet
 from tests.conftest import RunningIssuer
 from tests.e2e.helpers import BADGE_CLAIMS, BADGE_VCT, CLAIMS, jwt_payload
+from wallet.client import new_key, public_jwk, verify_sd_jwt_vc
+from wallet.code_flow import CodeFlowWallet
 
 
 @pytest.fixture

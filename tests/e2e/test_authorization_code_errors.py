@@ -16,10 +16,10 @@ from jwcrypto.common import base64url_decode, base64url_encode
 
 from issuer.runtime import IssuerRuntime
 from issuer.service import OfferRequest
-from issuer.testwallet import Session, WalletError, make_dpop_proof, new_key
-from issuer.testwallet_code_flow import CLIENT_ID, REDIRECT_URI, Authorization, CodeFlowWallet, token_form
 from tests.conftest import RunningIssuer, start_issuer
 from tests.e2e.helpers import BADGE_CLAIMS, clock_shifted
+from wallet.client import Session, WalletError, make_dpop_proof, new_key
+from wallet.code_flow import CLIENT_ID, REDIRECT_URI, Authorization, CodeFlowWallet, token_form
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import pytest
 
 from issuer.runtime import read_admin_token
 from issuer.service import OfferRequest
-from issuer.testwallet import Received, TestWallet, new_key, well_known
 from tests.conftest import RunningIssuer, start_issuer
 from tests.e2e.helpers import (
     BADGE_CLAIMS,
@@ -29,6 +28,7 @@ from tests.e2e.helpers import (
     token_form,
     verify,
 )
+from wallet.client import Received, TestWallet, new_key, well_known
 
 WALLETS = 8
 T = TypeVar("T")

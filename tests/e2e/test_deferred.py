@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from jwcrypto.common import JWException
 
-from issuer.testwallet import TestWallet, WalletError, decrypt, new_key
 from tests.conftest import RunningIssuer
 from tests.e2e.helpers import (
     BADGE_CLAIMS,
@@ -29,6 +28,7 @@ from tests.e2e.helpers import (
     start_deferred,
     verify,
 )
+from wallet.client import TestWallet, WalletError, decrypt, new_key
 
 
 def test_pending_until_approved_then_issued_once(

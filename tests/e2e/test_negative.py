@@ -21,16 +21,6 @@ from jwcrypto import jwk
 from jwcrypto.common import base64url_encode, json_encode
 
 from issuer.service import CreatedOffer
-from issuer.testwallet import (
-    HttpResponse,
-    Session,
-    TestWallet,
-    encryption_parameters,
-    make_proof,
-    new_key,
-    public_jwk,
-    sign_jws,
-)
 from tests.conftest import RunningIssuer
 from tests.e2e.helpers import (
     PRE_AUTH,
@@ -49,6 +39,16 @@ from tests.e2e.helpers import (
     request_credentials,
     start_deferred,
     token_form,
+)
+from wallet.client import (
+    HttpResponse,
+    Session,
+    TestWallet,
+    encryption_parameters,
+    make_proof,
+    new_key,
+    public_jwk,
+    sign_jws,
 )
 
 # Text a client may send that an error_description must not echo as is (E26, RFC 6749 §5.2).

@@ -14,18 +14,6 @@ from urllib.parse import unquote
 import pytest
 from jwcrypto.common import JWException, base64url_decode, base64url_encode
 
-from issuer.testwallet import (
-    Session,
-    TestWallet,
-    VerificationError,
-    decrypt,
-    encryption_parameters,
-    new_key,
-    public_jwk,
-    verify_jwt_vc_json,
-    verify_sd_jwt_vc,
-    well_known,
-)
 from tests.conftest import RunningIssuer
 from tests.e2e.helpers import (
     BADGE_VCT,
@@ -46,6 +34,18 @@ from tests.e2e.helpers import (
     request_body,
     request_credentials,
     verify,
+)
+from wallet.client import (
+    Session,
+    TestWallet,
+    VerificationError,
+    decrypt,
+    encryption_parameters,
+    new_key,
+    public_jwk,
+    verify_jwt_vc_json,
+    verify_sd_jwt_vc,
+    well_known,
 )
 
 ROUNDING = 3600  # the issuer rounds iat down to the hour (§15.4.1)

@@ -19,9 +19,9 @@ import pytest
 from jwcrypto import jwk, jwt
 
 from issuer.service import OfferRequest
-from issuer.testwallet import TestWallet
 from tests.conftest import RunningIssuer, start_issuer
 from tests.e2e.helpers import CLAIMS, CONFIG_IDS, MakeOffer, jwt_payload, redeem, request_credentials
+from wallet.client import TestWallet
 
 TOKEN_TYPE = "application/statuslist+jwt"
 

@@ -44,8 +44,8 @@ from jwcrypto import jwk
 from jwcrypto.common import base64url_decode
 
 from issuer.runtime import read_admin_token
-from issuer.store import History, Store
-from issuer.testwallet import PRE_AUTHORIZED_GRANT, Received, Session, TestWallet, WalletError, new_key
+from issuer.storage.store import History, Store
+from wallet.client import PRE_AUTHORIZED_GRANT, Received, Session, TestWallet, WalletError, new_key
 
 KILLS = 5
 WALLETS = 6
@@ -493,7 +493,7 @@ def _check_output(server: Server, journeys: list[Journey], admin_token: str) -> 
 # credential record and the archived offer, before the state write that removes the live offer.
 DIE_BETWEEN_THE_WRITES = """
 import os, sys
-from issuer import journal
+from issuer.storage import journal
 from issuer.__main__ import main
 
 remove = journal.JournaledTable.remove

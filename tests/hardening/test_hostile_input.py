@@ -31,10 +31,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jwcrypto import jwk
 
-from issuer import es256
+from issuer.crypto import es256
 from issuer.runtime import IssuerRuntime, read_admin_token
 from issuer.service import OfferRequest
-from issuer.testwallet import (
+from tests.conftest import start_issuer
+from wallet.client import (
     PROOF_TYP,
     HttpResponse,
     Session,
@@ -45,7 +46,6 @@ from issuer.testwallet import (
     public_jwk,
     well_known,
 )
-from tests.conftest import start_issuer
 
 BADGE_CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 MAX_BODY = 64 * 1024  # issuer.web.MAX_BODY_BYTES

@@ -21,8 +21,8 @@ import pytest
 from issuer.config import Settings
 from issuer.runtime import IssuerRuntime
 from issuer.service import IssuerService, OfferRequest
-from issuer.testwallet import HttpResponse, Session, TestWallet, make_proof, new_key
 from tests.conftest import start_issuer
+from wallet.client import HttpResponse, Session, TestWallet, make_proof, new_key
 
 WALLETS = 8
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}

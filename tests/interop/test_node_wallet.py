@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from issuer.service import OfferRequest
-from issuer.testwallet import TestWallet, verify_jwt_vc_json, verify_sd_jwt_vc
-from issuer.testwallet_code_flow import CHECK_AGAIN, CodeFlowWallet
 from tests.conftest import RunningIssuer
+from wallet.client import TestWallet, verify_jwt_vc_json, verify_sd_jwt_vc
+from wallet.code_flow import CHECK_AGAIN, CodeFlowWallet
 
 HERE = Path(__file__).parent
 pytestmark = [

@@ -14,7 +14,11 @@ from typing import Any
 import pytest
 import requests
 
-from issuer.backup import (
+from issuer.errors import ServiceError
+from issuer.records.holders import HolderRequest
+from issuer.runtime import IssuerRuntime
+from issuer.service import IssuerService, OfferRequest
+from issuer.storage.backup import (
     MANIFEST,
     PENDING_RESTORE,
     BackupError,
@@ -22,13 +26,9 @@ from issuer.backup import (
     create_backup,
     restore_backup,
 )
-from issuer.errors import ServiceError
-from issuer.holders import HolderRequest
-from issuer.runtime import IssuerRuntime
-from issuer.service import IssuerService, OfferRequest
-from issuer.store import Store
-from issuer.testwallet import TestWallet
+from issuer.storage.store import Store
 from tests.conftest import RunningIssuer, start_issuer
+from wallet.client import TestWallet
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 PASSWORD = "a long enough password"
@@ -99,7 +99,7 @@ def test_a_backup_taken_during_issuance_restores_a_consistent_issuer(
         threading.Event().wait(SLOW_DISK)
         return copy(source, target)
 
-    monkeypatch.setattr("issuer.backup.shutil.copyfile", slow_copy)
+    monkeypatch.setattr("issuer.storage.backup.shutil.copyfile", slow_copy)
     service.create_operator("Ada", PASSWORD)
     holder = service.register_holder(HolderRequest("Grace", "Hopper", "passport", "X1234567"), "Ada")
     waiting = service.create_offer(OfferRequest(["employee_badge"], BADGE, tx_code=True, operator="Ada"))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from issuer.credential_types import CredentialTypeError, load_credential_types
 from issuer.errors import ServiceError
+from issuer.protocol.credential_types import CredentialTypeError, load_credential_types
 
 TOML_TYPE = """
 validity_days = 30

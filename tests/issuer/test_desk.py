@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from issuer.errors import ServiceError
-from issuer.holders import HolderRequest
+from issuer.records.holders import HolderRequest
 from issuer.service import IssuerService, OfferRequest
 from tests.conftest import RunningIssuer
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from jwcrypto import jwk
 
-from issuer.dpop import SIGNING_ALGS, DpopError, DpopVerifier
-from issuer.testwallet import make_dpop_proof
+from issuer.protocol.dpop import SIGNING_ALGS, DpopError, DpopVerifier
+from wallet.client import make_dpop_proof
 
 URL = "https://desk.example/token"
 KEYS = {

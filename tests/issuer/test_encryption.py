@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from jwcrypto.common import base64url_decode
 
-from issuer.encryption import encrypt_response, parse_response_encryption
 from issuer.errors import InvalidEncryptionParameters
-from issuer.testwallet import decrypt, new_key
+from issuer.protocol.encryption import encrypt_response, parse_response_encryption
+from wallet.client import decrypt, new_key
 
 
 def parameters(**change: Any) -> tuple[dict[str, Any], Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from issuer.keys import ENCRYPTED_PEM, PASSPHRASE_ENV, KeyPassphraseError, KeyRing, change_passphrase
+from issuer.crypto.keys import ENCRYPTED_PEM, PASSPHRASE_ENV, KeyPassphraseError, KeyRing, change_passphrase
 from tests.conftest import start_issuer
 
 PASSPHRASE = b"correct horse battery staple"

@@ -10,14 +10,14 @@ import requests
 from issuer import events
 from issuer.config import Settings
 from issuer.errors import ServiceError
-from issuer.holders import HolderRequest
-from issuer.ledger import LedgerQuery
+from issuer.records.holders import HolderRequest
+from issuer.records.ledger import LedgerQuery
+from issuer.records.status_lists import StatusReference
 from issuer.service import PRE_AUTHORIZED_GRANT, IssuerService, OfferRequest
-from issuer.status_lists import StatusReference
-from issuer.testwallet import new_key, public_jwk
 from tests.conftest import RunningIssuer
 from tests.e2e.helpers import jwt_payload
 from tests.issuer.conftest import Clock
+from wallet.client import new_key, public_jwk
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1"}
 CARD = {"given_name": "Ada", "family_name": "Lovelace", "member_id": "M-1"}

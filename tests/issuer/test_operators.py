@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from issuer.errors import ServiceError
-from issuer.journal import JournaledTinyDB
-from issuer.operators import OperatorDirectory, check_password, hash_password
+from issuer.records.operators import OperatorDirectory, check_password, hash_password
+from issuer.storage.journal import JournaledTinyDB
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from jwcrypto import jwk, jws
 from jwcrypto.common import json_encode
 
 from issuer.errors import InvalidProof
-from issuer.proofs import MAX_PROOF_LENGTH, verify_jwt_proof
-from issuer.testwallet import make_proof, new_key, public_jwk
+from issuer.protocol.proofs import MAX_PROOF_LENGTH, verify_jwt_proof
+from wallet.client import make_proof, new_key, public_jwk
 
 AUDIENCE = "https://desk.example"
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from issuer import events
-from issuer.codes import NonceMint, SealedTokens
 from issuer.config import Settings
+from issuer.crypto.keys import KeyRing
 from issuer.errors import InvalidGrant, InvalidToken, ServiceError
-from issuer.keys import KeyRing
+from issuer.protocol.codes import NonceMint, SealedTokens
 from issuer.service import IssuerService, OfferRequest
-from issuer.testwallet import new_key, public_jwk
 from tests.issuer.conftest import Clock
+from wallet.client import new_key, public_jwk
 
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1"}
 

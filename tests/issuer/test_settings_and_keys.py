@@ -11,8 +11,8 @@ from jwcrypto.common import base64url_decode
 from issuer.errors import ServiceError
 from issuer.reachability import check, metadata_url
 from issuer.service import IssuerService, OfferRequest
-from issuer.testwallet import TestWallet, public_jwk, verify_sd_jwt_vc
 from tests.conftest import RunningIssuer
+from wallet.client import TestWallet, public_jwk, verify_sd_jwt_vc
 
 
 def test_settings_are_checked_and_saved_for_the_next_start(service: IssuerService) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from issuer.status_lists import (
+from issuer.records.status_lists import (
     INVALID,
     SUSPENDED,
     VALID,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from tinydb import Query
 
-from issuer.journal import COMPACT_MINIMUM, CorruptJournal, JournaledTinyDB
-from issuer.store import History, Store
+from issuer.storage.journal import COMPACT_MINIMUM, CorruptJournal, JournaledTinyDB
+from issuer.storage.store import History, Store
 
 
 def journal_lines(path: Path) -> list[dict]:

@@ -60,7 +60,7 @@ def test_self_test_passes_without_a_display_and_leaves_nothing_behind(command: l
 def test_a_credential_with_a_broken_signature_fails_the_self_test(tmp_path: Path) -> None:
     result = run_patched(
         """
-        from issuer import testwallet
+        from wallet import client as testwallet
 
         receive = testwallet.TestWallet.request_credential
 
@@ -107,7 +107,7 @@ def test_a_refused_token_request_fails_the_self_test(tmp_path: Path) -> None:
 def test_a_credential_missing_an_offered_claim_fails_the_self_test(tmp_path: Path) -> None:
     result = run_patched(
         """
-        from issuer.credential_types import CredentialType
+        from issuer.protocol.credential_types import CredentialType
 
         validate = CredentialType.validate_claims
         CredentialType.validate_claims = lambda self, claims: {

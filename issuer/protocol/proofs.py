@@ -16,8 +16,9 @@ from cryptography import x509
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException, base64url_decode
 
-from issuer import es256, wire_json
+from issuer.crypto import es256
 from issuer.errors import InvalidProof
+from issuer.protocol import wire_json
 
 PROOF_TYPE = "openid4vci-proof+jwt"
 MAX_PROOF_LENGTH = 8192

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from issuer import wire_json
+from issuer.protocol import wire_json
 
 AUTHORIZATION_CODE_GRANT = "authorization_code"
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"

@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 from jwcrypto import jwk
 from jwcrypto.common import JWException, base64url_decode
 
-from issuer import wire_json
-from issuer.codes import KEY_BYTES, SealedTokens, SeenOnce, b64url, new_secret
-from issuer.es256 import jwk_thumbprint
-from issuer.proofs import PRIVATE_MEMBERS, PUBLIC_MEMBERS, signature_valid
+from issuer.crypto.es256 import jwk_thumbprint
+from issuer.protocol import wire_json
+from issuer.protocol.codes import KEY_BYTES, SealedTokens, SeenOnce, b64url, new_secret
+from issuer.protocol.proofs import PRIVATE_MEMBERS, PUBLIC_MEMBERS, signature_valid
 
 PROOF_TYPE = "dpop+jwt"
 SIGNING_ALGS = ("ES256", "ES384", "ES512", "EdDSA", "PS256", "RS256")

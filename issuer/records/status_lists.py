@@ -27,8 +27,8 @@ from typing import Any
 
 from tinydb import Query
 
-from issuer.journal import JournaledTinyDB
-from issuer.keys import IssuerKey
+from issuer.crypto.keys import IssuerKey
+from issuer.storage.journal import JournaledTinyDB
 
 BITS = 2
 VALID, INVALID, SUSPENDED = 0, 1, 2

@@ -24,8 +24,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwcrypto import jwk
 
-from issuer import es256
 from issuer.config import SettingsError
+from issuer.crypto import es256
 from issuer.fileio import write_private_file
 
 SIGNING_ALG = "ES256"

@@ -23,7 +23,7 @@ from typing import Any
 
 from tinydb.table import Document, Table
 
-from issuer.journal import JournaledTinyDB
+from issuer.storage.journal import JournaledTinyDB
 
 SEGMENT_NAME = re.compile(r"^(\d{6})\.json$")
 RECORD_ID = re.compile(r"^(\d{6})-(\d{1,9})-([A-Za-z0-9_-]{6,32})$")

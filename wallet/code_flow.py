@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from issuer.testwallet import HttpResponse, ProtocolViolation, Session, TestWallet, WalletError, make_dpop_proof
+from wallet.client import HttpResponse, ProtocolViolation, Session, TestWallet, WalletError, make_dpop_proof
 
 CLIENT_ID = "frontdesk-test-wallet"
 REDIRECT_URI = "https://wallet.example/callback"

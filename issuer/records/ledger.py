@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from issuer.status_lists import INVALID, STATUS_NAMES, SUSPENDED, VALID, StatusReference
+from issuer.records.status_lists import INVALID, STATUS_NAMES, SUSPENDED, VALID, StatusReference
 
 CREDENTIAL = "credential"
 STATES = ("valid", "revoked", "suspended", "expired")

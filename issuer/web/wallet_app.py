@@ -21,9 +21,6 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wsgi import wrap_file
 
-from issuer import wire_json
-from issuer.backup import BACKUP_NAME
-from issuer.encryption import encrypt_response
 from issuer.endpoints import (
     access,
     admin,
@@ -45,8 +42,11 @@ from issuer.errors import (
     ProtocolError,
     ServiceError,
 )
-from issuer.guard import admin_guard, wallet_guard
+from issuer.protocol import wire_json
+from issuer.protocol.encryption import encrypt_response
 from issuer.service import IssuerService
+from issuer.storage.backup import BACKUP_NAME
+from issuer.web.guard import admin_guard, wallet_guard
 from resources import resource_path
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Any
 
 from jwcrypto import jwe, jwk
 
-from issuer import es256
+from issuer.crypto import es256
 from issuer.errors import InvalidEncryptionParameters
 
 SUPPORTED_ALGS = ("ECDH-ES",)
