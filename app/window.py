@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.url_label, 1)
         self.reachability_label = QLabel("checking whether wallets can reach the issuer …")
         self.statusBar().addPermanentWidget(self.reachability_label)
-        run_in_background(service.check_public_url, self._show_reachability, self._show_reachability_error)
+        run_in_background(service.admin.check_public_url, self._show_reachability, self._show_reachability_error)
         self.resize(1000, 640)
 
     def stop_issuer(self) -> None:

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from issuer.records.audit import AUDIT_TABLE, audit_entry
-from issuer.storage.store import History, Store
+from issuer.storage.history import History
+from issuer.storage.store import JournalStore
 
 RECORDS = "records"
 CONFIG_ID = "employee_badge"
@@ -34,8 +35,8 @@ CHUNK = 500  # issuances per pair of bulk writes
 
 
 def default_segment_size() -> int:
-    """The segment size a server uses when none is configured: `Store`'s default."""
-    return int(inspect.signature(Store.__init__).parameters["segment_size"].default)
+    """The segment size a server uses when none is configured: `JournalStore`'s default."""
+    return int(inspect.signature(JournalStore.__init__).parameters["segment_size"].default)
 
 
 def fill_history(data_dir: Path, issuances: int, segment_size: int | None = None) -> int:

@@ -28,7 +28,7 @@ def timed(service: IssuerService, query: LedgerQuery, repeat: int = 3) -> tuple[
     times, found = [], 0
     for _ in range(repeat):
         started = time.perf_counter()
-        found = len(service.find_credentials(query))
+        found = len(service.ledger.find(query))
         times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000, found
 
@@ -45,7 +45,7 @@ def main() -> None:
         print(f"history: {args.issuances:,} past issuances written in {time.perf_counter() - started:.1f} s")
         service = IssuerService(Settings.load(data_dir, port=0, admin_port=0), "https://desk.example")
         try:
-            newest = service.find_credentials(LedgerQuery(limit=1))[0]["id"]
+            newest = service.ledger.find(LedgerQuery(limit=1))[0]["id"]
             queries = {
                 "newest 200": LedgerQuery(limit=200),
                 "holder name, no match (whole ledger)": LedgerQuery(text="nobody-by-this-name", limit=200),

@@ -49,7 +49,7 @@ from server_process import (
     progress,
 )
 
-from issuer.storage.store import History
+from issuer.storage.history import History
 from wallet.client import PRE_AUTHORIZED_GRANT, ProtocolViolation, TestWallet, WalletError, make_proof, new_key
 
 ROOT = Path(__file__).resolve().parent.parent

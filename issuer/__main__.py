@@ -33,7 +33,7 @@ from issuer.protocol.credential_types import CredentialTypeError
 from issuer.records.ledger import STATES
 from issuer.runtime import SERVER_FILE, IssuerRuntime, read_admin_token
 from issuer.storage.backup import create_backup, restore_backup, running_issuer
-from issuer.storage.store import RECORD_ID
+from issuer.storage.history import RECORD_ID
 
 ADMIN_TIMEOUT = 10.0
 
@@ -373,7 +373,8 @@ def _admin(data_dir: Path | None, method: str, path: str, body: dict[str, Any] |
     )
     try:
         with urllib.request.urlopen(request, timeout=ADMIN_TIMEOUT) as response:
-            return json.loads(response.read())
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
     except urllib.error.HTTPError as error:
         raise CommandError(_error_message(error)) from error
     except (urllib.error.URLError, OSError) as error:

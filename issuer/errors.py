@@ -1,7 +1,9 @@
-"""Protocol errors: raised deep in the issuer, rendered as the spec's JSON in one place.
+"""Errors: raised deep in the issuer, rendered in one place.
 
-Each class carries the error code that OID4VCI 1.0 or the OAuth RFCs assign to it;
-`description` is kept within the characters RFC 6749 §5.2 allows, whatever it quotes.
+Two families. A `ProtocolError` is what a wallet sees: the error code OID4VCI 1.0 or the OAuth
+RFCs assign, an HTTP status and `error_description` kept within the characters RFC 6749 §5.2
+allows, whatever it quotes. A `ServiceError` is an operator's refusal (the desk, the admin API,
+the command line): a readable message, with its status on the class.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ class ProtocolError(Exception):
         return body
 
 
+class CodedProtocolError(ProtocolError):
+    """A protocol error whose code is chosen where it is raised (one class for a family of codes)."""
+
+    def __init__(self, error: str, description: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(description, headers=headers)
+        self.error = error
+
+
 # OAuth 2.0 token endpoint (RFC 6749 §5.2, OID4VCI §6.3)
 class InvalidRequest(ProtocolError):
     error = "invalid_request"
@@ -38,10 +48,6 @@ class InvalidRequest(ProtocolError):
 
 class InvalidGrant(ProtocolError):
     error = "invalid_grant"
-
-
-class InvalidClient(ProtocolError):
-    error = "invalid_client"
 
 
 class UnsupportedGrantType(ProtocolError):
@@ -52,13 +58,34 @@ class InvalidAuthorizationDetails(ProtocolError):
     error = "invalid_authorization_details"
 
 
-# DPoP at the token endpoint (RFC 9449 §5, §8)
-class InvalidDpopProof(ProtocolError):
-    error = "invalid_dpop_proof"
+class AuthorizationError(CodedProtocolError):
+    """An authorization request refused (RFC 6749 §4.1.2.1, RFC 9126 §2.3); `redirect` says whether
+    the error may go back to the client's redirect URI or must be shown in the browser."""
+
+    def __init__(self, error: str, description: str, *, redirect: bool = True) -> None:
+        super().__init__(error, description)
+        self.redirect = redirect
 
 
-class UseDpopNonce(ProtocolError):
-    error = "use_dpop_nonce"
+# DPoP (RFC 9449)
+class DpopError(CodedProtocolError):
+    """A refused proof at the token endpoint (§5): `invalid_dpop_proof`, or `use_dpop_nonce` with a
+    fresh nonce in the `DPoP-Nonce` header to retry with (§8)."""
+
+    def __init__(self, error: str, description: str, nonce: str | None = None) -> None:
+        super().__init__(error, description, headers={"DPoP-Nonce": nonce} if nonce else None)
+        self.nonce = nonce
+
+
+class DpopAuthorizationError(CodedProtocolError):
+    """A DPoP-bound token presented wrongly at a protected resource (RFC 9449 §7.1): 401 with a
+    `DPoP` challenge naming `invalid_token`, `invalid_dpop_proof` or `use_dpop_nonce`."""
+
+    status = 401
+    scheme = "DPoP"
+
+    def __init__(self, error: str, description: str, *, nonce: str | None = None) -> None:
+        super().__init__(error, description, headers={"DPoP-Nonce": nonce} if nonce else None)
 
 
 # Bearer token use (RFC 6750 §3)
@@ -70,18 +97,6 @@ class InvalidToken(ProtocolError):
 class InsufficientScope(ProtocolError):
     error = "insufficient_scope"
     status = 403
-
-
-class DpopAuthorizationError(ProtocolError):
-    """A DPoP-bound token presented wrongly at a protected resource (RFC 9449 §7.1): 401 with a
-    `DPoP` challenge naming `invalid_token`, `invalid_dpop_proof` or `use_dpop_nonce`."""
-
-    status = 401
-    scheme = "DPoP"
-
-    def __init__(self, error: str, description: str, *, nonce: str | None = None) -> None:
-        super().__init__(description, headers={"DPoP-Nonce": nonce} if nonce else None)
-        self.error = error
 
 
 # Credential endpoint (OID4VCI §8.3.1.2)
@@ -127,27 +142,40 @@ class InvalidNotificationRequest(ProtocolError):
     error = "invalid_notification_request"
 
 
-# Generic HTTP-level errors, still rendered as JSON
-class NotFound(ProtocolError):
-    error = "not_found"
-    status = 404
-
-
-class MethodNotAllowed(ProtocolError):
-    error = "method_not_allowed"
-    status = 405
-
-
-class PayloadTooLarge(ProtocolError):
-    error = "invalid_request"
-    status = 413
-
-
 class ServiceError(Exception):
-    """A service-level refusal (bad admin input, unknown offer) with a readable message."""
+    """A refusal of an operator's request, with a message for the person who made it."""
 
-    def __init__(self, message: str, *, status: int = 400, code: str = "invalid_request") -> None:
+    status = 400
+    code = "invalid_request"
+
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.status = status
-        self.code = code
+
+
+class InvalidInput(ServiceError):
+    """What was asked for cannot be done as given (a missing claim, a bad value)."""
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    """The thing exists but is in a state that forbids the change (already revoked, already decided)."""
+
+    status = 409
+    code = "conflict"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthenticated(ServiceError):
+    """A login that failed: the name or the password is wrong."""
+
+    status = 401
+    code = "invalid_credentials"

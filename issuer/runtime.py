@@ -25,8 +25,9 @@ from issuer.crypto.keys import KeyRing, resolve_passphrase
 from issuer.fileio import write_private_file
 from issuer.service import IssuerService
 from issuer.storage.backup import PENDING_RESTORE, apply_pending_restore
+from issuer.web.admin_app import create_admin_app
 from issuer.web.server import IssuerServer, bind
-from issuer.web.wallet_app import create_admin_app, create_app
+from issuer.web.wallet_app import create_app
 
 ADMIN_TOKEN_FILE = "admin-token"
 SERVER_FILE = "server.json"
@@ -107,7 +108,7 @@ class IssuerRuntime:
             if service is not None:
                 service.purge_if_due(0)
                 if time.monotonic() >= next_holder_purge:
-                    service.purge_holders(self.settings.holder_retention_days, operator=None)
+                    service.desk.purge_holders(self.settings.holder_retention_days, operator=None)
                     next_holder_purge = time.monotonic() + HOLDER_PURGE_INTERVAL
             if self._stopped.wait(PURGE_INTERVAL):
                 return

@@ -28,7 +28,7 @@ from typing import Any
 from issuer.config import Settings
 from issuer.protocol.credential_types import CredentialType
 from issuer.runtime import IssuerRuntime
-from issuer.service import ISSUED, OfferRequest
+from issuer.service import OfferRequest, OfferState
 from wallet import client as testwallet
 from wallet.client import TestWallet, VerificationError, WalletError
 
@@ -79,7 +79,7 @@ def _issue_and_verify(data_dir: Path, configuration_id: str) -> str:
             raise SelfTestFailure(f"no credential type {configuration_id!r} is shipped")
         claims = sample_claims(credential_type)
         request = OfferRequest([configuration_id], claims, tx_code=True, by_reference=True)
-        offer = service.create_offer(request)
+        offer = service.offers.create(request)
         with TestWallet(timeout=HTTP_TIMEOUT) as wallet:
             session = wallet.resolve_offer(offer.offer_uri)
             wallet.fetch_metadata(session)
@@ -100,9 +100,9 @@ def _issue_and_verify(data_dir: Path, configuration_id: str) -> str:
         if disclosed != claims:
             differences = claim_differences(claims, disclosed)
             raise SelfTestFailure(f"the credential's claims differ from those offered: {differences}")
-        state = service.offer_status(offer.offer_id)["state"]
-        if state != ISSUED:
-            raise SelfTestFailure(f"the issuer recorded the offer as {state!r}, not {ISSUED!r}")
+        state = service.offers.status(offer.offer_id)["state"]
+        if state != OfferState.ISSUED:
+            raise SelfTestFailure(f"the issuer recorded the offer as {state!r}, not {OfferState.ISSUED.value!r}")
         return f"issued and verified a {credential_type.format} {configuration_id}"
     finally:
         runtime.stop()

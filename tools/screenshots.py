@@ -29,17 +29,17 @@ CARD = {"given_name": "Grace", "family_name": "Hopper", "member_id": "M-1906", "
 
 
 def sample_data(service: IssuerService) -> None:
-    service.create_operator("Ada", "correct horse battery")
-    service.register_holder(HolderRequest("Grace", "Hopper", "passport", "P-19061209", "grace@example.org"), "Ada")
-    service.register_holder(HolderRequest("Alan", "Turing", "identity_card", "ID-19120623"), "Ada")
+    service.desk.create_operator("Ada", "correct horse battery")
+    service.desk.register_holder(HolderRequest("Grace", "Hopper", "passport", "P-19061209", "grace@example.org"), "Ada")
+    service.desk.register_holder(HolderRequest("Alan", "Turing", "identity_card", "ID-19120623"), "Ada")
     wallet = TestWallet()
-    issued = service.create_offer(OfferRequest(["membership_card"], CARD, operator="Ada"))
+    issued = service.offers.create(OfferRequest(["membership_card"], CARD, operator="Ada"))
     wallet.receive(issued.offer_uri)
-    waiting = service.create_offer(OfferRequest(["employee_badge"], BADGE, deferred=True, operator="Ada"))
+    waiting = service.offers.create(OfferRequest(["employee_badge"], BADGE, deferred=True, operator="Ada"))
     session = wallet.resolve_offer(waiting.offer_uri)
     wallet.token(session)
     wallet.request_credential(session, "employee_badge")
-    wrong = service.create_offer(OfferRequest(["employee_badge"], BADGE, tx_code=True, operator="Ada"))
+    wrong = service.offers.create(OfferRequest(["employee_badge"], BADGE, tx_code=True, operator="Ada"))
     session = wallet.resolve_offer(wrong.offer_uri)
     wallet.post_form(
         f"{session.issuer}/token",
@@ -49,8 +49,8 @@ def sample_data(service: IssuerService) -> None:
             "tx_code": "000000",
         },
     )
-    lost = wallet.receive(service.create_offer(OfferRequest(["employee_badge"], BADGE, operator="Ada")).offer_uri)
-    service.change_credential_status(lost[0].notification_id or "", "revoke", "Ada", "phone lost")
+    lost = wallet.receive(service.offers.create(OfferRequest(["employee_badge"], BADGE, operator="Ada")).offer_uri)
+    service.ledger.change_status(lost[0].notification_id or "", "revoke", "Ada", "phone lost")
     wallet.close()
 
 

@@ -35,7 +35,7 @@ class OffersModel(QAbstractTableModel):
     def __init__(self, service: IssuerService, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._service = service
-        self._rows: list[dict[str, Any]] = service.recent_offers()
+        self._rows: list[dict[str, Any]] = service.offers.recent()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
         return 0 if parent.isValid() else len(self._rows)
@@ -70,7 +70,7 @@ class OffersModel(QAbstractTableModel):
         if not offer_id:
             return
         try:
-            status = self._service.offer_status(offer_id)
+            status = self._service.offers.status(offer_id)
         except ServiceError:
             return
         row = self.row_of(offer_id)

@@ -44,7 +44,7 @@ class AuditPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        entries = self._service.audit_log(limit=500)
+        entries = self._service.desk.audit_log(limit=500)
         self.table.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             values = (
@@ -62,7 +62,7 @@ class AuditPage(QWidget):
         self.message.setText("Exporting…")
 
         def work() -> int:
-            text = self._service.audit_csv()
+            text = self._service.desk.audit_csv()
             path.write_text(text, encoding="utf-8")
             return text.count("\n") - 1
 

@@ -141,7 +141,7 @@ class ComposePage(QWidget):
             grant="authorization_code" if self.sign_in_grant.isChecked() else "pre-authorized_code",
         )
         try:
-            created = self._service.create_offer(request)
+            created = self._service.offers.create(request)
         except ServiceError as error:
             self.error.setText(error.message)
             return None
@@ -222,7 +222,7 @@ class ComposePage(QWidget):
         request = self._sign_in
         assert request is not None
         try:
-            self._service.approve_authorization(
+            self._service.sign_ins.approve(
                 request["authorization_id"],
                 self._operator,
                 claims=claims,

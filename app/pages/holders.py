@@ -87,7 +87,7 @@ class HoldersPage(QWidget):
             email=self.email.text(),
         )
         try:
-            holder = self._service.register_holder(request, self._operator)
+            holder = self._service.desk.register_holder(request, self._operator)
         except ServiceError as error:
             self.message.setStyleSheet(ERROR_STYLE)
             self.message.setText(error.message)
@@ -101,7 +101,7 @@ class HoldersPage(QWidget):
 
     def refresh(self) -> None:
         self.results.clear()
-        for holder in self._service.search_holders(self.search.text()):
+        for holder in self._service.desk.search_holders(self.search.text()):
             check = holder["identity_check"]
             label = (
                 f"{holder['given_name']} {holder['family_name']}  ·  "

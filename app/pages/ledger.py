@@ -143,7 +143,7 @@ class LedgerPage(QWidget):
         self.scope.setText(f"Credentials of offer {self._offer_id}" if self._offer_id else "")
         self.search_button.setEnabled(False)
         self.message.setText("Searching…")
-        run_in_background(lambda: self._service.find_credentials(self.query()), self._show, self._search_failed)
+        run_in_background(lambda: self._service.ledger.find(self.query()), self._show, self._search_failed)
 
     def selected(self) -> dict[str, Any] | None:
         rows = self.table.selectionModel().selectedRows()
@@ -165,7 +165,7 @@ class LedgerPage(QWidget):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         try:
-            updated = self._service.change_credential_status(record["id"], action, self._operator, reason)
+            updated = self._service.ledger.change_status(record["id"], action, self._operator, reason)
         except ServiceError as error:
             self._error(error.message)
             return
@@ -183,7 +183,7 @@ class LedgerPage(QWidget):
         holder = None
         if record.get("holder_id"):
             try:
-                holder = self._service.holder(record["holder_id"])
+                holder = self._service.desk.holder(record["holder_id"])
             except ServiceError:
                 holder = None  # purged after its retention period: the operator fills the form again
         self.replace_requested.emit(record, holder)
@@ -219,7 +219,7 @@ class LedgerPage(QWidget):
 
     def _holder_name(self, holder_id: str) -> str:
         try:
-            holder = self._service.holder(holder_id)
+            holder = self._service.desk.holder(holder_id)
         except ServiceError:
             return "(record purged)"
         return f"{holder['given_name']} {holder['family_name']}"

@@ -15,7 +15,7 @@ class LoginDialog(QDialog):
     def __init__(self, service: IssuerService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
-        self.first_start = not service.has_operators()
+        self.first_start = not service.desk.has_operators()
         self.operator: str | None = None
         self.setWindowTitle(
             "Frontdesk Issuer: create the first operator" if self.first_start else "Frontdesk Issuer: log in"
@@ -58,9 +58,9 @@ class LoginDialog(QDialog):
             if self.first_start:
                 if password != self.repeat.text():
                     raise ServiceError("the two passwords differ")
-                operator = self._service.create_operator(name, password)
+                operator = self._service.desk.create_operator(name, password)
             else:
-                operator = self._service.login(name, password)
+                operator = self._service.desk.login(name, password)
         except ServiceError as error:
             self.error.setText(error.message)
             self.password.clear()

@@ -61,9 +61,9 @@ class OffersPage(QWidget):
         offer_id = self.model.offer_at(rows[0].row())["offer_id"]
         try:
             if approve:
-                self._service.approve(offer_id, operator=self._operator)
+                self._service.offers.approve(offer_id, operator=self._operator)
             else:
-                self._service.reject(offer_id, operator=self._operator)
+                self._service.offers.reject(offer_id, operator=self._operator)
         except ServiceError as error:
             self.message.setText(error.message)
             return

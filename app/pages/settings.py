@@ -100,7 +100,7 @@ class SettingsPage(QWidget):
         self.reload_button.clicked.connect(self.reload_types)
         open_button = QPushButton("Open the definitions folder")
         open_button.clicked.connect(
-            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(service.credential_types_folder)))
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(service.admin.credential_types_folder)))
         )
         self.types_result = QLabel()
         self.types_result.setWordWrap(True)
@@ -142,7 +142,7 @@ class SettingsPage(QWidget):
         self.test_button.setEnabled(False)
         self.test_result.setStyleSheet("")
         self.test_result.setText(f"Fetching the metadata through {url} …")
-        run_in_background(lambda: self._service.check_public_url(url), self._tested, self._test_failed)
+        run_in_background(lambda: self._service.admin.check_public_url(url), self._tested, self._test_failed)
 
     def save(self) -> None:
         changes = {
@@ -154,7 +154,7 @@ class SettingsPage(QWidget):
             "require_dpop": self.require_dpop.isChecked(),
         }
         try:
-            self._service.save_settings(changes, self._operator)
+            self._service.admin.save_settings(changes, self._operator)
         except ServiceError as error:
             self.save_result.setStyleSheet(ERROR_STYLE)
             self.save_result.setText(error.message)
@@ -165,11 +165,11 @@ class SettingsPage(QWidget):
     def rotate_key(self) -> None:
         self.rotate_button.setEnabled(False)
         self.key_result.setText("Generating a new key …")
-        run_in_background(lambda: self._service.rotate_key(self._operator), self._rotated, self._rotate_failed)
+        run_in_background(lambda: self._service.admin.rotate_key(self._operator), self._rotated, self._rotate_failed)
 
     def reload_types(self) -> None:
         try:
-            self._service.reload_credential_types(self._operator)
+            self._service.admin.reload_credential_types(self._operator)
         except CredentialTypeError as error:
             self.types_result.setStyleSheet(ERROR_STYLE)
             self.types_result.setText(f"Not reloaded: {error}")
@@ -188,7 +188,9 @@ class SettingsPage(QWidget):
         path = Path(chosen if chosen.endswith(".tar.gz") else chosen + ".tar.gz")
         self._backup_busy("Backing up …")
         run_in_background(
-            lambda: self._service.backup(path, self._operator), lambda info: self._backed_up(path, info), self._failed
+            lambda: self._service.admin.backup(path, self._operator),
+            lambda info: self._backed_up(path, info),
+            self._failed,
         )
 
     def restore(self) -> None:
@@ -206,7 +208,7 @@ class SettingsPage(QWidget):
             return
         self._backup_busy("Checking the backup …")
         run_in_background(
-            lambda: self._service.restore_at_next_start(Path(chosen), self._operator), self._staged, self._failed
+            lambda: self._service.admin.restore_at_next_start(Path(chosen), self._operator), self._staged, self._failed
         )
 
     def _backup_busy(self, text: str) -> None:
@@ -254,7 +256,7 @@ class SettingsPage(QWidget):
 
     def _show_keys(self) -> None:
         self.keys.clear()
-        for key in reversed(self._service.key_info()):
+        for key in reversed(self._service.admin.key_info()):
             created = datetime.fromtimestamp(int(key["created_at"])).strftime("%Y-%m-%d %H:%M")
             state = "active" if key["active"] else "retired, still published"
             self.keys.addItem(f"{key['fingerprint'][:16]}…  created {created}  ({state})")

@@ -75,7 +75,7 @@ class SignInsPage(QWidget):
 
     def refresh(self) -> None:
         selected = self.selected()
-        self._requests = self._service.pending_authorizations()
+        self._requests = self._service.sign_ins.pending()
         self.table.setRowCount(len(self._requests))
         for row, request in enumerate(self._requests):
             values = (
@@ -111,7 +111,7 @@ class SignInsPage(QWidget):
             self.complete_requested.emit(request)
             return
         try:
-            self._service.approve_authorization(request["authorization_id"], self._operator)
+            self._service.sign_ins.approve(request["authorization_id"], self._operator)
         except ServiceError as error:
             self._error(error.message)
             return
@@ -124,7 +124,7 @@ class SignInsPage(QWidget):
             self._error("Select the request to deny.")
             return
         try:
-            self._service.deny_authorization(request["authorization_id"], self._operator, self.reason.text().strip())
+            self._service.sign_ins.deny(request["authorization_id"], self._operator, self.reason.text().strip())
         except ServiceError as error:
             self._error(error.message)
             return
@@ -137,7 +137,7 @@ class SignInsPage(QWidget):
             return "started in the wallet: fill in on confirming"
         if request.get("holder_id"):
             try:
-                holder = self._service.holder(request["holder_id"])
+                holder = self._service.desk.holder(request["holder_id"])
             except ServiceError:
                 return f"offer {request['offer_id']}"
             return f"{holder['given_name']} {holder['family_name']} (offer {request['offer_id']})"

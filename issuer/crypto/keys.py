@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwcrypto import jwk
@@ -58,7 +58,7 @@ class IssuerKey:
     @property
     def fingerprint(self) -> str:
         """RFC 7638 SHA-256 thumbprint, shown to operators to compare keys."""
-        return self.private.thumbprint()
+        return str(self.private.thumbprint())
 
     def sign(self, payload: Mapping[str, Any], header: Mapping[str, Any]) -> str:
         """A compact JWS over `payload` with `alg` and `kid` added to `header`."""
@@ -67,7 +67,7 @@ class IssuerKey:
 
     @cached_property
     def _signing_key(self) -> ec.EllipticCurvePrivateKey:
-        return self.private.get_op_key("sign")
+        return cast(ec.EllipticCurvePrivateKey, self.private.get_op_key("sign"))
 
 
 class KeyRing:

@@ -8,34 +8,28 @@ token endpoint a proof makes the new token DPoP-bound, and is required when a se
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
-from issuer.errors import DpopAuthorizationError, InvalidDpopProof, InvalidToken, UseDpopNonce
-from issuer.protocol.dpop import DpopError
-from issuer.service import AccessGrant, IssuerService
+from issuer.errors import DpopAuthorizationError, DpopError, InvalidToken
+from issuer.service.tokens import Tokens
+from issuer.service.types import AccessGrant
 
 B64TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*")  # RFC 6750 §2.1 b64token
 
 
-def token_request_key(service: IssuerService, headers: Mapping[str, str], url: str) -> str | None:
-    """The thumbprint of the DPoP key a token request proves, None without a proof (RFC 9449 §5)."""
-    proof = headers.get("DPoP")
+def token_request_key(tokens: Tokens, proof: str | None, url: str, *, required: bool) -> str | None:
+    """The thumbprint of the DPoP key a token request proves, None without a proof (RFC 9449 §5);
+    a refused proof is answered as the token endpoint's `invalid_dpop_proof` or `use_dpop_nonce`."""
     if proof is None:
-        if service.settings.require_dpop:
-            raise InvalidDpopProof("this issuer binds access tokens to a key: send a DPoP proof")
+        if required:
+            raise DpopError("invalid_dpop_proof", "this issuer binds access tokens to a key: send a DPoP proof")
         return None
-    try:
-        return service.dpop.verify(proof, "POST", url).jkt
-    except DpopError as error:
-        nonce_header = {"DPoP-Nonce": error.nonce} if error.nonce else None
-        if error.error == "use_dpop_nonce":
-            raise UseDpopNonce(error.description, headers=nonce_header) from error
-        raise InvalidDpopProof(error.description, headers=nonce_header) from error
+    return tokens.dpop.verify(proof, "POST", url).jkt
 
 
-def access_grant(service: IssuerService, headers: Mapping[str, str], method: str, url: str) -> AccessGrant:
-    """The grant behind the request's access token, checked as its scheme requires."""
-    scheme, _, value = headers.get("Authorization", "").partition(" ")
+def access_grant(tokens: Tokens, authorization: str, proof: str | None, method: str, url: str) -> AccessGrant:
+    """The grant behind the request's access token (its `Authorization` header), checked as its
+    scheme requires, with the request's `DPoP` header for a bound token."""
+    scheme, _, value = authorization.partition(" ")
     token = value.strip()
     scheme = scheme.lower()
     if scheme not in ("bearer", "dpop") or not token:
@@ -43,7 +37,7 @@ def access_grant(service: IssuerService, headers: Mapping[str, str], method: str
     if not B64TOKEN.fullmatch(token):
         raise _refusal(scheme, "the access token is invalid or has expired")
     try:
-        grant = service.authorize(token)
+        grant = tokens.authorize(token)
     except InvalidToken as error:
         raise _refusal(scheme, error.description) from error
     if grant.jkt is None:
@@ -52,11 +46,10 @@ def access_grant(service: IssuerService, headers: Mapping[str, str], method: str
         return grant
     if scheme != "dpop":
         raise DpopAuthorizationError("invalid_token", "this access token is bound to a key: use DPoP")
-    proof = headers.get("DPoP")
     if proof is None:
         raise DpopAuthorizationError("invalid_dpop_proof", "a DPoP proof is required with this access token")
     try:
-        verified = service.dpop.verify(proof, method, url, access_token=token)
+        verified = tokens.dpop.verify(proof, method, url, access_token=token)
     except DpopError as error:
         raise DpopAuthorizationError(error.error, error.description, nonce=error.nonce) from error
     if verified.jkt != grant.jkt:

@@ -5,29 +5,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from issuer.errors import ServiceError
+from issuer.errors import InvalidInput
+from issuer.protocol.credential_types import CredentialTypes
 from issuer.records.holders import HolderRequest
 from issuer.records.ledger import LedgerQuery
-from issuer.service import IssuerService, OfferRequest
+from issuer.service.desk import Desk
+from issuer.service.offers import Offers
+from issuer.service.types import OfferRequest
 
 
-def create_offer(service: IssuerService, body: Mapping[str, Any]) -> dict[str, Any]:
+def create_offer(offers: Offers, body: Mapping[str, Any]) -> dict[str, Any]:
     config_ids = body.get("credential_configuration_ids")
     if not isinstance(config_ids, list) or not all(isinstance(c, str) for c in config_ids):
-        raise ServiceError("credential_configuration_ids must be a list of credential type ids")
+        raise InvalidInput("credential_configuration_ids must be a list of credential type ids")
     options = {name: body.get(name, False) for name in ("tx_code", "deferred", "by_reference")}
     if not all(isinstance(value, bool) for value in options.values()):
-        raise ServiceError("tx_code, deferred and by_reference must be true or false")
+        raise InvalidInput("tx_code, deferred and by_reference must be true or false")
     holder_id = body.get("holder_id")
     if holder_id is not None and not isinstance(holder_id, str):
-        raise ServiceError("holder_id must be a holder id")
+        raise InvalidInput("holder_id must be a holder id")
     replaces = body.get("replaces", [])
     if not isinstance(replaces, list) or not all(isinstance(r, str) for r in replaces):
-        raise ServiceError("replaces must be a list of credential ids")
+        raise InvalidInput("replaces must be a list of credential ids")
     expires_in = body.get("expires_in")
     if expires_in is not None and (not isinstance(expires_in, int) or isinstance(expires_in, bool)):
-        raise ServiceError("expires_in must be a number of seconds")
-    created = service.create_offer(
+        raise InvalidInput("expires_in must be a number of seconds")
+    created = offers.create(
         OfferRequest(
             credential_configuration_ids=config_ids,
             claims=body.get("claims", {}),
@@ -47,13 +50,13 @@ def create_offer(service: IssuerService, body: Mapping[str, Any]) -> dict[str, A
     }
 
 
-def register_holder(service: IssuerService, body: Mapping[str, Any]) -> dict[str, Any]:
+def register_holder(desk: Desk, body: Mapping[str, Any]) -> dict[str, Any]:
     fields = {name: body.get(name, "") for name in ("given_name", "family_name", "document_type", "document_number")}
     request = HolderRequest(**fields, email=body.get("email", ""))
-    return service.register_holder(request, operator_of(body))
+    return desk.register_holder(request, operator_of(body))
 
 
-def credential_types(service: IssuerService) -> dict[str, Any]:
+def credential_types(types: CredentialTypes) -> dict[str, Any]:
     return {
         "credential_types": [
             {
@@ -65,7 +68,7 @@ def credential_types(service: IssuerService) -> dict[str, Any]:
                     for spec in credential_type.claims
                 ],
             }
-            for credential_type in service.credential_types.values()
+            for credential_type in types.values()
         ]
     }
 
@@ -76,7 +79,7 @@ def credential_query(args: Mapping[str, str]) -> LedgerQuery:
     for name in ("from", "until", "limit"):
         value = args.get(name)
         if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 12):
-            raise ServiceError(f"{name} must be a whole number (a Unix time for from and until)")
+            raise InvalidInput(f"{name} must be a whole number (a Unix time for from and until)")
         numbers[name] = int(value) if value is not None else None
     return LedgerQuery(
         text=args.get("q", "")[:200],
@@ -94,9 +97,9 @@ def authorization_claims(body: Mapping[str, Any]) -> tuple[dict[str, Any] | None
     """The holder's claims (for a request the wallet started) and holder id, from an approval."""
     claims, holder_id = body.get("claims"), body.get("holder_id")
     if claims is not None and not isinstance(claims, dict):
-        raise ServiceError("claims must be a JSON object of claim names and values")
+        raise InvalidInput("claims must be a JSON object of claim names and values")
     if holder_id is not None and not isinstance(holder_id, str):
-        raise ServiceError("holder_id must be a holder id")
+        raise InvalidInput("holder_id must be a holder id")
     return claims, holder_id
 
 

@@ -9,71 +9,78 @@ a page never shows more than the error's description.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from flask import Response, redirect, render_template
+from werkzeug.wrappers import Response as BaseResponse
 
-from issuer.protocol.authorization import AuthorizationError
-from issuer.service import IssuerService
+from issuer.errors import AuthorizationError
+from issuer.service.sign_ins import SignIns
 
 PAGE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 REFRESH_SECONDS = 3
 
 
-def pushed_authorization_response(service: IssuerService, form: Mapping[str, str]) -> tuple[dict[str, Any], int]:
-    """201 with the request_uri and its lifetime, or the error as the token endpoint gives it (RFC 9126 §2.3)."""
-    try:
-        request_uri, expires_in = service.push_authorization_request(form)
-    except AuthorizationError as error:
-        # 400 for invalid_client too: a public client sends no credentials a 401 could challenge (RFC 6749 §5.2)
-        return {"error": error.error, "error_description": error.description}, 400
-    return {"request_uri": request_uri, "expires_in": expires_in}, 201
+@dataclass(frozen=True)
+class Pages:
+    """What the pages show of the issuer: its name, and where the page's links point."""
+
+    issuer_name: str
+    issuer_url: str
+
+    def context(self) -> dict[str, str]:
+        return {"issuer_name": self.issuer_name, "style_url": f"{self.issuer_url}/pages/style.css"}
 
 
-def authorization_page(service: IssuerService, params: Mapping[str, str]) -> Response:
+def pushed_authorization_response(sign_ins: SignIns, form: Mapping[str, str]) -> dict[str, Any]:
+    """The request_uri and its lifetime (RFC 9126 §2.2); a refusal raises, and is answered as the token
+    endpoint answers errors, with 400 for invalid_client too: a public client sends no credentials a 401
+    could challenge (RFC 6749 §5.2)."""
+    request_uri, expires_in = sign_ins.push(form)
+    return {"request_uri": request_uri, "expires_in": expires_in}
+
+
+def authorization_page(sign_ins: SignIns, pages: Pages, params: Mapping[str, str]) -> BaseResponse:
     """`GET /authorize`: the waiting page for a good request; for a bad one, the error."""
     try:
-        progress = service.start_authorization(params)
+        progress = sign_ins.start(params)
     except AuthorizationError as error:
-        location = service.authorization_error_location(params, error)
-        return _to(location) if location else error_page(service, error.description)
-    return _waiting_page(service, progress.confirmation or "", progress.session or "")
+        location = sign_ins.error_location(params, error)
+        return _to(location) if location else error_page(pages, error.description)
+    return _waiting_page(pages, progress.confirmation or "", progress.session or "")
 
 
-def waiting_page(service: IssuerService, session: str) -> Response:
+def waiting_page(sign_ins: SignIns, pages: Pages, session: str) -> BaseResponse:
     """`GET /authorize/wait`: still waiting, or back to the wallet with a code or an error."""
     try:
-        progress = service.authorization_progress(session[:200])
+        progress = sign_ins.progress(session[:200])
     except AuthorizationError as error:
-        return error_page(service, error.description)
+        return error_page(pages, error.description)
     if progress.location:
         return _to(progress.location)
-    return _waiting_page(service, progress.confirmation or "", session)
+    return _waiting_page(pages, progress.confirmation or "", session)
 
 
-def error_page(service: IssuerService, message: str, status: int = 400) -> Response:
-    html = render_template("authorize_error.html", message=message, **_page_context(service))
+def error_page(pages: Pages, message: str, status: int = 400) -> Response:
+    html = render_template("authorize_error.html", message=message, **pages.context())
     return Response(html, status=status, mimetype="text/html", headers=PAGE_HEADERS)
 
 
-def _waiting_page(service: IssuerService, confirmation: str, session: str) -> Response:
-    wait_url = f"{service.issuer_url}/authorize/wait?session={quote(session, safe='')}"
+def _waiting_page(pages: Pages, confirmation: str, session: str) -> Response:
+    wait_url = f"{pages.issuer_url}/authorize/wait?session={quote(session, safe='')}"
     html = render_template(
         "authorize_wait.html",
         confirmation=confirmation,
         wait_url=wait_url,
         refresh_seconds=REFRESH_SECONDS,
-        **_page_context(service),
+        **pages.context(),
     )
     return Response(html, mimetype="text/html", headers=PAGE_HEADERS)
 
 
-def _to(location: str) -> Response:
+def _to(location: str) -> BaseResponse:
     response = redirect(location, code=303)
     response.headers.update(PAGE_HEADERS)
     return response
-
-
-def _page_context(service: IssuerService) -> dict[str, str]:
-    return {"issuer_name": service.settings.issuer_name, "style_url": f"{service.issuer_url}/pages/style.css"}

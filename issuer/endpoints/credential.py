@@ -19,7 +19,10 @@ from issuer.errors import (
 )
 from issuer.protocol.encryption import ResponseEncryption, parse_response_encryption
 from issuer.protocol.proofs import verify_jwt_proof
-from issuer.service import AccessGrant, IssuanceResult, IssuerService
+from issuer.service.context import Context
+from issuer.service.issuance import Issuance
+from issuer.service.tokens import Tokens
+from issuer.service.types import AccessGrant, IssuanceResult
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,13 @@ class CredentialReply:
     encryption: ResponseEncryption | None
 
 
-def credential_response(service: IssuerService, grant: AccessGrant, request: Mapping[str, Any]) -> CredentialReply:
-    config_id = _configuration_id(service, grant, request)
+def credential_response(
+    ctx: Context, issuance: Issuance, tokens: Tokens, grant: AccessGrant, request: Mapping[str, Any]
+) -> CredentialReply:
+    config_id = _configuration_id(issuance, grant, request)
     encryption = parse_encryption_field(request)
-    holder_jwks = _holder_keys(service, grant, config_id, request)
-    result = service.request_credential(grant, config_id, holder_jwks)
+    holder_jwks = _holder_keys(ctx, issuance, tokens, grant, config_id, request)
+    result = issuance.request(grant, config_id, holder_jwks)
     return CredentialReply(*issuance_body(result), encryption)
 
 
@@ -49,7 +54,7 @@ def issuance_body(result: IssuanceResult) -> tuple[int, dict[str, Any]]:
     return 200, body
 
 
-def _configuration_id(service: IssuerService, grant: AccessGrant, request: Mapping[str, Any]) -> str:
+def _configuration_id(issuance: Issuance, grant: AccessGrant, request: Mapping[str, Any]) -> str:
     identifier = request.get("credential_identifier")
     config_id = request.get("credential_configuration_id")
     if (identifier is None) == (config_id is None):
@@ -64,7 +69,7 @@ def _configuration_id(service: IssuerService, grant: AccessGrant, request: Mappi
         return grant.identifiers[identifier]
     if identifier is not None:
         raise InvalidCredentialRequest("credential_identifier is only valid after authorization_details")
-    if not isinstance(config_id, str) or config_id not in service.credential_types:
+    if not isinstance(config_id, str) or config_id not in issuance.types:
         raise UnknownCredentialConfiguration("credential_configuration_id is not supported by this issuer")
     return config_id
 
@@ -76,10 +81,11 @@ def parse_encryption_field(request: Mapping[str, Any]) -> ResponseEncryption | N
 
 
 def _holder_keys(
-    service: IssuerService, grant: AccessGrant, config_id: str, request: Mapping[str, Any]
+    ctx: Context, issuance: Issuance, tokens: Tokens, grant: AccessGrant, config_id: str, request: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """The holder's public keys, one per credential, from verified `jwt` proofs (Appendix F.4)."""
-    credential_type = service.credential_types[config_id]
+    credential_type = issuance.types[config_id]
+    batch_size = ctx.settings.batch_size
     if not credential_type.requires_key_binding:
         return [{}]
     proofs = request.get("proofs")
@@ -92,15 +98,15 @@ def _holder_keys(
         raise InvalidProof(f"proof type {str(proof_type)[:40]} is not supported for {config_id}")
     if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
         raise InvalidProof("proofs.jwt must be a non-empty array of JWTs")
-    if len(values) > service.settings.batch_size:
-        raise InvalidProof(f"at most {service.settings.batch_size} proofs are accepted in one request")
+    if len(values) > batch_size:
+        raise InvalidProof(f"at most {batch_size} proofs are accepted in one request")
     verified = [
         verify_jwt_proof(
             value,
-            audience=service.issuer_url,
+            audience=ctx.issuer_url,
             allowed_algs=credential_type.proof_algs,
             client_id=grant.client_id,
-            now=service.clock(),
+            now=ctx.clock(),
         )
         for value in values
     ]
@@ -109,7 +115,7 @@ def _holder_keys(
         raise InvalidProof("the proof has no nonce; get one from the nonce endpoint")
     if len(nonces) != 1:
         raise InvalidProof("all proofs of a request must carry the same nonce")
-    if not service.consume_nonce(nonces.pop() or ""):
+    if not tokens.consume_nonce(nonces.pop() or ""):
         raise InvalidNonce("the nonce is unknown, expired or already used")
     thumbprints = {_key_identity(proof.jwk) for proof in verified}
     if len(thumbprints) != len(verified):

@@ -11,17 +11,16 @@ from typing import Any
 
 from issuer.endpoints.credential import CredentialReply, issuance_body, parse_encryption_field
 from issuer.errors import InvalidCredentialRequest, InvalidTransactionId
-from issuer.service import AccessGrant, IssuerService
+from issuer.service.issuance import Issuance
+from issuer.service.types import AccessGrant
 
 
-def deferred_credential_response(
-    service: IssuerService, grant: AccessGrant, request: Mapping[str, Any]
-) -> CredentialReply:
+def deferred_credential_response(issuance: Issuance, grant: AccessGrant, request: Mapping[str, Any]) -> CredentialReply:
     transaction_id = request.get("transaction_id")
     if not isinstance(transaction_id, str) or not transaction_id or len(transaction_id) > 200:
         raise InvalidCredentialRequest("transaction_id is missing")
     if not transaction_id.isascii():  # this issuer's ids are base64url; a lone surrogate cannot even be hashed
         raise InvalidTransactionId("the transaction id is unknown or was already used")
     encryption = parse_encryption_field(request)
-    result = service.deferred_credential(grant, transaction_id)
+    result = issuance.deferred(grant, transaction_id)
     return CredentialReply(*issuance_body(result), encryption)

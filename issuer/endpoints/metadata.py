@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from issuer.config import Settings
+from issuer.crypto.keys import KeyRing
 from issuer.protocol.authorization import AUTHORIZATION_CODE_GRANT
+from issuer.protocol.credential_types import CredentialTypes
 from issuer.protocol.dpop import SIGNING_ALGS as DPOP_SIGNING_ALGS
 from issuer.protocol.encryption import SUPPORTED_ALGS, SUPPORTED_ENCS, SUPPORTED_ZIPS
-from issuer.service import PRE_AUTHORIZED_GRANT, IssuerService
+from issuer.service.types import PRE_AUTHORIZED_GRANT
 
 CREDENTIAL_ISSUER = "/.well-known/openid-credential-issuer"
 AUTHORIZATION_SERVER = "/.well-known/oauth-authorization-server"
@@ -24,8 +27,7 @@ def well_known_path(issuer_url: str, segment: str) -> str:
     return segment + urlsplit(issuer_url).path.rstrip("/")
 
 
-def credential_issuer_metadata(service: IssuerService) -> dict[str, Any]:
-    url = service.issuer_url
+def credential_issuer_metadata(url: str, settings: Settings, types: CredentialTypes) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "credential_issuer": url,
         "credential_endpoint": f"{url}/credential",
@@ -38,21 +40,19 @@ def credential_issuer_metadata(service: IssuerService) -> dict[str, Any]:
             "zip_values_supported": list(SUPPORTED_ZIPS),
             "encryption_required": False,
         },
-        "display": [{"name": service.settings.issuer_name, "locale": "en-US"}],
+        "display": [{"name": settings.issuer_name, "locale": "en-US"}],
         "credential_configurations_supported": {
-            type_id: credential_type.metadata(url) for type_id, credential_type in service.credential_types.items()
+            type_id: credential_type.metadata(url) for type_id, credential_type in types.items()
         },
     }
-    if service.settings.batch_size >= 2:  # §12.2.4: batch_size is at least 2 when present
-        metadata["batch_credential_issuance"] = {"batch_size": service.settings.batch_size}
+    if settings.batch_size >= 2:  # §12.2.4: batch_size is at least 2 when present
+        metadata["batch_credential_issuance"] = {"batch_size": settings.batch_size}
     return metadata
 
 
-def authorization_server_metadata(service: IssuerService) -> dict[str, Any]:
+def authorization_server_metadata(url: str, settings: Settings, types: CredentialTypes) -> dict[str, Any]:
     """What the AS enforces, and nothing else (checklist B24): PKCE S256 always, PAR and DPoP as set."""
-    url = service.issuer_url
-    settings = service.settings
-    scopes = [t.configuration["scope"] for t in service.credential_types.values() if "scope" in t.configuration]
+    scopes = [t.configuration["scope"] for t in types.values() if "scope" in t.configuration]
     return {
         "issuer": url,
         "authorization_endpoint": f"{url}/authorize",
@@ -72,6 +72,6 @@ def authorization_server_metadata(service: IssuerService) -> dict[str, Any]:
     }
 
 
-def jwt_vc_issuer_metadata(service: IssuerService) -> dict[str, Any]:
+def jwt_vc_issuer_metadata(url: str, keys: KeyRing) -> dict[str, Any]:
     """SD-JWT VC issuer-key resolution (SD-JWT VC §3): `iss` plus the keys inline."""
-    return {"issuer": service.issuer_url, "jwks": service.keys.jwks()}
+    return {"issuer": url, "jwks": keys.jwks()}

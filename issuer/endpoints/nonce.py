@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from issuer.service import IssuerService
+from issuer.service.tokens import Tokens
 
 
-def nonce_response(service: IssuerService) -> dict[str, str]:
-    return {"c_nonce": service.new_nonce()}
+def nonce_response(tokens: Tokens) -> dict[str, str]:
+    return {"c_nonce": tokens.new_nonce()}

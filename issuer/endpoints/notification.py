@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from issuer.errors import InvalidNotificationRequest
-from issuer.service import NOTIFICATION_EVENTS, AccessGrant, IssuerService
+from issuer.service.issuance import Issuance
+from issuer.service.types import NOTIFICATION_EVENTS, AccessGrant
 
 
-def notification_response(service: IssuerService, grant: AccessGrant, request: Mapping[str, Any]) -> None:
+def notification_response(issuance: Issuance, grant: AccessGrant, request: Mapping[str, Any]) -> None:
     notification_id = request.get("notification_id")
     event = request.get("event")
     description = request.get("event_description")
@@ -19,4 +20,4 @@ def notification_response(service: IssuerService, grant: AccessGrant, request: M
         raise InvalidNotificationRequest(f"event must be one of {', '.join(NOTIFICATION_EVENTS)}")
     if description is not None and not isinstance(description, str):
         raise InvalidNotificationRequest("event_description must be a string")
-    service.notify(grant, notification_id[:200], event, description)
+    issuance.notify(grant, notification_id[:200], event, description)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from issuer.service import IssuerService
+from issuer.service.offers import Offers
 
 
-def credential_offer(service: IssuerService, reference: str) -> dict[str, Any]:
-    return service.offer_by_reference(reference[:200])
+def credential_offer(offers: Offers, reference: str) -> dict[str, Any]:
+    return offers.by_reference(reference[:200])

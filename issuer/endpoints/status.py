@@ -7,21 +7,23 @@ for looking at a list by hand.
 
 from __future__ import annotations
 
+from typing import Any
+
 from werkzeug.datastructures import MIMEAccept
 
 from issuer.errors import NotFound
-from issuer.service import IssuerService
+from issuer.service.ledger import Ledger
 
 TOKEN_MEDIA_TYPE = "application/statuslist+jwt"
 JSON_MEDIA_TYPES = ("application/statuslist+json", "application/json")
 
 
-def status_list_response(service: IssuerService, list_id: str, accept: MIMEAccept) -> tuple[str | dict, str]:
+def status_list_response(ledger: Ledger, list_id: str, accept: MIMEAccept) -> tuple[str | dict[str, Any], str]:
     """The body and its media type; NotFound for a list that does not exist."""
     number = int(list_id) if list_id.isascii() and list_id.isdigit() and len(list_id) <= 9 else 0
-    if number not in service.status_lists.list_ids():
+    if number not in ledger.status_lists.list_ids():
         raise NotFound("no such status list")
     wanted = accept.best_match([TOKEN_MEDIA_TYPE, *JSON_MEDIA_TYPES], default=TOKEN_MEDIA_TYPE)
     if wanted in JSON_MEDIA_TYPES:
-        return service.status_list_claims(number), wanted
-    return service.status_list_token(number), TOKEN_MEDIA_TYPE
+        return ledger.status_list_claims(number), wanted
+    return ledger.status_list_token(number), TOKEN_MEDIA_TYPE

@@ -15,12 +15,13 @@ from typing import Any
 from issuer.errors import InvalidAuthorizationDetails, InvalidRequest, UnsupportedGrantType
 from issuer.protocol import wire_json
 from issuer.protocol.authorization import AUTHORIZATION_CODE_GRANT
-from issuer.service import PRE_AUTHORIZED_GRANT, IssuerService, TokenResult
+from issuer.service.tokens import Tokens
+from issuer.service.types import PRE_AUTHORIZED_GRANT, TokenResult
 
 MAX_PARAMETER_LENGTH = 4096
 
 
-def token_response(service: IssuerService, form: Mapping[str, str], jkt: str | None = None) -> dict[str, Any]:
+def token_response(tokens: Tokens, form: Mapping[str, str], jkt: str | None = None) -> dict[str, Any]:
     """The token response; `jkt` is the DPoP key the request proved, to bind the token to."""
     grant_type = form.get("grant_type")
     if not grant_type:
@@ -28,9 +29,9 @@ def token_response(service: IssuerService, form: Mapping[str, str], jkt: str | N
     if grant_type != PRE_AUTHORIZED_GRANT and "tx_code" in form:
         raise InvalidRequest("tx_code is only valid with the pre-authorized code grant")
     if grant_type == PRE_AUTHORIZED_GRANT:
-        result = _pre_authorized(service, form, jkt)
+        result = _pre_authorized(tokens, form, jkt)
     elif grant_type == AUTHORIZATION_CODE_GRANT:
-        result = service.redeem_authorization(
+        result = tokens.redeem_authorization(
             _required(form, "code"),
             client_id=_required(form, "client_id"),
             redirect_uri=_required(form, "redirect_uri"),
@@ -38,7 +39,7 @@ def token_response(service: IssuerService, form: Mapping[str, str], jkt: str | N
             jkt=jkt,
         )
     elif grant_type == "refresh_token":
-        result = service.refresh_access_token(_required(form, "refresh_token"), jkt)
+        result = tokens.refresh(_required(form, "refresh_token"), jkt)
     else:
         raise UnsupportedGrantType(f"grant_type {grant_type[:60]} is not supported")
     body: dict[str, Any] = {
@@ -53,7 +54,7 @@ def token_response(service: IssuerService, form: Mapping[str, str], jkt: str | N
     return body
 
 
-def _pre_authorized(service: IssuerService, form: Mapping[str, str], jkt: str | None) -> TokenResult:
+def _pre_authorized(tokens: Tokens, form: Mapping[str, str], jkt: str | None) -> TokenResult:
     code = _required(form, "pre-authorized_code")
     tx_code = form.get("tx_code")
     if tx_code is not None and len(tx_code) > 64:
@@ -62,7 +63,7 @@ def _pre_authorized(service: IssuerService, form: Mapping[str, str], jkt: str | 
     client_id = form.get("client_id")
     if client_id is not None and not 0 < len(client_id) <= 200:
         raise InvalidRequest("client_id must be 1 to 200 characters")
-    return service.redeem_pre_authorized_code(code, tx_code, requested, client_id=client_id, jkt=jkt)
+    return tokens.redeem_pre_authorized_code(code, tx_code, requested, client_id=client_id, jkt=jkt)
 
 
 def _required(form: Mapping[str, str], name: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from issuer.crypto.keys import IssuerKey
-from issuer.protocol.codes import b64url
+from issuer.crypto.es256 import b64url
 
 TYP = "dc+sd-jwt"
 SALT_BYTES = 16

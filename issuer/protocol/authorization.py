@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from issuer.errors import AuthorizationError
 from issuer.protocol import wire_json
 
 AUTHORIZATION_CODE_GRANT = "authorization_code"
@@ -26,16 +27,6 @@ CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")  # base64url of a SHA-256 d
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 FORBIDDEN_SCHEMES = ("javascript", "data", "vbscript", "file", "blob", "about")
 MAX_PARAMETER_LENGTH = 4096
-
-
-class AuthorizationError(Exception):
-    """An OAuth authorization error; `redirect` says whether it may go to the client's redirect URI."""
-
-    def __init__(self, error: str, description: str, *, redirect: bool = True) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.redirect = redirect
 
 
 @dataclass(frozen=True)

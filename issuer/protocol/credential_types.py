@@ -11,12 +11,12 @@ import copy
 import json
 import shutil
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from issuer.errors import ServiceError
+from issuer.errors import InvalidInput
 from resources import resource_path
 
 SUPPORTED_FORMATS = ("dc+sd-jwt", "jwt_vc_json")
@@ -84,16 +84,40 @@ class CredentialType:
             value = claims.get(spec.name)
             if value is None or (isinstance(value, str) and not value.strip()):
                 if spec.mandatory:
-                    raise ServiceError(f"{self.id}: '{spec.label}' ({spec.name}) is required")
+                    raise InvalidInput(f"{self.id}: '{spec.label}' ({spec.name}) is required")
                 continue
             if not isinstance(value, str | int | float | bool):
-                raise ServiceError(f"{self.id}: '{spec.name}' must be text, a number or a boolean")
+                raise InvalidInput(f"{self.id}: '{spec.name}' must be text, a number or a boolean")
             if isinstance(value, str):
                 value = value.strip()
                 if len(value) > CLAIM_VALUE_MAX_LENGTH:
-                    raise ServiceError(f"{self.id}: '{spec.name}' is longer than {CLAIM_VALUE_MAX_LENGTH} characters")
+                    raise InvalidInput(f"{self.id}: '{spec.name}' is longer than {CLAIM_VALUE_MAX_LENGTH} characters")
             accepted[spec.name] = value
         return accepted
+
+
+class CredentialTypes(Mapping[str, CredentialType]):
+    """The definitions in a folder, by id; `reload` swaps them all at once, and `version` changes
+    with them, so that documents built from them (metadata) know when to rebuild."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._types = load_credential_types(folder)
+        self.version = 1
+
+    def reload(self) -> None:
+        """Read the definitions again; a broken file raises and leaves the current ones in place."""
+        self._types = load_credential_types(self.folder)
+        self.version += 1
+
+    def __getitem__(self, type_id: str) -> CredentialType:
+        return self._types[type_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._types)
+
+    def __len__(self) -> int:
+        return len(self._types)
 
 
 def load_credential_types(folder: Path) -> dict[str, CredentialType]:

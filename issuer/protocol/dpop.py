@@ -23,6 +23,7 @@ from jwcrypto import jwk
 from jwcrypto.common import JWException, base64url_decode
 
 from issuer.crypto.es256 import jwk_thumbprint
+from issuer.errors import DpopError
 from issuer.protocol import wire_json
 from issuer.protocol.codes import KEY_BYTES, SealedTokens, SeenOnce, b64url, new_secret
 from issuer.protocol.proofs import PRIVATE_MEMBERS, PUBLIC_MEMBERS, signature_valid
@@ -33,16 +34,6 @@ MAX_PROOF_LENGTH = 8192
 MAX_AGE = 300  # a proof older than this is refused (§11.1)
 LEEWAY = 60  # clock skew allowed for a proof from the future
 NONCE_TTL = 300
-
-
-class DpopError(Exception):
-    """A refused proof: `invalid_dpop_proof`, or `use_dpop_nonce` with a fresh nonce to retry with."""
-
-    def __init__(self, error: str, description: str, nonce: str | None = None) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.nonce = nonce
 
 
 @dataclass(frozen=True)

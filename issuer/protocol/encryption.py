@@ -62,4 +62,4 @@ def encrypt_response(body: Mapping[str, Any], encryption: ResponseEncryption) ->
         header["zip"] = encryption.zip
     token = jwe.JWE(json.dumps(body, separators=(",", ":")).encode(), protected=header)
     token.add_recipient(jwk.JWK(**encryption.jwk))
-    return token.serialize(compact=True)
+    return str(token.serialize(compact=True))

@@ -117,7 +117,7 @@ def _holder_key(header: dict[str, Any]) -> dict[str, Any]:
         raise InvalidProof("the proof x5c must be a non-empty array of certificates")
     try:
         certificate = x509.load_der_x509_certificate(base64.b64decode(chain[0]))
-        return jwk.JWK.from_pyca(certificate.public_key()).export_public(as_dict=True)
+        return dict(jwk.JWK.from_pyca(certificate.public_key()).export_public(as_dict=True))
     except (JWException, ValueError, TypeError) as error:
         raise InvalidProof("the proof x5c is not a usable certificate") from error
 

@@ -12,10 +12,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tinydb import Query
-from tinydb.table import Table
-
-from issuer.errors import ServiceError
+from issuer.errors import InvalidInput
+from issuer.storage.interfaces import LiveTable
 
 DOCUMENT_TYPES = ("passport", "identity_card", "driving_licence", "residence_permit", "other")
 DOCUMENT_SUFFIX_LENGTH = 4
@@ -36,20 +34,20 @@ def new_holder(request: HolderRequest, *, checked_by: str | None, now: int) -> d
     fields = asdict(request)
     for name, value in fields.items():
         if not isinstance(value, str):
-            raise ServiceError(f"{name} must be text")
+            raise InvalidInput(f"{name} must be text")
         if len(value) > MAX_FIELD_LENGTH:
-            raise ServiceError(f"{name} is longer than {MAX_FIELD_LENGTH} characters")
+            raise InvalidInput(f"{name} is longer than {MAX_FIELD_LENGTH} characters")
     given_name, family_name = request.given_name.strip(), request.family_name.strip()
     if not given_name or not family_name:
-        raise ServiceError("the holder's given name and family name are required")
+        raise InvalidInput("the holder's given name and family name are required")
     if request.document_type not in DOCUMENT_TYPES:
-        raise ServiceError(f"document type must be one of {', '.join(DOCUMENT_TYPES)}")
+        raise InvalidInput(f"document type must be one of {', '.join(DOCUMENT_TYPES)}")
     number = "".join(request.document_number.split())
     if len(number) < DOCUMENT_SUFFIX_LENGTH:
-        raise ServiceError(f"the document number needs at least {DOCUMENT_SUFFIX_LENGTH} characters")
+        raise InvalidInput(f"the document number needs at least {DOCUMENT_SUFFIX_LENGTH} characters")
     email = request.email.strip()
     if email and ("@" not in email or " " in email):
-        raise ServiceError("the e-mail address is not valid")
+        raise InvalidInput("the e-mail address is not valid")
     return {
         "holder_id": secrets.token_hex(8),
         "given_name": given_name,
@@ -66,17 +64,17 @@ def new_holder(request: HolderRequest, *, checked_by: str | None, now: int) -> d
 
 
 class HolderDirectory:
-    """Holder records in a TinyDB table; the caller holds the store lock."""
+    """Holder records in the store's holders table."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: LiveTable) -> None:
         self._table = table
 
     def add(self, holder: Mapping[str, Any]) -> None:
-        self._table.insert(dict(holder))
+        self._table.insert(holder["holder_id"], holder)
 
     def get(self, holder_id: str) -> dict[str, Any] | None:
-        found = self._table.get(Query().holder_id == holder_id)
-        return dict(found) if found else None
+        found = self._table.get(holder_id) if isinstance(holder_id, str) else None
+        return _without_version(found) if found else None
 
     def search(self, text: str, limit: int = 50) -> list[dict[str, Any]]:
         """Holders whose name or e-mail contains every word of `text`, newest first."""
@@ -86,8 +84,13 @@ class HolderDirectory:
             haystack = f"{row['given_name']} {row['family_name']} {row['email']}".casefold()
             return all(word in haystack for word in words)
 
-        rows = sorted(self._table.search(matches), key=lambda row: row["registered_at"], reverse=True)
-        return [dict(row) for row in rows[:limit]]
+        rows = sorted(filter(matches, self._table.all()), key=lambda row: row["registered_at"], reverse=True)
+        return [_without_version(row) for row in rows[:limit]]
 
     def purge_older_than(self, cutoff: int) -> int:
-        return len(self._table.remove(Query().registered_at < cutoff))
+        old = [row["holder_id"] for row in self._table.all() if row["registered_at"] < cutoff]
+        return sum(self._table.delete(holder_id) for holder_id in old)
+
+
+def _without_version(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key != "version"}

@@ -14,10 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tinydb import Query
-from tinydb.table import Table
-
-from issuer.errors import ServiceError
+from issuer.errors import Conflict, InvalidInput, Unauthenticated
+from issuer.storage.interfaces import KeyExists, LiveTable
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD_LENGTH = 8
@@ -50,9 +48,10 @@ def check_password(password: str, stored: str) -> bool:
 
 
 class OperatorDirectory:
-    """Operator accounts in a TinyDB table; the caller holds the store lock."""
+    """Operator accounts in the store's operators table. Password hashing is slow by design, and
+    runs outside any transaction: only the reads and the insert take the store."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: LiveTable) -> None:
         self._table = table
 
     def exists(self) -> bool:
@@ -64,19 +63,22 @@ class OperatorDirectory:
     def create(self, name: str, password: str) -> Operator:
         name = name.strip()
         if not name or len(name) > MAX_NAME_LENGTH:
-            raise ServiceError(f"an operator name has 1 to {MAX_NAME_LENGTH} characters")
+            raise InvalidInput(f"an operator name has 1 to {MAX_NAME_LENGTH} characters")
         if len(password) < MIN_PASSWORD_LENGTH:
-            raise ServiceError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
-        if self._table.get(Query().name == name):
-            raise ServiceError(f"there is already an operator named {name!r}", status=409, code="conflict")
+            raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        if self._table.get(name):
+            raise Conflict(f"there is already an operator named {name!r}")
         row: dict[str, Any] = {"name": name, "password": hash_password(password), "created_at": int(time.time())}
-        self._table.insert(row)
+        try:
+            self._table.insert(name, row)
+        except KeyExists as error:
+            raise Conflict(f"there is already an operator named {name!r}") from error
         return Operator(name, row["created_at"])
 
     def authenticate(self, name: str, password: str) -> Operator:
-        row = self._table.get(Query().name == name.strip())
+        row = self._table.get(name.strip())
         # Hash even for an unknown name, so that timing does not tell which names exist.
         stored = row["password"] if row else hash_password("not a password")
         if not check_password(password, stored) or row is None:
-            raise ServiceError("wrong operator name or password", status=401, code="invalid_credentials")
+            raise Unauthenticated("wrong operator name or password")
         return Operator(row["name"], row["created_at"])

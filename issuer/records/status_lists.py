@@ -22,13 +22,10 @@ import zlib
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from tinydb import Query
-
 from issuer.crypto.keys import IssuerKey
-from issuer.storage.journal import JournaledTinyDB
+from issuer.storage.interfaces import StatusStore
 
 BITS = 2
 VALID, INVALID, SUSPENDED = 0, 1, 2
@@ -54,7 +51,7 @@ class _List:
     used: int  # indices handed out in this process's view
     reserved: int  # indices reserved on disk: none below this is ever handed out again
     statuses: bytearray
-    order: array | None = None
+    order: array[int] | None = None
     token: str | None = None
     token_signed_at: int = 0
 
@@ -67,24 +64,23 @@ class _List:
 
 
 class StatusLists:
-    """The status lists of one data folder (`status.json`), safe to use from any thread."""
+    """The issuer's status lists, safe to use from any thread. Changes (`allocate`, `set_status`)
+    are made inside the caller's store transaction, so they are taken in one order: store, then lists."""
 
-    def __init__(self, path: Path, size: int, clock: Callable[[], float]) -> None:
+    def __init__(self, store: StatusStore, size: int, clock: Callable[[], float]) -> None:
         if not 16 <= size <= 10_000_000:
             raise ValueError("a status list holds between 16 and 10,000,000 entries")
-        self._db = JournaledTinyDB(path)
-        self._lists_table = self._db.table("lists")
-        self._entries = self._db.table("entries")
+        self._store = store
         self._size = size
         self._clock = clock
         self._lock = threading.Lock()
         self._lists: dict[int, _List] = {}
-        for row in self._lists_table.all():
+        for row in store.lists():
             statuses = bytearray((row["size"] * BITS + 7) // 8)
             self._lists[row["list_id"]] = _List(
                 row["list_id"], row["size"], row["seed"], row["reserved"], row["reserved"], statuses
             )
-        for row in self._entries.all():
+        for row in store.entries():
             _write_status(self._lists[row["list_id"]].statuses, row["index"], row["status"])
 
     def allocate(self, count: int) -> list[StatusReference]:
@@ -95,7 +91,7 @@ class StatusLists:
                 current = self._open_list()
                 if current.used >= current.reserved:
                     current.reserved = min(current.size, current.used + RESERVE_BLOCK)
-                    self._lists_table.update({"reserved": current.reserved}, Query().list_id == current.list_id)
+                    self._store.reserve(current.list_id, current.reserved)
                 places.append(StatusReference(current.list_id, current.index_at(current.used)))
                 current.used += 1
             return places
@@ -113,11 +109,7 @@ class StatusLists:
             raise ValueError(f"unknown status {status}")
         with self._lock:
             status_list = self._lists[place.list_id]
-            entry = (Query().list_id == place.list_id) & (Query().index == place.index)
-            if status == VALID:
-                self._entries.remove(entry)
-            elif not self._entries.update({"status": status}, entry):
-                self._entries.insert({"list_id": place.list_id, "index": place.index, "status": status})
+            self._store.set_entry(place.list_id, place.index, status)
             _write_status(status_list.statuses, place.index, status)
             status_list.token = None
 
@@ -141,16 +133,12 @@ class StatusLists:
         with self._lock:
             return self._claims(self._lists[list_id], uri, int(self._clock()), ttl)
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
     def _open_list(self) -> _List:
         current = self._lists[max(self._lists)] if self._lists else None
         if current is None or current.used >= current.size:
             list_id = (current.list_id + 1) if current else 1
-            row = {"list_id": list_id, "size": self._size, "seed": secrets.token_hex(32), "reserved": 0}
-            self._lists_table.insert(row)
+            row: dict[str, Any] = {"list_id": list_id, "size": self._size, "seed": secrets.token_hex(32), "reserved": 0}
+            self._store.add_list(row)
             statuses = bytearray((self._size * BITS + 7) // 8)
             current = _List(list_id, self._size, row["seed"], 0, 0, statuses)
             self._lists[list_id] = current

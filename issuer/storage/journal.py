@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -163,12 +163,17 @@ class JournaledTable(Table):
         batch = list(documents)
         if not all(isinstance(document, Mapping) for document in batch):
             raise ValueError("Document is not a Mapping")
-        changes = [(self._get_next_id(), document) for document in batch]
+        changes = [(self._get_next_id(), document) for document in batch]  # type: ignore[no-untyped-call]
         self._storage.append(self.name, changes, durable=durable)
         self.clear_cache()
         return [doc_id for doc_id, _ in changes]
 
-    def update(  # type: ignore[override]
+    def put(self, doc_id: int, document: Mapping[str, Any], *, durable: bool = True) -> None:
+        """Replace one document whole (keys it no longer has are gone)."""
+        self._storage.append(self.name, [(doc_id, dict(document))], durable=durable)
+        self.clear_cache()
+
+    def update(
         self,
         fields: Mapping[str, Any] | Callable[[dict[str, Any]], None],
         cond: Any = None,
@@ -209,4 +214,11 @@ class JournaledTable(Table):
 
 class JournaledTinyDB(TinyDB):
     table_class = JournaledTable
-    default_storage_class = JournalStorage
+    default_storage_class = JournalStorage  # type: ignore[assignment]  # TinyDB types it as its JSONStorage
+
+    def table(self, name: str, **kwargs: Any) -> JournaledTable:
+        return cast(JournaledTable, super().table(name, **kwargs))
+
+    @property
+    def journal(self) -> JournalStorage:
+        return cast(JournalStorage, self.storage)

@@ -1,199 +1,249 @@
-"""TinyDB persistence: short-lived state in one small file, history in fixed-size segments.
+"""The embedded backend: TinyDB journals in the data folder, behind one re-entrant lock.
 
 Two rules keep the cost of one issuance flat as history grows:
-- every file is a journal (`issuer.journal`): a change appends one line, whatever the size;
-- `desk.json` holds operator accounts and registered holders (bounded by a retention period);
-- `state.json` holds only what is live (offers being redeemed, deferred issuances), and the
-  history (the issuance ledger and archived offers) is split into segment files of at most
-  `segment_size` documents, so that loading or compacting one file stays bounded. A record
-  id names its segment and document, so a look-up touches one file and no scan.
-TinyDB is not thread-safe: every access goes through `Store.lock`. Each change is on disk
-(appended and fsynced) before the call returns.
+- every file is a journal (`issuer.storage.journal`): a change appends one line, whatever the size;
+- `state.json` holds only what is live (offers being redeemed, sign-ins, deferred issuances), and
+  the history (ledger, archived offers, audit log) is split into bounded segments
+  (`issuer.storage.history`). `desk.json` holds operator accounts and registered holders
+  (bounded by a retention period); `status.json` the status lists.
+
+TinyDB is not thread-safe: every access holds the store's lock, which `transaction()` also
+takes, so a read and the compare-and-set that follows it see no other writer in between.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from tinydb.table import Document, Table
+from issuer.storage.history import SEGMENT_SIZE, History
+from issuer.storage.interfaces import VERSION, Document, KeyExists
+from issuer.storage.journal import JournaledTable, JournaledTinyDB
 
-from issuer.storage.journal import JournaledTinyDB
-
-SEGMENT_NAME = re.compile(r"^(\d{6})\.json$")
-RECORD_ID = re.compile(r"^(\d{6})-(\d{1,9})-([A-Za-z0-9_-]{6,32})$")
-OPEN_SEGMENTS = 4
-SEGMENT_SIZE = 1000
-
-
-def open_db(path: Path) -> JournaledTinyDB:
-    return JournaledTinyDB(path)
+RECORDS, AUDIT = "records", "audit"  # history tables; records hold ledger entries and archived offers
+CREDENTIAL, OFFER = "credential", "offer"  # the `kind` of a history record
+RECENT_SEGMENTS = 2  # where a crash can have left a half-written issuance
 
 
-class History:
-    """Append-mostly records in segment files `NNNNNN.json` of at most `segment_size` documents.
+class JournalLiveTable:
+    """A `LiveTable` over one TinyDB table, keyed by a field of its documents, with an index of
+    keys kept in memory so that a look-up reads no other document."""
 
-    A record id is `<segment>-<document id>-<key>`: the key is random, so ids cannot be guessed
-    from their neighbours, and a look-up reads one document of one segment.
-    """
+    def __init__(self, table: JournaledTable, key_field: str, lock: threading.RLock) -> None:
+        self._table = table
+        self._key_field = key_field
+        self._lock = lock
+        self._ids: dict[str, int] = {str(row[key_field]): row.doc_id for row in table.all()}
 
-    def __init__(self, folder: Path, segment_size: int = SEGMENT_SIZE) -> None:
-        self._folder = folder
-        self._segment_size = segment_size
-        self._open: OrderedDict[int, JournaledTinyDB] = OrderedDict()
-        folder.mkdir(parents=True, exist_ok=True)
-        numbers = self.segment_numbers()
-        self._current = numbers[-1] if numbers else 1
-        self._current_count = self._count(self._segment(self._current))
+    def get(self, key: str) -> Document | None:
+        with self._lock:
+            doc_id = self._ids.get(key)
+            found = self._table.get(doc_id=doc_id) if doc_id is not None else None
+            return {**found, VERSION: found.get(VERSION, 0)} if found is not None else None
 
-    def segment_numbers(self) -> list[int]:
-        found = (SEGMENT_NAME.match(p.name) for p in self._folder.iterdir())
-        return sorted(int(m.group(1)) for m in found if m)
+    def insert(self, key: str, document: Mapping[str, Any], *, durable: bool = True) -> None:
+        with self._lock:
+            if key in self._ids:
+                raise KeyExists(key)
+            row = {**document, self._key_field: key, VERSION: 1}
+            self._ids[key] = self._table.insert_multiple([row], durable=durable)[0]
 
-    def append(self, table: str, document: Mapping[str, Any], *, durable: bool = True) -> str:
-        """Store `document` in the current segment; returns its record id."""
-        return self.extend(table, [document], durable=durable)[0]
+    def replace(self, key: str, document: Mapping[str, Any], *, version: int, durable: bool = True) -> bool:
+        with self._lock:
+            stored = self.get(key)
+            if stored is None or stored[VERSION] != version:
+                return False
+            row = {**document, self._key_field: key, VERSION: version + 1}
+            self._table.put(self._ids[key], row, durable=durable)
+            return True
 
-    def extend(self, table: str, documents: Iterable[Mapping[str, Any]], *, durable: bool = True) -> list[str]:
-        """Store documents together (one write) in the current segment; returns their ids.
+    def delete(self, key: str, *, version: int | None = None) -> bool:
+        with self._lock:
+            stored = self.get(key)
+            if stored is None or (version is not None and stored[VERSION] != version):
+                return False
+            self._table.remove(doc_ids=[self._ids.pop(key)])
+            return True
 
-        A durable write also makes every earlier non-durable one durable, in any segment:
-        several writes of one step then cost a single fsync.
-        """
-        if self._current_count >= self._segment_size:
-            self._current += 1
-            self._current_count = 0
-        keyed = [{**document, "key": secrets.token_urlsafe(9)} for document in documents]
-        doc_ids = self._segment(self._current).table(table).insert_multiple(keyed, durable=durable)
-        self._current_count += len(keyed)
-        if durable:
-            for number, db in self._open.items():
-                if number != self._current:
-                    db.storage.sync()
-        return [f"{self._current:06d}-{doc_id}-{row['key']}" for doc_id, row in zip(doc_ids, keyed, strict=True)]
+    def all(self) -> list[Document]:
+        with self._lock:
+            return [{**row, VERSION: row.get(VERSION, 0)} for row in self._table.all()]
 
-    def append_many(self, table: str, documents: Iterable[Mapping[str, Any]], batch_size: int = 1000) -> int:
-        """Bulk load (imports, benchmarks): one write per batch instead of one per record."""
-        written = 0
-        batch: list[Mapping[str, Any]] = []
-        for document in documents:
-            batch.append(document)
-            room = self._segment_size - self._current_count
-            if len(batch) >= min(batch_size, room if room > 0 else self._segment_size):
-                written += len(self.extend(table, batch))
-                batch = []
-        if batch:
-            written += len(self.extend(table, batch))
-        return written
+    def find(self, field: str, value: Any) -> Document | None:
+        with self._lock:
+            return next((row for row in self.all() if row.get(field) == value), None)
 
-    def get(self, table: str, record_id: str) -> dict[str, Any] | None:
-        located = self._locate(table, record_id)
-        return self._with_id(located[0], located[1]) if located else None
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._ids)
 
-    def update(self, table: str, record_id: str, change: Callable[[dict[str, Any]], None]) -> bool:
-        located = self._locate(table, record_id)
-        if located is None:
-            return False
-        _, document, rows = located
-        rows.update(change, doc_ids=[document.doc_id])
-        return True
 
-    def remove(self, table: str, record_id: str) -> bool:
-        located = self._locate(table, record_id)
-        if located is None:
-            return False
-        _, document, rows = located
-        rows.remove(doc_ids=[document.doc_id])
-        return True
+class JournalLedger:
+    """`LedgerRecords`: credential records in the history's `records` table."""
 
-    def find(self, table: str, **fields: Any) -> dict[str, Any] | None:
-        """The newest record with these field values; reads segments newest first."""
-        return next(self.scan(table, lambda row: all(row.get(k) == v for k, v in fields.items())), None)
+    def __init__(self, history: History, lock: threading.RLock) -> None:
+        self._history = history
+        self._lock = lock
 
-    def scan(
-        self, table: str, condition: Callable[[Mapping[str, Any]], bool] | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Records of `table` with their ids, newest first."""
-        for number in reversed(self.segment_numbers()):
-            rows = self._segment(number).table(table)
-            for document in reversed(rows.all()):
-                if condition is None or condition(document):
-                    yield self._with_id(number, document)
+    def add(self, records: Sequence[Mapping[str, Any]], *, durable: bool = True) -> list[str]:
+        with self._lock:
+            return self._history.extend(
+                RECORDS, [{**record, "kind": CREDENTIAL} for record in records], durable=durable
+            )
 
-    def segment_rows(self, table: str, number: int) -> list[dict[str, Any]]:
-        """One segment's records of `table` with their ids, newest first: a unit of work small
-        enough to hold the store's lock for while a long search goes on."""
-        if number != self._current and not (self._folder / f"{number:06d}.json").exists():
-            return []
-        return [self._with_id(number, document) for document in reversed(self._segment(number).table(table).all())]
+    def get(self, record_id: str) -> Document | None:
+        with self._lock:
+            record = self._history.get(RECORDS, record_id) if isinstance(record_id, str) else None
+        return record if record is not None and record.get("kind") == CREDENTIAL else None
 
-    def count(self, table: str) -> int:
-        return sum(len(self._segment(n).table(table)) for n in self.segment_numbers())
+    def update(self, record_id: str, change: Callable[[Document], None]) -> bool:
+        with self._lock:
+            return self.get(record_id) is not None and self._history.update(RECORDS, record_id, change)
+
+    def batches(self) -> Iterator[list[Document]]:
+        with self._lock:
+            numbers = list(reversed(self._history.segment_numbers()))
+        for number in numbers:
+            with self._lock:
+                rows = self._history.segment_rows(RECORDS, number)
+            yield [row for row in rows if row.get("kind") == CREDENTIAL]
+
+    def recent(self) -> list[Document]:
+        return [row for row in _recent_rows(self._history, self._lock) if row.get("kind") == CREDENTIAL]
+
+
+class JournalArchive:
+    """`OfferArchive`: finished offers, kept beside the ledger records they produced."""
+
+    def __init__(self, history: History, lock: threading.RLock) -> None:
+        self._history = history
+        self._lock = lock
+
+    def add(self, document: Mapping[str, Any], *, durable: bool = True) -> str:
+        with self._lock:
+            return self._history.append(RECORDS, {**document, "kind": OFFER}, durable=durable)
+
+    def find(self, offer_id: str) -> Document | None:
+        with self._lock:
+            return self._history.find(RECORDS, kind=OFFER, offer_id=offer_id)
+
+    def newest(self) -> Iterator[Document]:
+        with self._lock:
+            numbers = list(reversed(self._history.segment_numbers()))
+        for number in numbers:
+            with self._lock:
+                rows = self._history.segment_rows(RECORDS, number)
+            yield from (row for row in rows if row.get("kind") == OFFER)
+
+    def recent(self) -> list[Document]:
+        return [row for row in _recent_rows(self._history, self._lock) if row.get("kind") == OFFER]
+
+    def remove(self, record_id: str) -> bool:
+        with self._lock:
+            return self._history.remove(RECORDS, record_id)
+
+
+class JournalAudit:
+    """`AuditLog` in the history's `audit` table."""
+
+    def __init__(self, history: History, lock: threading.RLock) -> None:
+        self._history = history
+        self._lock = lock
+
+    def append(self, entry: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._history.append(AUDIT, entry)
+
+    def entries(self, operator: str | None = None) -> Iterator[Document]:
+        with self._lock:
+            numbers = list(reversed(self._history.segment_numbers()))
+        for number in numbers:
+            with self._lock:
+                rows = self._history.segment_rows(AUDIT, number)
+            yield from (row for row in rows if operator is None or row.get("operator") == operator)
+
+
+class JournalStatus:
+    """`StatusStore` in `status.json`: one row per list, one per entry that is not valid."""
+
+    def __init__(self, path: Path, lock: threading.RLock) -> None:
+        self._db = JournaledTinyDB(path)
+        self._lists = self._db.table("lists")
+        self._entries = self._db.table("entries")
+        self._lock = lock
+        self._entry_ids = {(row["list_id"], row["index"]): row.doc_id for row in self._entries.all()}
+        self._list_ids = {row["list_id"]: row.doc_id for row in self._lists.all()}
+
+    def lists(self) -> list[Document]:
+        with self._lock:
+            return [dict(row) for row in self._lists.all()]
+
+    def entries(self) -> list[Document]:
+        with self._lock:
+            return [dict(row) for row in self._entries.all()]
+
+    def add_list(self, document: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._list_ids[document["list_id"]] = self._lists.insert(dict(document))
+
+    def reserve(self, list_id: int, reserved: int) -> None:
+        with self._lock:
+            self._lists.update({"reserved": reserved}, doc_ids=[self._list_ids[list_id]])
+
+    def set_entry(self, list_id: int, index: int, status: int) -> None:
+        with self._lock:
+            doc_id = self._entry_ids.get((list_id, index))
+            if status == 0:
+                if doc_id is not None:
+                    self._entries.remove(doc_ids=[self._entry_ids.pop((list_id, index))])
+            elif doc_id is not None:
+                self._entries.update({"status": status}, doc_ids=[doc_id])
+            else:
+                row = {"list_id": list_id, "index": index, "status": status}
+                self._entry_ids[(list_id, index)] = self._entries.insert(row)
 
     def close(self) -> None:
-        for db in self._open.values():
-            db.close()
-        self._open.clear()
-
-    def _locate(self, table: str, record_id: str) -> tuple[int, Document, Table] | None:
-        match = RECORD_ID.match(record_id)
-        if not match:
-            return None
-        number, doc_id, key = int(match.group(1)), int(match.group(2)), match.group(3)
-        if number != self._current and not (self._folder / f"{number:06d}.json").exists():
-            return None
-        rows = self._segment(number).table(table)
-        document = rows.get(doc_id=doc_id)
-        if document is None or not secrets.compare_digest(str(document.get("key", "")), key):
-            return None
-        return number, document, rows
-
-    @staticmethod
-    def _with_id(number: int, document: Document) -> dict[str, Any]:
-        return {**document, "id": f"{number:06d}-{document.doc_id}-{document['key']}"}
-
-    def _segment(self, number: int) -> JournaledTinyDB:
-        db = self._open.get(number)
-        if db is None:
-            db = open_db(self._folder / f"{number:06d}.json")
-            self._open[number] = db
-            if len(self._open) > OPEN_SEGMENTS:
-                _, oldest = self._open.popitem(last=False)
-                oldest.close()
-        self._open.move_to_end(number)
-        return db
-
-    @staticmethod
-    def _count(db: JournaledTinyDB) -> int:
-        return sum(len(db.table(name)) for name in db.tables())
+        with self._lock:
+            self._db.close()
 
 
-class Store:
-    """The data folder's databases behind one lock."""
+class JournalStore:
+    """The data folder's journals as a `Store`."""
 
     def __init__(self, data_dir: Path, *, segment_size: int = SEGMENT_SIZE) -> None:
-        self.lock = threading.RLock()
-        self._state = open_db(data_dir / "state.json")
-        self.offers: Table = self._state.table("offers")
-        self.authorizations: Table = self._state.table("authorizations")
-        self._desk = open_db(data_dir / "desk.json")
-        self.operators: Table = self._desk.table("operators")
-        self.holders: Table = self._desk.table("holders")
+        self._lock = threading.RLock()
+        self._state = JournaledTinyDB(data_dir / "state.json")
+        self._desk = JournaledTinyDB(data_dir / "desk.json")
         self.history = History(data_dir / "history", segment_size)
+        self.offers = JournalLiveTable(self._state.table("offers"), "offer_id", self._lock)
+        self.sign_ins = JournalLiveTable(self._state.table("authorizations"), "auth_id", self._lock)
+        self.operators = JournalLiveTable(self._desk.table("operators"), "name", self._lock)
+        self.holders = JournalLiveTable(self._desk.table("holders"), "holder_id", self._lock)
+        self.ledger = JournalLedger(self.history, self._lock)
+        self.archive = JournalArchive(self.history, self._lock)
+        self.audit = JournalAudit(self.history, self._lock)
+        self.status = JournalStatus(data_dir / "status.json", self._lock)
 
-    def compact_state(self) -> None:
-        """Drop superseded lines from the state journal: finished offers' claims leave the disk."""
-        with self.lock:
-            self._state.storage.compact()  # type: ignore[attr-defined]
+    def transaction(self) -> AbstractContextManager[None]:
+        return self._lock  # type: ignore[return-value]  # an RLock is a context manager of None
+
+    def compact(self) -> None:
+        with self._lock:
+            self._state.journal.compact()
 
     def close(self) -> None:
-        with self.lock:
-            self.compact_state()
+        with self._lock:
+            self.compact()
             self._state.close()
             self._desk.close()
             self.history.close()
+            self.status.close()
+
+
+def _recent_rows(history: History, lock: threading.RLock) -> list[Document]:
+    with lock:
+        numbers = history.segment_numbers()[-RECENT_SEGMENTS:]
+        return [row for number in reversed(numbers) for row in history.segment_rows(RECORDS, number)]

@@ -33,7 +33,7 @@ def _json_error_response(self: utilities.Error, ident: str | None = None) -> tup
     return f"{self.code} {self.reason}", headers, body
 
 
-utilities.Error.to_response = _json_error_response  # type: ignore[method-assign]
+utilities.Error.to_response = _json_error_response
 
 
 class IssuerServer:

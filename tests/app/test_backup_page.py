@@ -28,31 +28,31 @@ def test_back_up_then_restore_at_the_next_start(
     qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     page, service = window.settings_page, window.service
-    kept = service.create_offer(OfferRequest(["employee_badge"], BADGE))
+    kept = service.offers.create(OfferRequest(["employee_badge"], BADGE))
     answer_dialogs(monkeypatch, save=str(tmp_path / "monday"))
     page.backup_button.click()
     qtbot.waitUntil(lambda: page.backup_button.isEnabled(), timeout=10_000)
     archive = tmp_path / "monday.tar.gz"  # the suffix is added when the name has none
     assert page.backup_result.text().startswith("Backed up ") and str(archive) in page.backup_result.text()
     assert check_archive(archive).files >= 8
-    assert "backup_created" in {entry["action"] for entry in service.audit_log(operator="Ada")}
+    assert "backup_created" in {entry["action"] for entry in service.desk.audit_log(operator="Ada")}
 
-    later = service.create_offer(OfferRequest(["employee_badge"], BADGE))
+    later = service.offers.create(OfferRequest(["employee_badge"], BADGE))
     answer_dialogs(monkeypatch, open_=str(archive))
     page.restore_button.click()
     qtbot.waitUntil(lambda: page.restore_button.isEnabled(), timeout=10_000)
     assert page.backup_result.text().endswith("is restored when the app next starts.")
     data_dir = service.settings.data_dir
     assert (data_dir / PENDING_RESTORE).is_file()
-    assert service.offer_status(later.offer_id)["state"] == "created"  # nothing changes while running
+    assert service.offers.status(later.offer_id)["state"] == "created"  # nothing changes while running
 
     window.stop_issuer()
     runtime = start_issuer(parse_args(["--data-dir", str(data_dir), "--port", "0", "--admin-port", "0"]))
     try:
         assert runtime.service is not None
-        assert runtime.service.offer_status(kept.offer_id)["state"] == "created"
+        assert runtime.service.offers.status(kept.offer_id)["state"] == "created"
         with pytest.raises(ServiceError):
-            runtime.service.offer_status(later.offer_id)
+            runtime.service.offers.status(later.offer_id)
     finally:
         runtime.stop()
 
@@ -65,7 +65,7 @@ def test_cancelled_dialogs_do_nothing(window: MainWindow, monkeypatch: pytest.Mo
     page.restore_button.click()
     assert page.backup_result.text() == before and page.backup_button.isEnabled()
     archive = tmp_path / "b.tar.gz"
-    window.service.backup(archive)
+    window.service.admin.backup(archive)
     answer_dialogs(monkeypatch, open_=str(archive), confirm=False)
     page.restore_button.click()
     assert page.backup_result.text() == before

@@ -129,7 +129,7 @@ def test_approve_a_deferred_issuance_from_the_offers_page(qtbot: QtBot, window: 
     received = wallet.deferred(session, transaction_id, "employee_badge", [])
     assert received is not None and received.credentials[0].endswith("~")
     qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "issued")
-    entry = window.service.audit_log(limit=1)[0]
+    entry = window.service.desk.audit_log(limit=1)[0]
     assert (entry["operator"], entry["action"]) == ("Ada", "issuance_approved")
 
 

@@ -36,7 +36,7 @@ def test_register_search_and_offer_for_a_holder(window: MainWindow) -> None:
     window.compose.field("employee_id").setText("E-1906")
     created = window.compose.create_offer()
     assert created is not None
-    assert window.service.offer_status(created.offer_id)["holder_id"] == holder["holder_id"]
+    assert window.service.offers.status(created.offer_id)["holder_id"] == holder["holder_id"]
 
 
 def test_holder_errors_are_explained_and_the_form_is_kept(window: MainWindow) -> None:

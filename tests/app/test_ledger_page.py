@@ -48,19 +48,19 @@ def test_find_revoke_suspend_and_lift(qtbot: QtBot, window: MainWindow, monkeypa
     assert not window.ledger.unsuspend_button.isEnabled()
     window.ledger.revoke_button.click()
     assert window.ledger.message.text() == "Give a reason for the revocation."
-    assert window.service.credential_record(first)["state"] == "valid"
+    assert window.service.ledger.record(first)["state"] == "valid"
 
     monkeypatch.setattr(QMessageBox, "question", lambda *_: QMessageBox.StandardButton.No)
     window.ledger.reason.setText("left the company")
     window.ledger.revoke_button.click()
-    assert window.service.credential_record(first)["state"] == "valid"  # the operator said no
+    assert window.service.ledger.record(first)["state"] == "valid"  # the operator said no
 
     monkeypatch.setattr(QMessageBox, "question", lambda *_: QMessageBox.StandardButton.Yes)
     window.ledger.revoke_button.click()
     assert window.ledger.message.text() == f"Credential {first} is now revoked."
     assert window.ledger.table.item(1, 3).text() == "revoked"
     assert not window.ledger.revoke_button.isEnabled() and not window.ledger.suspend_button.isEnabled()
-    entry = window.service.audit_log(limit=1)[0]
+    entry = window.service.desk.audit_log(limit=1)[0]
     assert (entry["action"], entry["operator"], entry["detail"]["reason"]) == (
         "credential_revoked",
         "Ada",
@@ -69,12 +69,12 @@ def test_find_revoke_suspend_and_lift(qtbot: QtBot, window: MainWindow, monkeypa
 
     select(window, second)
     window.ledger.suspend_button.click()
-    assert window.service.credential_record(second)["state"] == "suspended"
+    assert window.service.ledger.record(second)["state"] == "suspended"
     window.ledger.state_filter.setCurrentIndex(window.ledger.state_filter.findData("suspended"))
     assert search(qtbot, window) == [second]
     select(window, second)
     window.ledger.unsuspend_button.click()
-    assert window.service.credential_record(second)["state"] == "valid"
+    assert window.service.ledger.record(second)["state"] == "valid"
 
 
 def test_the_offers_page_links_to_an_offers_credentials(qtbot: QtBot, window: MainWindow) -> None:
@@ -98,10 +98,10 @@ def test_replace_a_lost_credential(qtbot: QtBot, window: MainWindow) -> None:
     window.ledger.replace_button.click()
     assert window.tabs.currentWidget() is window.compose
     assert lost in window.compose.replaces_label.text()
-    assert window.service.credential_record(lost)["state"] == "valid"  # nothing happens before the offer
+    assert window.service.ledger.record(lost)["state"] == "valid"  # nothing happens before the offer
     created = window.compose.create_offer()
     assert created is not None and window.compose.replaces_label.text() == ""
-    assert window.service.credential_record(lost)["state"] == "revoked"
+    assert window.service.ledger.record(lost)["state"] == "revoked"
     with TestWallet() as wallet:
         (received,) = wallet.receive(created.offer_uri)
     assert jwt_payload(received.credentials[0])["status"]["status_list"]["uri"].endswith("/status/1")

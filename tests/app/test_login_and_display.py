@@ -44,7 +44,7 @@ def login(qtbot: QtBot, service: IssuerService, name: str, password: str, repeat
 def test_first_start_creates_the_first_operator(qtbot: QtBot, service: IssuerService) -> None:
     mismatch = login(qtbot, service, "Ada", "correct horse", repeat="correct hose")
     assert mismatch.first_start and mismatch.error.text() == "the two passwords differ"
-    assert mismatch.result() != LoginDialog.DialogCode.Accepted and not service.has_operators()
+    assert mismatch.result() != LoginDialog.DialogCode.Accepted and not service.desk.has_operators()
     short = login(qtbot, service, "Ada", "short")
     assert "at least 8" in short.error.text() and short.password.text() == ""
     created = login(qtbot, service, "Ada", "correct horse")
@@ -52,12 +52,12 @@ def test_first_start_creates_the_first_operator(qtbot: QtBot, service: IssuerSer
 
 
 def test_later_starts_ask_for_the_password(qtbot: QtBot, service: IssuerService) -> None:
-    service.create_operator("Ada", "correct horse")
+    service.desk.create_operator("Ada", "correct horse")
     wrong = login(qtbot, service, "Ada", "wrong horse")
     assert not wrong.first_start and wrong.error.text() == "wrong operator name or password"
     right = login(qtbot, service, "Ada", "correct horse")
     assert right.operator == "Ada"
-    assert [e["action"] for e in service.audit_log(limit=2)] == ["login", "login_failed"]
+    assert [e["action"] for e in service.desk.audit_log(limit=2)] == ["login", "login_failed"]
 
 
 def test_customer_display_shows_the_offer_but_never_the_code(qtbot: QtBot, runtime: IssuerRuntime) -> None:

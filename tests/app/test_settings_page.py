@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 from pytestqt.qtbot import QtBot
 
@@ -47,10 +46,8 @@ def test_wallet_sign_in_requirements_reach_the_metadata_after_a_restart(window: 
     page.save()
     restarted = Settings.load(window.service.settings.data_dir)
     assert (restarted.require_par, restarted.require_dpop) == (True, True)
-    as_restarted = SimpleNamespace(
-        settings=restarted, issuer_url="https://desk.example", credential_types=window.service.credential_types
-    )
-    assert authorization_server_metadata(as_restarted)["require_pushed_authorization_requests"] is True  # type: ignore[arg-type]
+    metadata = authorization_server_metadata("https://desk.example", restarted, window.service.credential_types)
+    assert metadata["require_pushed_authorization_requests"] is True
 
 
 def test_rotate_the_key_off_the_gui_thread(qtbot: QtBot, window: MainWindow) -> None:
@@ -64,7 +61,7 @@ def test_rotate_the_key_off_the_gui_thread(qtbot: QtBot, window: MainWindow) -> 
 
 def test_reload_credential_types_updates_the_offer_form(window: MainWindow) -> None:
     page = window.settings_page
-    folder = window.service.credential_types_folder
+    folder = window.service.admin.credential_types_folder
     (folder / "student_card.toml").write_text(TOML_TYPE)
     page.reload_button.click()
     assert page.types_result.text() == "3 credential types loaded."

@@ -68,7 +68,7 @@ def test_a_wallet_that_starts_on_its_own(qtbot: QtBot, window: MainWindow, walle
 
     window.compose.create_button.click()  # the form is empty: refused, nothing confirmed
     assert "is required" in window.compose.error.text()
-    assert window.service.pending_authorizations()
+    assert window.service.sign_ins.pending()
     fill(window, BADGE)
     window.compose.create_button.click()
     assert window.tabs.currentWidget() is window.sign_ins
@@ -88,7 +88,7 @@ def test_deny_with_a_reason(qtbot: QtBot, window: MainWindow, wallet: CodeFlowWa
     window.sign_ins.deny_button.click()
     assert window.sign_ins.table.rowCount() == 0
     assert wallet.follow(authorization)["error"] == "access_denied"
-    entry = window.service.audit_log(limit=1)[0]
+    entry = window.service.desk.audit_log(limit=1)[0]
     assert (entry["action"], entry["operator"], entry["detail"]["reason"]) == (
         "authorization_denied",
         "Ada",

@@ -28,7 +28,7 @@ def make_offer(issuer: RunningIssuer) -> MakeOffer:
         claims: dict[str, Any] = {}
         for config_id in ids:
             claims.update(CLAIMS[config_id])
-        return issuer.service.create_offer(OfferRequest(credential_configuration_ids=ids, claims=claims, **options))
+        return issuer.service.offers.create(OfferRequest(credential_configuration_ids=ids, claims=claims, **options))
 
     return make
 

@@ -216,11 +216,10 @@ def encryption_key(kid: str | None = None) -> jwk.JWK:
 def ledger(issuer: RunningIssuer, offer_id: str) -> list[dict[str, Any]]:
     """The issuance records of an offer in the history, oldest first (read under the store's lock,
     as the server's threads may be writing)."""
-    with issuer.service.store.lock:
-        records = issuer.service.store.history.scan(
-            "records", lambda row: row.get("kind") == "credential" and row.get("offer_id") == offer_id
-        )
-        return list(reversed(list(records)))
+    records = [
+        row for batch in issuer.service.store.ledger.batches() for row in batch if row.get("offer_id") == offer_id
+    ]
+    return list(reversed(records))
 
 
 @contextmanager

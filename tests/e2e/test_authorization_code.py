@@ -24,7 +24,7 @@ def browser_wallet() -> Iterator[CodeFlowWallet]:
 
 def pending(issuer: RunningIssuer, confirmation: str) -> dict[str, Any]:
     """The request the desk sees with the code the wallet's page shows."""
-    (request,) = [r for r in issuer.service.pending_authorizations() if r["confirmation"] == confirmation]
+    (request,) = [r for r in issuer.service.sign_ins.pending() if r["confirmation"] == confirmation]
     return request
 
 
@@ -41,7 +41,7 @@ def test_issuer_initiated(
 ) -> None:
     """The desk makes an offer for the holder; the wallet signs in with its issuer_state; the
     desk confirms the code; the wallet gets the credential with the claims of the offer."""
-    offer = issuer.service.create_offer(
+    offer = issuer.service.offers.create(
         OfferRequest(["employee_badge"], BADGE_CLAIMS, grant="authorization_code", operator="alice")
     )
     assert set(offer.credential_offer["grants"]) == {"authorization_code"}
@@ -54,7 +54,7 @@ def test_issuer_initiated(
     request = pending(issuer, authorization.confirmation or "")
     assert (request["offer_id"], request["credential_configuration_ids"]) == (offer.offer_id, ["employee_badge"])
 
-    issuer.service.approve_authorization(request["authorization_id"], operator="alice")
+    issuer.service.sign_ins.approve(request["authorization_id"], operator="alice")
     response = browser_wallet.follow(authorization)
     assert set(response) == {"code", "state", "iss"} and response["iss"] == issuer.url
     token = browser_wallet.exchange(authorization)
@@ -64,7 +64,7 @@ def test_issuer_initiated(
     holder_jwk = public_jwk(received.holder_keys[0])
     claims = verify_sd_jwt_vc(credential, jwks, issuer=issuer.url, vct=BADGE_VCT, holder_jwk=holder_jwk)
     assert {k: claims[k] for k in BADGE_CLAIMS} == BADGE_CLAIMS
-    assert issuer.service.offer_status(offer.offer_id)["state"] == "issued"
+    assert issuer.service.offers.status(offer.offer_id)["state"] == "issued"
     browser_wallet.notify(session, received.notification_id)
 
 
@@ -76,7 +76,7 @@ def test_wallet_initiated_by_scope(issuer: RunningIssuer, browser_wallet: CodeFl
     authorization = browser_wallet.start(session, use_par=use_par, scope="openid bogus membership_card")
     request = pending(issuer, authorization.confirmation or "")
     assert request["offer_id"] is None and request["credential_configuration_ids"] == ["membership_card"]
-    issuer.service.approve_authorization(request["authorization_id"], operator="bob", claims=CLAIMS["membership_card"])
+    issuer.service.sign_ins.approve(request["authorization_id"], operator="bob", claims=CLAIMS["membership_card"])
     browser_wallet.follow(authorization)
     token = browser_wallet.exchange(authorization)
     assert "authorization_details" not in token

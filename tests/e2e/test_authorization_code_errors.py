@@ -36,8 +36,8 @@ def session(issuer: RunningIssuer, wallet: CodeFlowWallet) -> Session:
 def approved(issuer: RunningIssuer, wallet: CodeFlowWallet, session: Session, **options: Any) -> Authorization:
     """A wallet-initiated request the desk approved, its browser back at the wallet with a code."""
     authorization = wallet.start(session, config_ids=["employee_badge"], **options)
-    (request,) = issuer.service.pending_authorizations()
-    issuer.service.approve_authorization(request["authorization_id"], claims=BADGE_CLAIMS)
+    (request,) = issuer.service.sign_ins.pending()
+    issuer.service.sign_ins.approve(request["authorization_id"], claims=BADGE_CLAIMS)
     wallet.follow(authorization)
     return authorization
 
@@ -163,7 +163,7 @@ def test_bad_requests_go_back_to_the_wallet_with_their_error(
     params.update(change)
     params = {k: v for k, v in params.items() if v is not None}
     assert redirected_error(wallet, session, params)["error"] == error
-    assert issuer.service.pending_authorizations() == []  # nothing waits at the desk
+    assert issuer.service.sign_ins.pending() == []  # nothing waits at the desk
 
 
 def test_unknown_parameters_are_ignored(issuer: RunningIssuer, wallet: CodeFlowWallet, session: Session) -> None:
@@ -282,7 +282,7 @@ def test_require_par_refuses_direct_requests(tmp_path: Path, wallet: CodeFlowWal
 
 
 def offer_session(issuer: RunningIssuer, wallet: CodeFlowWallet, **options: Any) -> tuple[Session, str]:
-    offer = issuer.service.create_offer(
+    offer = issuer.service.offers.create(
         OfferRequest(["employee_badge"], BADGE_CLAIMS, grant="authorization_code", **options)
     )
     session = wallet.resolve_offer(offer.offer_uri)
@@ -299,7 +299,7 @@ def test_an_expired_or_used_issuer_state_binds_nothing(issuer: RunningIssuer, wa
     wallet.start(session)  # the rightful wallet, in time
     params, _ = wallet.authorization_parameters(session)  # an attacker who copied the offer
     assert redirected_error(wallet, session, params)["error"] == "invalid_request"
-    (request,) = issuer.service.pending_authorizations()
+    (request,) = issuer.service.sign_ins.pending()
     assert request["offer_id"] == offer_id
 
 
@@ -311,17 +311,17 @@ def test_issuer_state_of_one_offer_cannot_ask_for_more(issuer: RunningIssuer, wa
 
 def test_the_desk_can_deny(issuer: RunningIssuer, wallet: CodeFlowWallet, session: Session) -> None:
     authorization = wallet.start(session, config_ids=["employee_badge"])
-    (request,) = issuer.service.pending_authorizations()
-    issuer.service.deny_authorization(request["authorization_id"], operator="alice", reason="not the person")
+    (request,) = issuer.service.sign_ins.pending()
+    issuer.service.sign_ins.deny(request["authorization_id"], operator="alice", reason="not the person")
     response = wallet.follow(authorization)
     assert response["error"] == "access_denied" and "code" not in response
-    assert issuer.service.audit_log(limit=1)[0]["action"] == "authorization_denied"
+    assert issuer.service.desk.audit_log(limit=1)[0]["action"] == "authorization_denied"
 
 
 def test_a_request_nobody_confirms_expires(issuer: RunningIssuer, wallet: CodeFlowWallet, session: Session) -> None:
     authorization = wallet.start(session, config_ids=["employee_badge"])
     with clock_shifted(issuer.service, issuer.service.settings.authorization_wait + 1):
-        assert issuer.service.pending_authorizations() == []
+        assert issuer.service.sign_ins.pending() == []
         assert wallet.follow(authorization)["error"] == "access_denied"
 
 
@@ -475,7 +475,7 @@ def test_server_nonces_and_required_dpop(strict: RunningIssuer, wallet: CodeFlow
 
 
 def test_pre_authorized_offers_work_with_dpop_too(issuer: RunningIssuer, wallet: CodeFlowWallet) -> None:
-    offer = issuer.service.create_offer(OfferRequest(["employee_badge"], BADGE_CLAIMS))
+    offer = issuer.service.offers.create(OfferRequest(["employee_badge"], BADGE_CLAIMS))
     session = wallet.resolve_offer(offer.offer_uri)
     session.dpop_key = new_key()
     assert wallet.token(session)["token_type"] == "DPoP"

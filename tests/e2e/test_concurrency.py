@@ -73,7 +73,7 @@ def test_one_code_is_redeemed_exactly_once(
     assert outcomes == [(200, None)] + [(400, "invalid_grant")] * (WALLETS - 1)
     for refused in [r for r in responses if r.status != 200]:
         expect_error(refused, 400, "invalid_grant")
-    timeline = issuer.service.offer_status(offer.offer_id)["timeline"]
+    timeline = issuer.service.offers.status(offer.offer_id)["timeline"]
     assert [step["event"] for step in timeline].count("token_issued") == 1
 
     [winner] = [r for r in responses if r.status == 200]
@@ -91,7 +91,7 @@ def test_parallel_wallets_each_get_their_own_credential(
 ) -> None:
     """Eight people at eight wallets at once: each credential carries its holder's claims and key."""
     claims = [{**BADGE_CLAIMS, "employee_id": f"E-{index}"} for index in range(WALLETS)]
-    offers = [issuer.service.create_offer(OfferRequest(["employee_badge"], person, tx_code=True)) for person in claims]
+    offers = [issuer.service.offers.create(OfferRequest(["employee_badge"], person, tx_code=True)) for person in claims]
 
     def receive(person: TestWallet, index: int) -> Received:
         [received] = person.receive(offers[index].offer_uri, offers[index].tx_code)
@@ -102,7 +102,7 @@ def test_parallel_wallets_each_get_their_own_credential(
     for person, offer, result in zip(claims, offers, received, strict=True):
         [credential], [key] = result.credentials, result.holder_keys
         assert verify(credential, key, "employee_badge", metadata, jwks) == person
-        assert issuer.service.offer_status(offer.offer_id)["state"] == "issued"
+        assert issuer.service.offers.status(offer.offer_id)["state"] == "issued"
         assert [record["holder_jkt"] for record in ledger(issuer, offer.offer_id)] == [key.thumbprint()]
     assert len({result.credentials[0] for result in received}) == WALLETS
     assert len({result.notification_id for result in received}) == WALLETS

@@ -40,9 +40,9 @@ def test_pending_until_approved_then_issued_once(
     offer, session, transaction_id = start_deferred(wallet, make_offer, keys)
     for _ in range(2):
         assert pending(read_reply(poll(wallet, session, transaction_id), 202)) == transaction_id
-    assert issuer.service.offer_status(offer.offer_id)["state"] == "pending_approval"
+    assert issuer.service.offers.status(offer.offer_id)["state"] == "pending_approval"
 
-    issuer.service.approve(offer.offer_id, operator="desk-1")
+    issuer.service.offers.approve(offer.offer_id, operator="desk-1")
     body = read_reply(poll(wallet, session, transaction_id), 200)
     for credential, key in zip(issued(body, 2), keys, strict=True):
         assert verify(credential, key, "employee_badge", session.metadata, jwks) == BADGE_CLAIMS
@@ -50,7 +50,7 @@ def test_pending_until_approved_then_issued_once(
     assert post(wallet, session, "notification", notification).status == 204
 
     expect_error(poll(wallet, session, transaction_id), 400, "invalid_transaction_id")
-    status = issuer.service.offer_status(offer.offer_id)
+    status = issuer.service.offers.status(offer.offer_id)
     assert status["state"] == "issued" and status["issued"][0]["count"] == 2
     events = [step["event"] for step in status["timeline"]]
     assert events[-4:] == ["credential_deferred", "issuance_approved", "credential_issued", "notification_received"]
@@ -59,9 +59,9 @@ def test_pending_until_approved_then_issued_once(
 def test_rejected_issuance_is_denied(issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer) -> None:
     """G4, §9.3: issuance became impossible."""
     offer, session, transaction_id = start_deferred(wallet, make_offer, [new_key()])
-    issuer.service.reject(offer.offer_id, operator="desk-1", reason="document expired")
+    issuer.service.offers.reject(offer.offer_id, operator="desk-1", reason="document expired")
     expect_error(poll(wallet, session, transaction_id), 400, "credential_request_denied")
-    assert issuer.service.offer_status(offer.offer_id)["state"] == "denied"
+    assert issuer.service.offers.status(offer.offer_id)["state"] == "denied"
 
 
 @pytest.mark.parametrize("transform", [lambda _: "not-a-transaction", lambda real: real[:-1]], ids=["made_up", "cut"])
@@ -71,7 +71,7 @@ def test_unknown_transaction_id(
     """G3, §9.3: an id the issuer did not give out; the real one still works afterwards."""
     offer, session, transaction_id = start_deferred(wallet, make_offer, [new_key()])
     expect_error(poll(wallet, session, transform(transaction_id)), 400, "invalid_transaction_id")
-    issuer.service.approve(offer.offer_id)
+    issuer.service.offers.approve(offer.offer_id)
     issued(read_reply(poll(wallet, session, transaction_id), 200), 1)
 
 
@@ -79,13 +79,13 @@ def test_approved_before_the_request_issues_at_once(
     issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict[str, Any]
 ) -> None:
     offer = make_offer(deferred=True)
-    issuer.service.approve(offer.offer_id, operator="desk-1")
+    issuer.service.offers.approve(offer.offer_id, operator="desk-1")
     session = redeem(wallet, offer)
     key = new_key()
     body = read_reply(post(wallet, session, "credential", request_body(wallet, session, "employee_badge", [key])), 200)
     [credential] = issued(body, 1)
     assert verify(credential, key, "employee_badge", session.metadata, jwks) == BADGE_CLAIMS
-    status = issuer.service.offer_status(offer.offer_id)
+    status = issuer.service.offers.status(offer.offer_id)
     assert status["state"] == "issued"
     assert "credential_deferred" not in [step["event"] for step in status["timeline"]]
 
@@ -109,7 +109,7 @@ def test_deferred_response_uses_the_encryption_of_the_deferred_request(
     then_key = encryption_key(then) if then else None
     holder = new_key()
     offer, session, transaction_id = start_deferred(wallet, make_offer, [holder], first_key)
-    issuer.service.approve(offer.offer_id)
+    issuer.service.offers.approve(offer.offer_id)
     response = poll(wallet, session, transaction_id, then_key)
     [credential] = issued(read_reply(response, 200, then_key), 1)
     assert verify(credential, holder, "employee_badge", session.metadata, jwks) == BADGE_CLAIMS
@@ -128,7 +128,7 @@ def test_refresh_token_keeps_polling_possible(issuer: RunningIssuer, wallet: Tes
         assert refreshed.status == 200 and refreshed.headers["cache-control"] == "no-store"
         session.access_token = refreshed.json()["access_token"]
         assert pending(read_reply(poll(wallet, session, transaction_id), 202)) == transaction_id
-        issuer.service.approve(offer.offer_id)
+        issuer.service.offers.approve(offer.offer_id)
         issued(read_reply(poll(wallet, session, transaction_id), 200), 1)
 
 
@@ -149,7 +149,7 @@ def test_wallet_waits_for_the_desk(
     def desk_approves_during_the_second_wait(seconds: float) -> None:
         waits.append(seconds)
         if len(waits) == 2:
-            issuer.service.approve(offer.offer_id)
+            issuer.service.offers.approve(offer.offer_id)
 
     received = wallet.wait_for_credential(
         session, transaction_id, encryption_key=key, sleep=desk_approves_during_the_second_wait

@@ -52,7 +52,7 @@ class Published:
     def offer(self, *config_ids: str, **options: Any) -> CreatedOffer:
         ids = list(config_ids or ["employee_badge"])
         claims = {name: value for config_id in ids for name, value in CLAIMS[config_id].items()}
-        return self.service.create_offer(OfferRequest(credential_configuration_ids=ids, claims=claims, **options))
+        return self.service.offers.create(OfferRequest(credential_configuration_ids=ids, claims=claims, **options))
 
 
 @pytest.fixture(params=["root", "tenant"])

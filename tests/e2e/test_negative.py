@@ -147,7 +147,7 @@ def test_c6_five_wrong_tx_codes_burn_the_offer(
         form = token_form(offer, tx_code=wrong_tx_code(offer))
         expect_error(wallet.post_form(token_endpoint, form), 400, "invalid_grant")
     expect_error(wallet.post_form(token_endpoint, token_form(offer, tx_code=str(offer.tx_code))), 400, "invalid_grant")
-    assert issuer.service.offer_status(offer.offer_id)["state"] == "burned"
+    assert issuer.service.offers.status(offer.offer_id)["state"] == "burned"
     assert_redeems(wallet, token_endpoint, make_offer(tx_code=True))
 
 
@@ -615,7 +615,7 @@ def test_g1_deferred_needs_the_access_token_of_the_transaction(
     """§9: an access token valid for the credentials previously requested; otherwise an
     authorization error (§8.3.1.1, RFC 6750 §3.1: 401, or 403 insufficient_scope)."""
     offer, session, transaction_id = start_deferred(wallet, make_offer, [new_key()])
-    issuer.service.approve(offer.offer_id)
+    issuer.service.offers.approve(offer.offer_id)
     if variant == "another_offers_token":
         token: str | None = redeem(wallet, make_offer()).access_token
     else:
@@ -733,6 +733,6 @@ def test_e28_declined_offer_is_credential_request_denied(
     issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer
 ) -> None:
     offer = make_offer(deferred=True)
-    issuer.service.reject(offer.offer_id, operator="desk-1", reason="identity not confirmed")
+    issuer.service.offers.reject(offer.offer_id, operator="desk-1", reason="identity not confirmed")
     session = redeem(wallet, offer)
     expect_error(credential(wallet, session, good_request(wallet, session)), 400, "credential_request_denied")

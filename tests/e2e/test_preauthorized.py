@@ -69,7 +69,7 @@ def test_issues_each_format(
     session = redeem(wallet, offer)
     [credential], [key], _ = request_credentials(wallet, session, config_id)
     assert verify(credential, key, config_id, session.metadata, jwks) == CLAIMS[config_id]
-    status = issuer.service.offer_status(offer.offer_id)
+    status = issuer.service.offers.status(offer.offer_id)
     assert status["state"] == "issued" and status["issued"][0]["config_id"] == config_id
     [record] = ledger(issuer, offer.offer_id)
     assert (
@@ -88,9 +88,9 @@ def test_one_offer_with_both_configurations(
     for config_id in CONFIG_IDS:
         [credential], [key], _ = request_credentials(wallet, session, config_id)
         assert verify(credential, key, config_id, session.metadata, jwks) == offered_claims(CONFIG_IDS, config_id)
-        states.append(issuer.service.offer_status(offer.offer_id)["state"])
+        states.append(issuer.service.offers.status(offer.offer_id)["state"])
     assert states == ["redeemed", "issued"]  # the offer is complete once both are issued
-    assert [entry["config_id"] for entry in issuer.service.offer_status(offer.offer_id)["issued"]] == list(CONFIG_IDS)
+    assert [entry["config_id"] for entry in issuer.service.offers.status(offer.offer_id)["issued"]] == list(CONFIG_IDS)
 
 
 @pytest.mark.parametrize("config_id", CONFIG_IDS)
@@ -110,7 +110,7 @@ def test_batch_binds_each_credential_to_its_own_key(
     salts = [json.loads(base64url_decode(d))[0] for c in credentials for d in disclosures(c)]
     assert len(salts) == len(set(salts))  # no salt (so no disclosure digest) links two credentials
     assert [r["holder_jkt"] for r in ledger(issuer, offer.offer_id)] == [key.thumbprint() for key in keys]
-    assert issuer.service.offer_status(offer.offer_id)["issued"][0]["count"] == 3
+    assert issuer.service.offers.status(offer.offer_id)["issued"][0]["count"] == 3
 
 
 def test_batch_binds_a_key_at_most_once(wallet: TestWallet, session: Session) -> None:
@@ -192,7 +192,7 @@ def test_g7_notification_is_idempotent(issuer: RunningIssuer, wallet: TestWallet
     for _ in range(2):
         response = post(wallet, session, "notification", notification)
         assert (response.status, response.body) == (204, b"")
-    timeline = issuer.service.offer_status(offer.offer_id)["timeline"]
+    timeline = issuer.service.offers.status(offer.offer_id)["timeline"]
     notified = [step["detail"] for step in timeline if step["event"] == "notification_received"]
     assert notified == [{"event": "credential_accepted", "config_id": "employee_badge"}]
     assert [n["event"] for n in ledger(issuer, offer.offer_id)[0]["notifications"]] == ["credential_accepted"]
@@ -236,7 +236,7 @@ def test_credential_identifier_exactly_after_authorization_details(
     claims = verify(credential, key, "membership_card", session.metadata, jwks)
     assert claims == offered_claims(CONFIG_IDS, "membership_card")
     # The token for the subset is complete with one credential; the whole offer still has one to go.
-    assert issuer.service.offer_status(offer.offer_id)["state"] == ("issued" if with_details else "redeemed")
+    assert issuer.service.offers.status(offer.offer_id)["state"] == ("issued" if with_details else "redeemed")
 
 
 def test_later_issuance_leaves_earlier_credentials_alone(
@@ -253,7 +253,7 @@ def test_later_issuance_leaves_earlier_credentials_alone(
         received.append((offer.offer_id, session, credential, ledger(issuer, offer.offer_id)))
     first_offer_id, _, _, first_records = received[0]
     assert ledger(issuer, first_offer_id) == first_records
-    assert issuer.service.offer_status(first_offer_id)["state"] == "issued"
+    assert issuer.service.offers.status(first_offer_id)["state"] == "issued"
     jwks_now = wallet.request("GET", f"{issuer.url}/jwks").json()
     for _, session, credential, _ in received:
         assert verify(credential, key, "employee_badge", session.metadata, jwks_now) == CLAIMS["employee_badge"]
@@ -281,7 +281,7 @@ def test_offer_state_follows_the_wallet(
     offer = make_offer(by_reference=by_reference)
 
     def state() -> str:
-        return str(issuer.service.offer_status(offer.offer_id)["state"])
+        return str(issuer.service.offers.status(offer.offer_id)["state"])
 
     states = [state()]
     session = wallet.resolve_offer(offer.offer_uri)
@@ -295,7 +295,7 @@ def test_offer_state_follows_the_wallet(
     assert post(wallet, session, "notification", notification).status == 204
     fetched = ["fetched"] if by_reference else ["created"]
     assert states == ["created", *fetched, "redeemed", "issued"]
-    events = [step["event"] for step in issuer.service.offer_status(offer.offer_id)["timeline"]]
+    events = [step["event"] for step in issuer.service.offers.status(offer.offer_id)["timeline"]]
     fetched_events = ["offer_fetched"] if by_reference else []
     assert events == ["offer_created", *fetched_events, "token_issued", "credential_issued", "notification_received"]
 
@@ -306,7 +306,7 @@ def test_credential_verifies_after_a_key_rotation(
     """The JWKS a verifier fetches later still holds the key of an earlier credential."""
     session = redeem(wallet, make_offer())
     [credential], [key], _ = request_credentials(wallet, session, "employee_badge")
-    issuer.service.rotate_key()
+    issuer.service.admin.rotate_key()
     later_jwks = wallet.request("GET", f"{issuer.url}/jwks").json()
     assert verify(credential, key, "employee_badge", session.metadata, later_jwks) == CLAIMS["employee_badge"]
     assert jose_header(credential)["kid"] != issuer.service.keys.active.kid

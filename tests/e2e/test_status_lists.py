@@ -79,7 +79,7 @@ def test_revoke_then_a_verifier_reads_invalid(
     (credential,), record_id = issue(wallet, make_offer, config_id)
     assert status_reference(credential)["uri"] == f"{issuer.url}/status/1"
     assert read_status(wallet, credential, jwks) == 0
-    record = issuer.service.change_credential_status(record_id, "revoke", "alice", "badge lost")
+    record = issuer.service.ledger.change_status(record_id, "revoke", "alice", "badge lost")
     assert record["state"] == "revoked"
     assert read_status(wallet, credential, jwks) == 1
 
@@ -88,9 +88,9 @@ def test_suspend_and_unsuspend(
     issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict[str, Any]
 ) -> None:
     (credential,), record_id = issue(wallet, make_offer)
-    issuer.service.change_credential_status(record_id, "suspend", "alice", "on leave")
+    issuer.service.ledger.change_status(record_id, "suspend", "alice", "on leave")
     assert read_status(wallet, credential, jwks) == 2
-    issuer.service.change_credential_status(record_id, "unsuspend", "alice", "back")
+    issuer.service.ledger.change_status(record_id, "unsuspend", "alice", "back")
     assert read_status(wallet, credential, jwks) == 0
 
 
@@ -117,7 +117,7 @@ def test_the_list_in_json_when_asked(
     issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict[str, Any]
 ) -> None:
     (credential,), record_id = issue(wallet, make_offer)
-    issuer.service.change_credential_status(record_id, "revoke")
+    issuer.service.ledger.change_status(record_id, "revoke")
     uri = status_reference(credential)["uri"]
     response = wallet.request("GET", uri, headers={"Accept": "application/statuslist+json"})
     assert response.status == 200 and response.headers["content-type"] == "application/statuslist+json"
@@ -135,7 +135,7 @@ def test_the_token_is_cacheable_for_its_ttl_and_resigned_when_a_status_changes(
     assert first.headers["content-type"] == TOKEN_TYPE  # the token is the default
     assert first.headers["cache-control"] == f"public, max-age={issuer.service.settings.status_list_ttl}"
     assert wallet.request("GET", uri).body == first.body  # cached, not signed per request
-    issuer.service.change_credential_status(record_id, "suspend")
+    issuer.service.ledger.change_status(record_id, "suspend")
     assert wallet.request("GET", uri).body != first.body
 
 
@@ -158,7 +158,7 @@ def test_a_full_list_rolls_over_to_the_next(tmp_path: Path, wallet: TestWallet) 
     try:
         references = []
         for _ in range(2):
-            offer = runtime.service.create_offer(OfferRequest(["employee_badge"], CLAIMS["employee_badge"]))
+            offer = runtime.service.offers.create(OfferRequest(["employee_badge"], CLAIMS["employee_badge"]))
             session = redeem(wallet, offer)
             credentials, _, _ = request_credentials(wallet, session, "employee_badge", 10)
             references += [status_reference(credential) for credential in credentials]

@@ -44,7 +44,8 @@ from jwcrypto import jwk
 from jwcrypto.common import base64url_decode
 
 from issuer.runtime import read_admin_token
-from issuer.storage.store import History, Store
+from issuer.storage.history import History
+from issuer.storage.store import JournalStore
 from wallet.client import PRE_AUTHORIZED_GRANT, Received, Session, TestWallet, WalletError, new_key
 
 KILLS = 5
@@ -403,7 +404,7 @@ def _check_after_restart(
 
 def _check_ledger(data_dir: Path, journeys: list[Journey], parked: list[Parked], checks: Counter[str]) -> None:
     """The data folder opened offline: what the wallets received is exactly what the ledger says."""
-    Store(data_dir).close()  # state, desk and history journals all load
+    JournalStore(data_dir).close()  # state, desk and history journals all load
     history = History(data_dir / "history")
     try:
         ledger = {row["id"]: row for row in history.scan("records", lambda row: row.get("kind") == "credential")}

@@ -279,17 +279,17 @@ def target(tmp_path_factory: pytest.TempPathFactory, cases: Counter[str]) -> Ite
     logging.getLogger().addHandler(errors)
     wallet = TestWallet()
     try:
-        offer = service.create_offer(OfferRequest(["employee_badge"], BADGE_CLAIMS))
+        offer = service.offers.create(OfferRequest(["employee_badge"], BADGE_CLAIMS))
         session = wallet.resolve_offer(offer.offer_uri)
         wallet.fetch_as_metadata(session)
         wallet.token(session)
-        deferred_offer = service.create_offer(OfferRequest(["employee_badge"], BADGE_CLAIMS, deferred=True))
+        deferred_offer = service.offers.create(OfferRequest(["employee_badge"], BADGE_CLAIMS, deferred=True))
         deferred = wallet.resolve_offer(deferred_offer.offer_uri)
         wallet.fetch_metadata(deferred)
         wallet.token(deferred)
         transaction_id = wallet.request_credential(deferred, "employee_badge")
         assert isinstance(transaction_id, str)
-        by_reference = service.create_offer(OfferRequest(["employee_badge"], BADGE_CLAIMS, by_reference=True))
+        by_reference = service.offers.create(OfferRequest(["employee_badge"], BADGE_CLAIMS, by_reference=True))
         reference = urlsplit(parse_qs(urlsplit(by_reference.offer_uri).query)["credential_offer_uri"][0]).path
         client = RawClient(int(urlsplit(runtime.issuer_url).port or 0), cases)
         target = Target(runtime, client, wallet, session, (deferred, transaction_id), reference, errors)
@@ -906,7 +906,7 @@ def test_proof_iat_must_be_a_number(target: Target) -> None:
     service = target.runtime.service
     assert service is not None
     with TestWallet() as wallet:
-        session = wallet.resolve_offer(service.create_offer(OfferRequest(["employee_badge"], BADGE_CLAIMS)).offer_uri)
+        session = wallet.resolve_offer(service.offers.create(OfferRequest(["employee_badge"], BADGE_CLAIMS)).offer_uri)
         wallet.fetch_metadata(session)
         wallet.token(session)
         for iat in (float("nan"), float("inf"), float("-inf")):
@@ -1335,7 +1335,7 @@ def test_still_serving_and_nothing_lost(target: Target) -> None:
     service = target.runtime.service
     assert service is not None
     with TestWallet() as wallet:
-        offer = service.create_offer(OfferRequest(["employee_badge"], BADGE_CLAIMS, tx_code=True))
+        offer = service.offers.create(OfferRequest(["employee_badge"], BADGE_CLAIMS, tx_code=True))
         [received] = wallet.receive(offer.offer_uri, offer.tx_code)
         assert received.credentials and received.notification_id
     received = target.wallet.request_credential(target.session, "employee_badge")

@@ -42,7 +42,7 @@ def service_of(runtime: IssuerRuntime) -> IssuerService:
 
 
 def redeemed(wallet: TestWallet, service: IssuerService) -> tuple[str, Session]:
-    offer = service.create_offer(OfferRequest(["employee_badge"], CLAIMS))
+    offer = service.offers.create(OfferRequest(["employee_badge"], CLAIMS))
     session = wallet.resolve_offer(offer.offer_uri)
     wallet.fetch_metadata(session)
     wallet.token(session)
@@ -66,12 +66,7 @@ def outcome(response: HttpResponse) -> tuple[int, Any]:
 
 def issued_for(service: IssuerService, offer_ids: set[str]) -> list[dict[str, Any]]:
     """Credential records of these offers in the ledger (read under the store's lock)."""
-    with service.store.lock:
-        return list(
-            service.store.history.scan(
-                "records", lambda row: row.get("kind") == "credential" and row.get("offer_id") in offer_ids
-            )
-        )
+    return [row for batch in service.store.ledger.batches() for row in batch if row.get("offer_id") in offer_ids]
 
 
 def test_one_nonce_in_parallel_requests_issues_once(runtime: IssuerRuntime) -> None:

@@ -41,7 +41,7 @@ def jwks_of(issuer: RunningIssuer) -> dict[str, Any]:
 
 def test_sd_jwt_vc_with_tx_code_by_reference(issuer: RunningIssuer) -> None:
     claims = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1", "department": "R&D"}
-    offer = issuer.service.create_offer(OfferRequest(["employee_badge"], claims, tx_code=True, by_reference=True))
+    offer = issuer.service.offers.create(OfferRequest(["employee_badge"], claims, tx_code=True, by_reference=True))
     received = run_node_wallet(offer.offer_uri, offer.tx_code)
     assert (received["credential_configuration_id"], received["format"]) == ("employee_badge", "dc+sd-jwt")
     [credential] = received["credentials"]
@@ -53,14 +53,14 @@ def test_sd_jwt_vc_with_tx_code_by_reference(issuer: RunningIssuer) -> None:
         holder_jwk=received["holder_jwk"],
     )
     assert disclosed == claims
-    status = issuer.service.offer_status(offer.offer_id)
+    status = issuer.service.offers.status(offer.offer_id)
     assert status["state"] == "issued"
     assert any(step.get("detail", {}).get("event") == "credential_accepted" for step in status["timeline"])
 
 
 def test_jwt_vc_json_by_value(issuer: RunningIssuer) -> None:
     claims = {"given_name": "Grace", "family_name": "Hopper", "member_id": "M-7", "level": "gold"}
-    offer = issuer.service.create_offer(OfferRequest(["membership_card"], claims))
+    offer = issuer.service.offers.create(OfferRequest(["membership_card"], claims))
     received = run_node_wallet(offer.offer_uri, None)
     assert received["format"] == "jwt_vc_json"
     subject = verify_jwt_vc_json(
@@ -73,7 +73,7 @@ def test_authorization_code_flow_with_pkce_par_and_dpop(issuer: RunningIssuer) -
     """The library builds the request (PKCE, PAR, issuer_state), the test plays the browser and the
     desk, and the library exchanges the code with DPoP and receives the credential."""
     claims = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1", "department": "R&D"}
-    offer = issuer.service.create_offer(OfferRequest(["employee_badge"], claims, grant="authorization_code"))
+    offer = issuer.service.offers.create(OfferRequest(["employee_badge"], claims, grant="authorization_code"))
     process = subprocess.Popen(
         ["node", str(HERE / "code_flow.mjs"), offer.offer_uri],
         stdin=subprocess.PIPE,
@@ -90,10 +90,10 @@ def test_authorization_code_flow_with_pkce_par_and_dpop(issuer: RunningIssuer) -
         with CodeFlowWallet() as browser:
             page = browser.request("GET", authorization_url)
             assert page.status == 200, page.body
-            (request,) = issuer.service.pending_authorizations()
+            (request,) = issuer.service.sign_ins.pending()
             assert request["offer_id"] == offer.offer_id
             assert request["confirmation"] in page.body.decode()
-            issuer.service.approve_authorization(request["authorization_id"], operator="desk")
+            issuer.service.sign_ins.approve(request["authorization_id"], operator="desk")
             wait_url = html.unescape(CHECK_AGAIN.search(page.body.decode()).group(1))  # type: ignore[union-attr]
             redirect = browser.request("GET", wait_url)
         assert redirect.status == 303
@@ -109,4 +109,4 @@ def test_authorization_code_flow_with_pkce_par_and_dpop(issuer: RunningIssuer) -
         holder_jwk=received["holder_jwk"],
     )  # fmt: skip
     assert disclosed == claims
-    assert issuer.service.offer_status(offer.offer_id)["state"] == "issued"
+    assert issuer.service.offers.status(offer.offer_id)["state"] == "issued"

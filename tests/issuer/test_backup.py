@@ -26,7 +26,7 @@ from issuer.storage.backup import (
     create_backup,
     restore_backup,
 )
-from issuer.storage.store import Store
+from issuer.storage.store import JournalStore
 from tests.conftest import RunningIssuer, start_issuer
 from wallet.client import TestWallet
 
@@ -37,12 +37,11 @@ SLOW_DISK = 0.004  # seconds added to each file copy: widens the window in which
 
 
 def credential_ids(service: IssuerService) -> set[str]:
-    with service.store.lock:
-        return {r["id"] for r in service.store.history.scan("records") if r.get("kind") == "credential"}
+    return {r["id"] for batch in service.store.ledger.batches() for r in batch}
 
 
 def issue(service: IssuerService, url: str, employee_id: str) -> None:
-    offer = service.create_offer(OfferRequest(["employee_badge"], {**BADGE, "employee_id": employee_id}))
+    offer = service.offers.create(OfferRequest(["employee_badge"], {**BADGE, "employee_id": employee_id}))
     with TestWallet() as wallet:
         [received] = wallet.receive(offer.offer_uri)
     assert received.credentials
@@ -65,7 +64,7 @@ def ledger(data_dir: Path) -> tuple[set[str], set[str]]:
     An offer is live (state file) or archived (history), never both: a copy of the state file
     from before an issuance and of the history from after it would show the offer twice.
     """
-    store = Store(data_dir)
+    store = JournalStore(data_dir)
     try:
         records = list(store.history.scan("records"))
         live = [dict(o) for o in store.offers.all()]
@@ -100,9 +99,9 @@ def test_a_backup_taken_during_issuance_restores_a_consistent_issuer(
         return copy(source, target)
 
     monkeypatch.setattr("issuer.storage.backup.shutil.copyfile", slow_copy)
-    service.create_operator("Ada", PASSWORD)
-    holder = service.register_holder(HolderRequest("Grace", "Hopper", "passport", "X1234567"), "Ada")
-    waiting = service.create_offer(OfferRequest(["employee_badge"], BADGE, tx_code=True, operator="Ada"))
+    service.desk.create_operator("Ada", PASSWORD)
+    holder = service.desk.register_holder(HolderRequest("Grace", "Hopper", "passport", "X1234567"), "Ada")
+    waiting = service.offers.create(OfferRequest(["employee_badge"], BADGE, tx_code=True, operator="Ada"))
     kid = service.keys.active.kid
     for n in range(3):
         issue(service, runtime.issuer_url, f"E-{n}")
@@ -131,7 +130,7 @@ def test_a_backup_taken_during_issuance_restores_a_consistent_issuer(
             archive = tmp_path / f"backup-{n}.tar.gz"
             before = credential_ids(service)
             if n % 3 != 2:
-                info = service.backup(archive, operator="Ada")
+                info = service.admin.backup(archive, operator="Ada")
                 assert info["files"] >= 8
             else:
                 response = requests.get(
@@ -169,17 +168,17 @@ def test_a_backup_taken_during_issuance_restores_a_consistent_issuer(
         jwks = requests.get(f"{again.issuer_url}/jwks", timeout=5).json()
         assert kid in [key["kid"] for key in jwks["keys"]]
         assert again.service.keys.active.kid == kid
-        assert again.service.login("Ada", PASSWORD).name == "Ada"
-        assert again.service.holder(holder["holder_id"])["given_name"] == "Grace"
-        assert "backup_created" not in {e["action"] for e in again.service.audit_log()}  # written after the copy
+        assert again.service.desk.login("Ada", PASSWORD).name == "Ada"
+        assert again.service.desk.holder(holder["holder_id"])["given_name"] == "Grace"
+        assert "backup_created" not in {e["action"] for e in again.service.desk.audit_log()}  # written after the copy
         # The offer made before the backup still redeems: its code and transaction code hashes came back.
         code = waiting.credential_offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
-        token = again.service.redeem_pre_authorized_code(code["pre-authorized_code"], waiting.tx_code, None)
+        token = again.service.tokens.redeem_pre_authorized_code(code["pre-authorized_code"], waiting.tx_code, None)
         assert token.access_token
         issue(again.service, again.issuer_url, "after-restore")  # and the restored issuer issues
     finally:
         again.stop()
-    assert "backup_created" in {e["action"] for e in service.audit_log(operator="Ada")}
+    assert "backup_created" in {e["action"] for e in service.desk.audit_log(operator="Ada")}
 
 
 def runtime_token(runtime: IssuerRuntime) -> str:
@@ -210,7 +209,7 @@ def test_the_admin_backup_needs_the_token(issuer: RunningIssuer) -> None:
 @pytest.fixture
 def archive(issuer: RunningIssuer, tmp_path: Path) -> Path:
     path = tmp_path / "backup.tar.gz"
-    issuer.service.backup(path)
+    issuer.service.admin.backup(path)
     assert path.stat().st_mode & 0o777 == 0o600  # it holds the keys
     return path
 
@@ -359,24 +358,24 @@ def test_a_staged_restore_applies_at_the_next_start(tmp_path: Path) -> None:
     runtime = start_issuer(data_dir)
     service = runtime.service
     assert service is not None
-    service.save_settings({"holder_retention_days": 90})
-    kept = service.create_offer(OfferRequest(["employee_badge"], BADGE))
-    service.backup(tmp_path / "monday.tar.gz")
-    later = service.create_offer(OfferRequest(["employee_badge"], BADGE))
-    service.save_settings({"holder_retention_days": 30})
+    service.admin.save_settings({"holder_retention_days": 90})
+    kept = service.offers.create(OfferRequest(["employee_badge"], BADGE))
+    service.admin.backup(tmp_path / "monday.tar.gz")
+    later = service.offers.create(OfferRequest(["employee_badge"], BADGE))
+    service.admin.save_settings({"holder_retention_days": 30})
     with pytest.raises(ServiceError, match="not a readable frontdesk backup"):
-        service.restore_at_next_start(tmp_path / "missing.tar.gz")
-    staged = service.restore_at_next_start(tmp_path / "monday.tar.gz", operator="Ada")
+        service.admin.restore_at_next_start(tmp_path / "missing.tar.gz")
+    staged = service.admin.restore_at_next_start(tmp_path / "monday.tar.gz", operator="Ada")
     assert staged["files"] >= 8 and (data_dir / PENDING_RESTORE).stat().st_mode & 0o777 == 0o600
-    assert service.offer_status(later.offer_id)["state"] == "created"  # nothing changes while running
+    assert service.offers.status(later.offer_id)["state"] == "created"  # nothing changes while running
     runtime.stop()
 
     again = start_issuer(data_dir)
     try:
         assert again.service is not None
-        assert again.service.offer_status(kept.offer_id)["state"] == "created"
+        assert again.service.offers.status(kept.offer_id)["state"] == "created"
         with pytest.raises(ServiceError, match="no offer"):
-            again.service.offer_status(later.offer_id)
+            again.service.offers.status(later.offer_id)
         assert again.settings.holder_retention_days == 90  # the restored settings apply at once
         assert again.settings.port != 0  # and the caller's overrides (port 0: any free port) still do
         assert not (data_dir / PENDING_RESTORE).exists()

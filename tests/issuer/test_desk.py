@@ -19,16 +19,16 @@ CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1"}
 
 
 def test_first_operator_then_only_operators_add_operators(service: IssuerService) -> None:
-    assert not service.has_operators()
-    service.create_operator("Ada", "long enough")
-    assert service.has_operators()
+    assert not service.desk.has_operators()
+    service.desk.create_operator("Ada", "long enough")
+    assert service.desk.has_operators()
     with pytest.raises(ServiceError, match="logged-in operator"):
-        service.create_operator("Mallory", "long enough")
-    service.create_operator("Grace", "also long enough", created_by="Ada")
-    assert service.login("Grace", "also long enough").name == "Grace"
+        service.desk.create_operator("Mallory", "long enough")
+    service.desk.create_operator("Grace", "also long enough", created_by="Ada")
+    assert service.desk.login("Grace", "also long enough").name == "Grace"
     with pytest.raises(ServiceError, match="wrong operator name or password"):
-        service.login("Grace", "not the password")
-    actions = [(e["operator"], e["action"], e["subject"]) for e in service.audit_log()]
+        service.desk.login("Grace", "not the password")
+    actions = [(e["operator"], e["action"], e["subject"]) for e in service.desk.audit_log()]
     assert actions == [
         (None, "login_failed", "Grace"),
         ("Grace", "login", "Grace"),
@@ -38,14 +38,14 @@ def test_first_operator_then_only_operators_add_operators(service: IssuerService
 
 
 def test_holders_keep_the_minimum_and_are_found(service: IssuerService, tmp_path: Path) -> None:
-    holder = service.register_holder(ADA, operator="Ada")
+    holder = service.desk.register_holder(ADA, operator="Ada")
     assert holder["identity_check"]["document_suffix"] == "5678"
     assert holder["identity_check"]["checked_by"] == "Ada"
     assert "X 1234" not in (tmp_path / "data" / "desk.json").read_text()
-    service.register_holder(HolderRequest("Grace", "Hopper", "identity_card", "ID-99999"), operator="Ada")
-    assert [h["given_name"] for h in service.search_holders("love ada")] == ["Ada"]
-    assert len(service.search_holders("")) == 2
-    assert service.holder(holder["holder_id"])["email"] == "ada@example.org"
+    service.desk.register_holder(HolderRequest("Grace", "Hopper", "identity_card", "ID-99999"), operator="Ada")
+    assert [h["given_name"] for h in service.desk.search_holders("love ada")] == ["Ada"]
+    assert len(service.desk.search_holders("")) == 2
+    assert service.desk.holder(holder["holder_id"])["email"] == "ada@example.org"
 
 
 @pytest.mark.parametrize(
@@ -60,35 +60,35 @@ def test_holders_keep_the_minimum_and_are_found(service: IssuerService, tmp_path
 )
 def test_bad_holder_input_is_refused(service: IssuerService, request_: HolderRequest, message: str) -> None:
     with pytest.raises(ServiceError, match=message):
-        service.register_holder(request_, operator="Ada")
-    assert service.search_holders() == []
+        service.desk.register_holder(request_, operator="Ada")
+    assert service.desk.search_holders() == []
 
 
 def test_retention_purges_old_holders(service: IssuerService) -> None:
-    service.register_holder(ADA, operator="Ada")
+    service.desk.register_holder(ADA, operator="Ada")
     real_clock = service.clock
     service.clock = lambda: real_clock() + 31 * 86400
-    service.register_holder(HolderRequest("Grace", "Hopper", "passport", "P-77777"), operator="Ada")
-    assert service.purge_holders(30, operator="Ada") == 1
-    assert [h["given_name"] for h in service.search_holders()] == ["Grace"]
-    assert service.audit_log(limit=1)[0]["detail"] == {"retention_days": 30, "count": 1}
+    service.desk.register_holder(HolderRequest("Grace", "Hopper", "passport", "P-77777"), operator="Ada")
+    assert service.desk.purge_holders(30, operator="Ada") == 1
+    assert [h["given_name"] for h in service.desk.search_holders()] == ["Grace"]
+    assert service.desk.audit_log(limit=1)[0]["detail"] == {"retention_days": 30, "count": 1}
 
 
 def test_offers_for_a_holder_reach_the_ledger(service: IssuerService) -> None:
-    holder = service.register_holder(ADA, operator="Ada")
-    offer = service.create_offer(
+    holder = service.desk.register_holder(ADA, operator="Ada")
+    offer = service.offers.create(
         OfferRequest(["employee_badge"], CLAIMS, operator="Ada", holder_id=holder["holder_id"])
     )
-    assert service.offer_status(offer.offer_id)["holder_id"] == holder["holder_id"]
+    assert service.offers.status(offer.offer_id)["holder_id"] == holder["holder_id"]
     with pytest.raises(ServiceError, match="no holder"):
-        service.create_offer(OfferRequest(["employee_badge"], CLAIMS, holder_id="nobody"))
-    entry = service.audit_log(limit=1, operator="Ada")[0]
+        service.offers.create(OfferRequest(["employee_badge"], CLAIMS, holder_id="nobody"))
+    entry = service.desk.audit_log(limit=1, operator="Ada")[0]
     assert (entry["action"], entry["subject"]) == ("offer_created", offer.offer_id)
 
 
 def test_audit_exports_as_csv(service: IssuerService) -> None:
-    service.register_holder(ADA, operator="Ada")
-    rows = list(csv.reader(io.StringIO(service.audit_csv())))
+    service.desk.register_holder(ADA, operator="Ada")
+    rows = list(csv.reader(io.StringIO(service.desk.audit_csv())))
     assert rows[0] == ["at", "operator", "action", "subject", "detail"]
     assert rows[1][1:3] == ["Ada", "holder_registered"] and rows[1][0].endswith("+00:00")
 

@@ -13,9 +13,9 @@ import requests
 
 from issuer.config import Settings, SettingsError
 from issuer.runtime import IssuerRuntime, read_admin_token
+from issuer.web.admin_app import create_admin_app
 from issuer.web.guard import API_CSP, HTML_CSP, Guard, RateLimiter, allowed_hosts
 from issuer.web.server import IssuerServer, bind
-from issuer.web.wallet_app import create_admin_app
 from tests.conftest import RunningIssuer, start_issuer
 
 SECURITY = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}

@@ -27,21 +27,21 @@ DAY = 86400
 def issue(service: IssuerService, config_id: str = "employee_badge", **options: object) -> str:
     """Issue one credential through the service as the endpoints do; its ledger id."""
     claims = BADGE if config_id == "employee_badge" else CARD
-    offer = service.create_offer(OfferRequest([config_id], claims, **options))  # type: ignore[arg-type]
+    offer = service.offers.create(OfferRequest([config_id], claims, **options))  # type: ignore[arg-type]
     code = offer.credential_offer["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
-    grant = service.authorize(service.redeem_pre_authorized_code(code, None, None).access_token)
-    result = service.request_credential(grant, config_id, [public_jwk(new_key())])
+    grant = service.tokens.authorize(service.tokens.redeem_pre_authorized_code(code, None, None).access_token)
+    result = service.issuance.request(grant, config_id, [public_jwk(new_key())])
     assert result.notification_id
     return result.notification_id
 
 
 def found(service: IssuerService, **filters: object) -> list[str]:
-    return [record["id"] for record in service.find_credentials(LedgerQuery(**filters))]  # type: ignore[arg-type]
+    return [record["id"] for record in service.ledger.find(LedgerQuery(**filters))]  # type: ignore[arg-type]
 
 
 def test_find_by_holder_type_operator_date_and_state(service: IssuerService, clock: Clock) -> None:
-    ada = service.register_holder(HolderRequest("Ada", "Lovelace", "passport", "X1234567"), "alice")
-    grace = service.register_holder(HolderRequest("Grace", "Hopper", "passport", "Y7654321"), "alice")
+    ada = service.desk.register_holder(HolderRequest("Ada", "Lovelace", "passport", "X1234567"), "alice")
+    grace = service.desk.register_holder(HolderRequest("Grace", "Hopper", "passport", "Y7654321"), "alice")
     first = issue(service, holder_id=ada["holder_id"], operator="alice")
     clock.now += DAY
     second = issue(service, "membership_card", holder_id=grace["holder_id"], operator="bob")
@@ -55,7 +55,7 @@ def test_find_by_holder_type_operator_date_and_state(service: IssuerService, clo
     assert found(service, issued_until=int(clock.now) - DAY // 2) == [first]
     assert found(service, issued_from=int(clock.now) - 60, config_id="employee_badge") == [third]
     assert found(service, text=second) == [second]  # a ledger id finds its record
-    service.change_credential_status(second, "suspend", "bob", "card reported stolen")
+    service.ledger.change_status(second, "suspend", "bob", "card reported stolen")
     assert found(service, state="suspended") == [second]
     assert found(service, state="valid") == [third, first]
     clock.now += 400 * DAY  # past every credential's exp
@@ -67,20 +67,20 @@ def test_find_by_holder_type_operator_date_and_state(service: IssuerService, clo
 
 def test_a_record_says_where_its_status_lives_and_what_happened(service: IssuerService) -> None:
     record_id = issue(service, operator="alice")
-    record = service.credential_record(record_id)
+    record = service.ledger.record(record_id)
     assert record["state"] == "valid" and record["operator"] == "alice"
     assert record["status_list"]["uri"] == f"https://desk.example/status/{record['status_list']['list']}"
     seen: list[events.Event] = []
     service.events.subscribe(seen.append)
-    record = service.change_credential_status(record_id, "revoke", "bob", "left the company")
+    record = service.ledger.change_status(record_id, "revoke", "bob", "left the company")
     assert record["state"] == "revoked"
     assert [(c["action"], c["operator"], c["reason"]) for c in record["status_changes"]] == [
         ("revoke", "bob", "left the company")
     ]
     place = StatusReference(record["status_list"]["list"], record["status_list"]["idx"])
-    assert service.status_lists.status(place) == 1
+    assert service.ledger.status_lists.status(place) == 1
     assert [(e.kind, e.detail["state"]) for e in seen] == [(events.CREDENTIAL_STATUS_CHANGED, "revoked")]
-    audit = service.audit_log(limit=1)[0]
+    audit = service.desk.audit_log(limit=1)[0]
     assert (audit["action"], audit["operator"], audit["subject"]) == ("credential_revoked", "bob", record_id)
     assert audit["detail"]["reason"] == "left the company"
 
@@ -100,19 +100,19 @@ def test_impossible_changes_are_refused_and_change_nothing(
 ) -> None:
     record_id = issue(service)
     for step in steps:
-        service.change_credential_status(record_id, step)
-    before = service.credential_record(record_id)
+        service.ledger.change_status(record_id, step)
+    before = service.ledger.record(record_id)
     with pytest.raises(ServiceError, match=message) as refusal:
-        service.change_credential_status(record_id, refused, "alice")
+        service.ledger.change_status(record_id, refused, "alice")
     assert refusal.value.status == 409
-    assert service.credential_record(record_id) == before
+    assert service.ledger.record(record_id) == before
 
 
 @pytest.mark.parametrize("record_id", ["nope", "000001-1-AAAAAAAAAAAA", "", "../../etc"])
 def test_unknown_credentials_are_404(service: IssuerService, record_id: str) -> None:
     issue(service)
     with pytest.raises(ServiceError) as refusal:
-        service.change_credential_status(record_id, "revoke")
+        service.ledger.change_status(record_id, "revoke")
     assert refusal.value.status == 404
 
 
@@ -120,17 +120,17 @@ def test_a_re_issue_revokes_the_replaced_credential_at_once(service: IssuerServi
     """A lost phone: the new offer and the revocation of the old credential are one step."""
     lost = issue(service)
     other = issue(service)
-    offer = service.create_offer(OfferRequest(["employee_badge"], BADGE, operator="alice", replaces=(lost,)))
-    assert service.credential_record(lost)["state"] == "revoked"
-    assert service.credential_record(other)["state"] == "valid"
-    entry = service.audit_log(limit=1)[0]
+    offer = service.offers.create(OfferRequest(["employee_badge"], BADGE, operator="alice", replaces=(lost,)))
+    assert service.ledger.record(lost)["state"] == "revoked"
+    assert service.ledger.record(other)["state"] == "valid"
+    entry = service.desk.audit_log(limit=1)[0]
     assert (
         entry["action"] == "credential_revoked" and entry["detail"]["reason"] == f"replaced by offer {offer.offer_id}"
     )
-    offers_before = len(service.list_offers())
+    offers_before = len(service.offers.live())
     with pytest.raises(ServiceError, match="already revoked"):
-        service.create_offer(OfferRequest(["employee_badge"], BADGE, replaces=(lost,)))
-    assert len(service.list_offers()) == offers_before  # a refused re-issue creates nothing
+        service.offers.create(OfferRequest(["employee_badge"], BADGE, replaces=(lost,)))
+    assert len(service.offers.live()) == offers_before  # a refused re-issue creates nothing
 
 
 def test_admin_api_finds_and_changes_credentials(issuer: RunningIssuer) -> None:
@@ -165,15 +165,15 @@ def test_ten_thousand_issued_credentials_have_unique_status_indices(service: Iss
     keys = [public_jwk(new_key()) for _ in range(10)]
     places, records = [], []
     for _ in range(1_000):
-        offer = service.create_offer(OfferRequest(["employee_badge"], BADGE))
+        offer = service.offers.create(OfferRequest(["employee_badge"], BADGE))
         code = offer.credential_offer["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
-        grant = service.authorize(service.redeem_pre_authorized_code(code, None, None).access_token)
-        result = service.request_credential(grant, "employee_badge", keys)
+        grant = service.tokens.authorize(service.tokens.redeem_pre_authorized_code(code, None, None).access_token)
+        result = service.issuance.request(grant, "employee_badge", keys)
         assert result.credentials is not None and result.notification_id is not None
         for credential in result.credentials:
             reference = jwt_payload(credential)["status"]["status_list"]
             places.append((reference["uri"], reference["idx"]))
-        records.append(service.credential_record(result.notification_id)["status_list"])
+        records.append(service.ledger.record(result.notification_id)["status_list"])
     assert len(places) == 10_000 and len(set(places)) == 10_000
     indices = [index for _, index in places]
     assert sum(1 for a, b in zip(indices, indices[1:], strict=False) if b == a + 1) < 20
@@ -188,28 +188,30 @@ def test_an_issuance_cut_off_before_its_answer_is_undone_at_the_next_start(tmp_p
     settings = Settings.load(tmp_path / "data", port=0, admin_port=0)
     settings.data_dir.mkdir()
     service = IssuerService(settings, "https://desk.example", clock=clock)
-    offer = service.create_offer(OfferRequest(["employee_badge"], BADGE))
+    offer = service.offers.create(OfferRequest(["employee_badge"], BADGE))
     code = offer.credential_offer["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
-    access_token = service.redeem_pre_authorized_code(code, None, None).access_token
+    access_token = service.tokens.redeem_pre_authorized_code(code, None, None).access_token
 
     def killed(*_: object, **__: object) -> None:
         raise SystemExit("killed")  # the state file is never updated
 
-    service.store.offers.remove = killed  # type: ignore[method-assign]
+    service.store.offers.delete = killed  # type: ignore[method-assign]
     with pytest.raises(SystemExit):
-        service.request_credential(service.authorize(access_token), "employee_badge", [public_jwk(new_key())])
+        service.issuance.request(service.tokens.authorize(access_token), "employee_badge", [public_jwk(new_key())])
     service.close()
 
     service = IssuerService(settings, "https://desk.example", clock=clock)
     try:
-        (orphan,) = service.find_credentials(LedgerQuery(offer_id=offer.offer_id))
+        (orphan,) = service.ledger.find(LedgerQuery(offer_id=offer.offer_id))
         assert orphan["undelivered"] and orphan["state"] == "revoked"
-        assert service.offer_status(offer.offer_id)["state"] == "redeemed"  # live again, not archived
-        retry = service.request_credential(service.authorize(access_token), "employee_badge", [public_jwk(new_key())])
+        assert service.offers.status(offer.offer_id)["state"] == "redeemed"  # live again, not archived
+        retry = service.issuance.request(
+            service.tokens.authorize(access_token), "employee_badge", [public_jwk(new_key())]
+        )
         assert retry.credentials and retry.notification_id
-        records = service.find_credentials(LedgerQuery(offer_id=offer.offer_id))
+        records = service.ledger.find(LedgerQuery(offer_id=offer.offer_id))
         assert [r.get("undelivered", False) for r in records] == [False, True]
-        assert service.offer_status(offer.offer_id)["state"] == "issued"
-        assert any(e["action"] == "credential_undelivered" for e in service.audit_log(limit=10))
+        assert service.offers.status(offer.offer_id)["state"] == "issued"
+        assert any(e["action"] == "credential_undelivered" for e in service.desk.audit_log(limit=10))
     finally:
         service.close()

@@ -8,12 +8,12 @@ import pytest
 
 from issuer.errors import ServiceError
 from issuer.records.operators import OperatorDirectory, check_password, hash_password
-from issuer.storage.journal import JournaledTinyDB
+from issuer.storage.store import JournalStore
 
 
 @pytest.fixture
 def directory(tmp_path: Path) -> OperatorDirectory:
-    return OperatorDirectory(JournaledTinyDB(tmp_path / "desk.json").table("operators"))
+    return OperatorDirectory(JournalStore(tmp_path).operators)
 
 
 def test_hashes_are_salted_scrypt_and_verify() -> None:

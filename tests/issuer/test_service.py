@@ -23,31 +23,31 @@ def redeem(service: IssuerService, offer, tx_code: str | None = None):
     code = offer.credential_offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"][
         "pre-authorized_code"
     ]
-    return service.redeem_pre_authorized_code(code, tx_code, None)
+    return service.tokens.redeem_pre_authorized_code(code, tx_code, None)
 
 
 def test_events_follow_the_offer_lifecycle(service: IssuerService) -> None:
     seen: list[str] = []
     service.events.subscribe(lambda event: seen.append(event.kind))
-    offer = service.create_offer(OfferRequest(["employee_badge"], CLAIMS))
+    offer = service.offers.create(OfferRequest(["employee_badge"], CLAIMS))
     token = redeem(service, offer)
-    grant = service.authorize(token.access_token)
-    result = service.request_credential(grant, "employee_badge", [public_jwk(new_key())])
-    service.notify(grant, result.notification_id or "", "credential_accepted", None)
+    grant = service.tokens.authorize(token.access_token)
+    result = service.issuance.request(grant, "employee_badge", [public_jwk(new_key())])
+    service.issuance.notify(grant, result.notification_id or "", "credential_accepted", None)
     assert seen == [events.OFFER_CREATED, events.TOKEN_ISSUED, events.CREDENTIAL_ISSUED, events.NOTIFICATION_RECEIVED]
-    status = service.offer_status(offer.offer_id)
+    status = service.offers.status(offer.offer_id)
     assert status["state"] == "issued"
     assert status["timeline"][-1]["detail"]["event"] == "credential_accepted"
 
 
 def test_a_failing_listener_does_not_break_issuance(service: IssuerService) -> None:
     service.events.subscribe(lambda event: 1 / 0)
-    offer = service.create_offer(OfferRequest(["employee_badge"], CLAIMS))
+    offer = service.offers.create(OfferRequest(["employee_badge"], CLAIMS))
     assert redeem(service, offer).access_token
 
 
 def test_no_secret_or_claim_value_is_stored_in_clear(service: IssuerService, tmp_path: Path) -> None:
-    offer = service.create_offer(OfferRequest(["employee_badge"], CLAIMS, tx_code=True, by_reference=True))
+    offer = service.offers.create(OfferRequest(["employee_badge"], CLAIMS, tx_code=True, by_reference=True))
     code = offer.credential_offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"][
         "pre-authorized_code"
     ]
@@ -55,8 +55,8 @@ def test_no_secret_or_claim_value_is_stored_in_clear(service: IssuerService, tmp
     assert code not in state and offer.tx_code not in state
     assert offer.offer_uri.rsplit("%2F", 1)[1].split(".", 1)[1] not in state  # the reference secret
     token = redeem(service, offer, offer.tx_code)
-    grant = service.authorize(token.access_token)
-    service.request_credential(grant, "employee_badge", [public_jwk(new_key())])
+    grant = service.tokens.authorize(token.access_token)
+    service.issuance.request(grant, "employee_badge", [public_jwk(new_key())])
     service.purge_expired()
     everything = "".join(p.read_text() for p in (tmp_path / "data").rglob("*.json"))
     assert "Lovelace" not in everything  # claims leave the disk with the finished offer
@@ -64,52 +64,52 @@ def test_no_secret_or_claim_value_is_stored_in_clear(service: IssuerService, tmp
 
 
 def test_expired_offers_are_moved_out_of_the_state_file(service: IssuerService, clock: Clock) -> None:
-    expired = service.create_offer(OfferRequest(["employee_badge"], CLAIMS, expires_in=60))
-    live = service.create_offer(OfferRequest(["employee_badge"], CLAIMS, expires_in=600))
+    expired = service.offers.create(OfferRequest(["employee_badge"], CLAIMS, expires_in=60))
+    live = service.offers.create(OfferRequest(["employee_badge"], CLAIMS, expires_in=600))
     clock.now += 120
     assert service.purge_expired() == 1
-    assert [o["offer_id"] for o in service.list_offers()] == [live.offer_id]
-    assert service.offer_status(expired.offer_id)["state"] == "expired"
+    assert [o["offer_id"] for o in service.offers.live()] == [live.offer_id]
+    assert service.offers.status(expired.offer_id)["state"] == "expired"
     with pytest.raises(InvalidGrant):
         redeem(service, expired)
 
 
 def test_redeemed_offers_whose_token_expired_are_archived(service: IssuerService, clock: Clock) -> None:
-    offer = service.create_offer(OfferRequest(["employee_badge"], CLAIMS))
+    offer = service.offers.create(OfferRequest(["employee_badge"], CLAIMS))
     token = redeem(service, offer)
     clock.now += service.settings.access_token_ttl + 1
     assert service.purge_expired() == 1
     with pytest.raises(InvalidToken):
-        service.authorize(token.access_token)
+        service.tokens.authorize(token.access_token)
 
 
 def test_deferred_offers_get_a_rotating_refresh_token(service: IssuerService, clock: Clock) -> None:
-    offer = service.create_offer(OfferRequest(["employee_badge"], CLAIMS, deferred=True))
+    offer = service.offers.create(OfferRequest(["employee_badge"], CLAIMS, deferred=True))
     first = redeem(service, offer)
     assert first.refresh_token
     clock.now += service.settings.access_token_ttl + 1
     with pytest.raises(InvalidToken):
-        service.authorize(first.access_token)
-    second = service.refresh_access_token(first.refresh_token)
-    assert service.authorize(second.access_token).offer_id == offer.offer_id
+        service.tokens.authorize(first.access_token)
+    second = service.tokens.refresh(first.refresh_token)
+    assert service.tokens.authorize(second.access_token).offer_id == offer.offer_id
     with pytest.raises(InvalidGrant):
-        service.refresh_access_token(first.refresh_token)  # rotated: the old one is spent
+        service.tokens.refresh(first.refresh_token)  # rotated: the old one is spent
 
 
 def test_a_refreshed_token_keeps_the_identifiers_and_client_of_the_first(service: IssuerService) -> None:
-    offer = service.create_offer(OfferRequest(["employee_badge"], CLAIMS, deferred=True))
+    offer = service.offers.create(OfferRequest(["employee_badge"], CLAIMS, deferred=True))
     code = offer.credential_offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"][
         "pre-authorized_code"
     ]
-    first = service.redeem_pre_authorized_code(code, None, ["employee_badge"], client_id="wallet-7")
+    first = service.tokens.redeem_pre_authorized_code(code, None, ["employee_badge"], client_id="wallet-7")
     assert first.refresh_token
-    refreshed = service.authorize(service.refresh_access_token(first.refresh_token).access_token)
-    assert refreshed == service.authorize(first.access_token)
+    refreshed = service.tokens.authorize(service.tokens.refresh(first.refresh_token).access_token)
+    assert refreshed == service.tokens.authorize(first.access_token)
     assert (dict(refreshed.identifiers), refreshed.client_id) == ({"employee_badge:1": "employee_badge"}, "wallet-7")
 
 
 def test_immediate_offers_get_no_refresh_token(service: IssuerService) -> None:
-    assert redeem(service, service.create_offer(OfferRequest(["employee_badge"], CLAIMS))).refresh_token is None
+    assert redeem(service, service.offers.create(OfferRequest(["employee_badge"], CLAIMS))).refresh_token is None
 
 
 @pytest.mark.parametrize(
@@ -123,16 +123,16 @@ def test_immediate_offers_get_no_refresh_token(service: IssuerService) -> None:
 )
 def test_bad_offer_requests(service: IssuerService, request_: OfferRequest, message: str) -> None:
     with pytest.raises(ServiceError, match=message):
-        service.create_offer(request_)
-    assert service.list_offers() == []
+        service.offers.create(request_)
+    assert service.offers.live() == []
 
 
 def test_approve_is_only_for_deferred_offers(service: IssuerService) -> None:
-    immediate = service.create_offer(OfferRequest(["employee_badge"], CLAIMS))
+    immediate = service.offers.create(OfferRequest(["employee_badge"], CLAIMS))
     with pytest.raises(ServiceError, match="nothing to approve"):
-        service.approve(immediate.offer_id)
+        service.offers.approve(immediate.offer_id)
     with pytest.raises(ServiceError, match="no live offer"):
-        service.reject("unknown")
+        service.offers.reject("unknown")
 
 
 def test_keys_survive_restart_and_are_owner_only(tmp_path: Path) -> None:
@@ -179,23 +179,23 @@ def test_settings_file_and_overrides(tmp_path: Path) -> None:
 
 
 def test_recent_offers_include_finished_ones(service: IssuerService) -> None:
-    finished = service.create_offer(OfferRequest(["employee_badge"], CLAIMS))
-    grant = service.authorize(redeem(service, finished).access_token)
-    result = service.request_credential(grant, "employee_badge", [public_jwk(new_key())])
-    service.notify(grant, result.notification_id or "", "credential_deleted", None)
-    live = service.create_offer(OfferRequest(["employee_badge"], CLAIMS))
-    rows = service.recent_offers()
+    finished = service.offers.create(OfferRequest(["employee_badge"], CLAIMS))
+    grant = service.tokens.authorize(redeem(service, finished).access_token)
+    result = service.issuance.request(grant, "employee_badge", [public_jwk(new_key())])
+    service.issuance.notify(grant, result.notification_id or "", "credential_deleted", None)
+    live = service.offers.create(OfferRequest(["employee_badge"], CLAIMS))
+    rows = service.offers.recent()
     assert [r["offer_id"] for r in rows] == [live.offer_id, finished.offer_id]
     assert rows[1]["state"] == "issued" and rows[1]["timeline"][-1]["detail"]["event"] == "credential_deleted"
-    assert len(service.recent_offers(limit=1)) == 1
+    assert len(service.offers.recent(limit=1)) == 1
 
 
 def test_abandoned_deferred_issuances_leave_the_state_file(service: IssuerService, clock: Clock) -> None:
-    offer = service.create_offer(OfferRequest(["employee_badge"], CLAIMS, deferred=True))
-    grant = service.authorize(redeem(service, offer).access_token)
-    assert service.request_credential(grant, "employee_badge", [public_jwk(new_key())]).transaction_id
+    offer = service.offers.create(OfferRequest(["employee_badge"], CLAIMS, deferred=True))
+    grant = service.tokens.authorize(redeem(service, offer).access_token)
+    assert service.issuance.request(grant, "employee_badge", [public_jwk(new_key())]).transaction_id
     clock.now += 29 * 86400
     assert service.purge_expired() == 0
     clock.now += 2 * 86400
     assert service.purge_expired() == 1
-    assert service.list_offers() == [] and service.offer_status(offer.offer_id)["state"] == "expired"
+    assert service.offers.live() == [] and service.offers.status(offer.offer_id)["state"] == "expired"

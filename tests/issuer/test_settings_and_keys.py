@@ -16,27 +16,27 @@ from wallet.client import TestWallet, public_jwk, verify_sd_jwt_vc
 
 
 def test_settings_are_checked_and_saved_for_the_next_start(service: IssuerService) -> None:
-    saved = service.save_settings({"public_url": "https://desk.example.org", "port": 9443}, operator="Ada")
+    saved = service.admin.save_settings({"public_url": "https://desk.example.org", "port": 9443}, operator="Ada")
     assert saved.public_url == "https://desk.example.org" and saved.port == 9443
     stored = json.loads((service.settings.data_dir / "settings.json").read_text())
     assert stored == {"public_url": "https://desk.example.org", "port": 9443}
     for bad in ({"public_url": "ftp://x"}, {"port": 70000}, {"colour": "blue"}, {"holder_retention_days": 0}):
         with pytest.raises(ServiceError):
-            service.save_settings(bad)
+            service.admin.save_settings(bad)
     assert json.loads((service.settings.data_dir / "settings.json").read_text()) == stored
-    assert service.audit_log(limit=1)[0]["action"] == "settings_changed"
+    assert service.desk.audit_log(limit=1)[0]["action"] == "settings_changed"
 
 
 def test_rotation_keeps_old_keys_published(issuer: RunningIssuer) -> None:
     wallet = TestWallet()
-    offer = issuer.service.create_offer(
+    offer = issuer.service.offers.create(
         OfferRequest(["employee_badge"], {"given_name": "A", "family_name": "B", "employee_id": "1"})
     )
     [before] = wallet.receive(offer.offer_uri)
-    old_kid = issuer.service.key_info()[0]["kid"]
-    rotated = issuer.service.rotate_key(operator="Ada")
+    old_kid = issuer.service.admin.key_info()[0]["kid"]
+    rotated = issuer.service.admin.rotate_key(operator="Ada")
     assert rotated["active"] and rotated["kid"] != old_kid
-    assert [k["active"] for k in issuer.service.key_info()] == [False, True]
+    assert [k["active"] for k in issuer.service.admin.key_info()] == [False, True]
     jwks = wallet.request("GET", f"{issuer.url}/jwks").json()
     assert {k["kid"] for k in jwks["keys"]} == {old_kid, rotated["kid"]}
     verify_sd_jwt_vc(
@@ -46,7 +46,7 @@ def test_rotation_keeps_old_keys_published(issuer: RunningIssuer) -> None:
         vct="urn:frontdesk:employee_badge:1",
         holder_jwk=public_jwk(before.holder_keys[0]),
     )
-    offer = issuer.service.create_offer(
+    offer = issuer.service.offers.create(
         OfferRequest(["employee_badge"], {"given_name": "A", "family_name": "B", "employee_id": "1"})
     )
     [after] = wallet.receive(offer.offer_uri)

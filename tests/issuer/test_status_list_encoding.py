@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,10 +18,16 @@ from issuer.records.status_lists import (
     decompress,
     read_status,
 )
+from issuer.storage.store import JournalStore
 
 
-def open_lists(folder: Path, size: int = 100_000) -> StatusLists:
-    return StatusLists(folder / "status.json", size, lambda: 1_800_000_000.0)
+@contextmanager
+def open_lists(folder: Path, size: int = 100_000) -> Iterator[StatusLists]:
+    store = JournalStore(folder)
+    try:
+        yield StatusLists(store.status, size, lambda: 1_800_000_000.0)
+    finally:
+        store.close()
 
 
 def test_encoding_matches_the_specification_example() -> None:
@@ -34,12 +42,10 @@ def test_encoding_matches_the_specification_example() -> None:
 def test_ten_thousand_indices_are_unique_random_and_survive_a_restart(tmp_path: Path) -> None:
     """Indices are never given out twice, also across a restart in the middle of a block, and
     do not follow each other."""
-    lists = open_lists(tmp_path)
-    places = [place for _ in range(2_500) for place in lists.allocate(2)]
-    lists.close()
-    lists = open_lists(tmp_path)
-    places += lists.allocate(5_000)
-    lists.close()
+    with open_lists(tmp_path) as lists:
+        places = [place for _ in range(2_500) for place in lists.allocate(2)]
+    with open_lists(tmp_path) as lists:
+        places += lists.allocate(5_000)
     assert len(places) == 10_000 and len(set(places)) == 10_000
     assert {place.list_id for place in places} == {1}
     indices = [place.index for place in places]
@@ -48,25 +54,23 @@ def test_ten_thousand_indices_are_unique_random_and_survive_a_restart(tmp_path: 
 
 
 def test_a_full_list_starts_the_next_and_every_entry_is_used_once(tmp_path: Path) -> None:
-    lists = open_lists(tmp_path, size=16)
-    places = lists.allocate(40)
-    assert [sum(1 for p in places if p.list_id == n) for n in (1, 2, 3)] == [16, 16, 8]
-    assert sorted(p.index for p in places if p.list_id == 1) == list(range(16))
-    assert lists.list_ids() == [1, 2, 3]
+    with open_lists(tmp_path, size=16) as lists:
+        places = lists.allocate(40)
+        assert [sum(1 for p in places if p.list_id == n) for n in (1, 2, 3)] == [16, 16, 8]
+        assert sorted(p.index for p in places if p.list_id == 1) == list(range(16))
+        assert lists.list_ids() == [1, 2, 3]
 
 
 def test_statuses_are_kept_on_disk(tmp_path: Path) -> None:
-    lists = open_lists(tmp_path)
-    revoked, suspended, restored = lists.allocate(3)
-    lists.set_status(revoked, INVALID)
-    lists.set_status(suspended, SUSPENDED)
-    lists.set_status(restored, SUSPENDED)
-    lists.set_status(restored, VALID)
-    lists.close()
-    lists = open_lists(tmp_path)
-    assert [lists.status(p) for p in (revoked, suspended, restored)] == [INVALID, SUSPENDED, VALID]
-    with pytest.raises(KeyError):
-        lists.status(StatusReference(9, 0))
-    with pytest.raises(ValueError):
-        lists.set_status(revoked, 7)
-    lists.close()
+    with open_lists(tmp_path) as lists:
+        revoked, suspended, restored = lists.allocate(3)
+        lists.set_status(revoked, INVALID)
+        lists.set_status(suspended, SUSPENDED)
+        lists.set_status(restored, SUSPENDED)
+        lists.set_status(restored, VALID)
+    with open_lists(tmp_path) as lists:
+        assert [lists.status(p) for p in (revoked, suspended, restored)] == [INVALID, SUSPENDED, VALID]
+        with pytest.raises(KeyError):
+            lists.status(StatusReference(9, 0))
+        with pytest.raises(ValueError):
+            lists.set_status(revoked, 7)

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from tinydb import Query
 
+from issuer.storage.history import History
 from issuer.storage.journal import COMPACT_MINIMUM, CorruptJournal, JournaledTinyDB
-from issuer.storage.store import History, Store
+from issuer.storage.store import JournalStore
 
 
 def journal_lines(path: Path) -> list[dict]:
@@ -109,12 +110,12 @@ def test_history_update_changes_one_record(tmp_path: Path) -> None:
 
 
 def test_concurrent_writers_behind_the_lock_lose_nothing(tmp_path: Path) -> None:
-    store = Store(tmp_path)
+    store = JournalStore(tmp_path)
 
     def writer(n: int) -> None:
         for i in range(25):
-            with store.lock:
-                store.offers.insert({"offer_id": f"{n}-{i}"})
+            with store.transaction():
+                store.offers.insert(f"{n}-{i}", {"n": n})
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
     for thread in threads:
@@ -122,4 +123,4 @@ def test_concurrent_writers_behind_the_lock_lose_nothing(tmp_path: Path) -> None
     for thread in threads:
         thread.join()
     store.close()
-    assert len(Store(tmp_path).offers) == 200
+    assert len(JournalStore(tmp_path).offers) == 200

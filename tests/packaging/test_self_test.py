@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from issuer import selftest
-from issuer.service import IssuerService
+from issuer.service.offers import Offers
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSED = re.compile(r"self-test passed: issued and verified a dc\+sd-jwt employee_badge in \d+\.\d\d s")
@@ -87,15 +87,15 @@ def test_a_refused_token_request_fails_the_self_test(tmp_path: Path) -> None:
     result = run_patched(
         """
         import dataclasses
-        from issuer.service import IssuerService
+        from issuer.service.offers import Offers
 
-        create = IssuerService.create_offer
+        create = Offers.create
 
         def wrong_code(self, request):
             offer = create(self, request)
             return dataclasses.replace(offer, tx_code="0" * len(offer.tx_code) if set(offer.tx_code) != {"0"} else "1")
 
-        IssuerService.create_offer = wrong_code
+        Offers.create = wrong_code
         """,
         tmp_path,
     )
@@ -167,14 +167,14 @@ def test_an_unknown_credential_type_fails() -> None:
 def test_an_unexpected_error_is_reported_with_its_type_and_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(self: IssuerService, offer_id: str) -> dict[str, str]:
+    def broken(self: Offers, offer_id: str) -> dict[str, str]:
         raise KeyError("state")
 
-    monkeypatch.setattr(IssuerService, "offer_status", broken)
+    monkeypatch.setattr(Offers, "status", broken)
     assert selftest.main([]) == 1
     out, err = capsys.readouterr()
     assert out == "self-test failed: KeyError: 'state'\n"
-    assert "Traceback" in err and "offer_status" in err
+    assert "Traceback" in err and "offers.status" in err
 
 
 def test_without_a_console_the_exit_status_still_tells(monkeypatch: pytest.MonkeyPatch) -> None:

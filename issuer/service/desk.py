@@ -1,0 +1,84 @@
+"""The people at the desk: operator accounts and logins, registered holders, the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from issuer.errors import Forbidden, InvalidInput, NotFound, ServiceError
+from issuer.records.audit import audit_csv
+from issuer.records.holders import HolderDirectory, HolderRequest, new_holder
+from issuer.records.operators import Operator, OperatorDirectory
+from issuer.service.context import Context
+
+DAY = 86400
+AUDIT_LIMIT = 200
+
+
+class Desk:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._operators = OperatorDirectory(ctx.store.operators)
+        self.holders = HolderDirectory(ctx.store.holders)
+
+    # ----- operators -----
+
+    def has_operators(self) -> bool:
+        return self._operators.exists()
+
+    def create_operator(self, name: str, password: str, created_by: str | None = None) -> Operator:
+        """A new operator account; the first one may be created by nobody (first start)."""
+        if self._operators.exists() and created_by is None:
+            raise Forbidden("only a logged-in operator can add operators")
+        operator = self._operators.create(name, password)
+        self._ctx.audit(created_by or operator.name, "operator_created", operator.name)
+        return operator
+
+    def login(self, name: str, password: str) -> Operator:
+        """Check an operator's password (slow by design, and outside any transaction, so wallets
+        are served meanwhile); failures are audited too."""
+        try:
+            operator = self._operators.authenticate(name, password)
+        except ServiceError:
+            self._ctx.audit(None, "login_failed", name.strip()[:64])
+            raise
+        self._ctx.audit(operator.name, "login", operator.name)
+        return operator
+
+    # ----- holders -----
+
+    def register_holder(self, request: HolderRequest, operator: str | None) -> dict[str, Any]:
+        holder = new_holder(request, checked_by=operator, now=self._ctx.now())
+        with self._ctx.transaction():
+            self.holders.add(holder)
+            check = holder["identity_check"]
+            self._ctx.audit(operator, "holder_registered", holder["holder_id"], document_type=check["document_type"])
+        return holder
+
+    def holder(self, holder_id: str) -> dict[str, Any]:
+        found = self.holders.get(holder_id)
+        if found is None:
+            raise NotFound(f"no holder {holder_id!r}")
+        return found
+
+    def search_holders(self, text: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        return self.holders.search(text, limit)
+
+    def purge_holders(self, retention_days: int, operator: str | None) -> int:
+        """Delete holders registered more than `retention_days` ago (their credentials stay valid)."""
+        if retention_days < 1:
+            raise InvalidInput("the retention period is at least one day")
+        with self._ctx.transaction():
+            purged = self.holders.purge_older_than(self._ctx.now() - retention_days * DAY)
+            if purged or operator:  # the daily automatic purge is recorded only when it removed someone
+                self._ctx.audit(operator, "holders_purged", "", retention_days=retention_days, count=purged)
+        return purged
+
+    # ----- the audit log -----
+
+    def audit_log(self, limit: int = AUDIT_LIMIT, operator: str | None = None) -> list[dict[str, Any]]:
+        """Audit entries, newest first."""
+        entries = self._ctx.store.audit.entries(operator)
+        return [entry for _, entry in zip(range(limit), entries, strict=False)]
+
+    def audit_csv(self, operator: str | None = None) -> str:
+        return audit_csv(self._ctx.store.audit.entries(operator))

@@ -1,0 +1,152 @@
+"""What the issuer asks of its storage: the tables it uses, as interfaces any backend can implement.
+
+The service sees only these; the embedded TinyDB journals (`issuer.storage.store`) implement
+them, and a shared database can implement them for several issuer processes. Two rules make
+that possible:
+- single use is a property of the storage: a live record carries a `version`, and a change is
+  a compare-and-set (`replace(..., version=...)`) that succeeds for one writer only, whichever
+  process it runs in;
+- durability is in the signatures: a change is on disk when the call returns, unless it is
+  marked `durable=False` (a timeline detail no answer depends on), which the next durable
+  change of the same transaction makes durable too.
+
+Documents are JSON objects (`dict[str, Any]`); the service's typed records convert to and
+from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+Document = dict[str, Any]
+VERSION = "version"  # the field of a live document that a compare-and-set checks
+
+
+class KeyExists(Exception):
+    """An insert under a key that is already taken."""
+
+
+class LiveTable(Protocol):
+    """Records that change while they live (offers, sign-ins, operators, holders), by key."""
+
+    def get(self, key: str) -> Document | None:
+        """The document with its `version`, or None."""
+
+    def insert(self, key: str, document: Mapping[str, Any], *, durable: bool = True) -> None:
+        """Store a new document at version 1; KeyExists if the key is taken."""
+
+    def replace(self, key: str, document: Mapping[str, Any], *, version: int, durable: bool = True) -> bool:
+        """Store `document` if the stored one is still at `version` (then at version + 1); False if not."""
+
+    def delete(self, key: str, *, version: int | None = None) -> bool:
+        """Remove the document (only at `version`, when given); False if it was not there."""
+
+    def all(self) -> list[Document]:
+        """Every document, in no particular order."""
+
+    def find(self, field: str, value: Any) -> Document | None:
+        """A document whose `field` equals `value` (a hash, a name), or None."""
+
+    def __len__(self) -> int: ...
+
+
+class LedgerRecords(Protocol):
+    """One record per issued credential, kept for good; an id names where a record lives."""
+
+    def add(self, records: Sequence[Mapping[str, Any]], *, durable: bool = True) -> list[str]:
+        """Store records together (one write); their ids, in order."""
+
+    def get(self, record_id: str) -> Document | None:
+        """A credential's record with its `id`, or None."""
+
+    def update(self, record_id: str, change: Callable[[Document], None]) -> bool:
+        """Apply `change` to a record, durably; False if there is no such record."""
+
+    def batches(self) -> Iterator[list[Document]]:
+        """Every record, newest first, a batch at a time: each batch is read in one short
+        transaction, so a long search never holds up issuance."""
+
+    def recent(self) -> list[Document]:
+        """The records written last (at least those of the last few hundred issuances), newest first."""
+
+
+class OfferArchive(Protocol):
+    """Finished offers, without their secrets or claim values."""
+
+    def add(self, document: Mapping[str, Any], *, durable: bool = True) -> str: ...
+
+    def find(self, offer_id: str) -> Document | None: ...
+
+    def newest(self) -> Iterator[Document]:
+        """Archived offers, newest first."""
+
+    def recent(self) -> list[Document]:
+        """The archive entries written last, newest first (for crash recovery)."""
+
+    def remove(self, record_id: str) -> bool: ...
+
+
+class AuditLog(Protocol):
+    def append(self, entry: Mapping[str, Any]) -> None:
+        """Record an entry, durably."""
+
+    def entries(self, operator: str | None = None) -> Iterator[Document]:
+        """Entries, newest first, of one operator or of all."""
+
+
+class StatusStore(Protocol):
+    """The status lists: each list's size, seed and reserved counter, and every non-valid entry."""
+
+    def lists(self) -> list[Document]: ...
+
+    def entries(self) -> list[Document]: ...
+
+    def add_list(self, document: Mapping[str, Any]) -> None: ...
+
+    def reserve(self, list_id: int, reserved: int) -> None:
+        """Indices below `reserved` are never handed out again (durable)."""
+
+    def set_entry(self, list_id: int, index: int, status: int) -> None:
+        """A status other than 0 is stored; 0 (valid) removes the entry (durable)."""
+
+
+class Store(Protocol):
+    """A backend: every table, and the transaction that serializes changes to them."""
+
+    @property
+    def offers(self) -> LiveTable:
+        """Live offers, by offer id."""
+
+    @property
+    def sign_ins(self) -> LiveTable:
+        """Authorization Code flow requests, by id."""
+
+    @property
+    def operators(self) -> LiveTable:
+        """Operator accounts, by name."""
+
+    @property
+    def holders(self) -> LiveTable:
+        """Registered holders, by holder id."""
+
+    @property
+    def ledger(self) -> LedgerRecords: ...
+
+    @property
+    def archive(self) -> OfferArchive: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def status(self) -> StatusStore: ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Changes inside one `with` are isolated from other threads (re-entrant)."""
+
+    def compact(self) -> None:
+        """Drop superseded values from disk (the claims of finished offers)."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,124 @@
+"""The admin API: the service's parts for the command line and remote desks, behind a bearer token.
+
+It listens on its own port (loopback by default); the wallet-facing port serves no admin route.
+"""
+
+from __future__ import annotations
+
+import hmac
+import tempfile
+
+from flask import Flask, Response, request
+from werkzeug.wsgi import wrap_file
+
+from issuer.endpoints import admin
+from issuer.service import IssuerService
+from issuer.storage.backup import BACKUP_NAME
+from issuer.web.common import MAX_BODY_BYTES, NO_STORE, install_error_handlers, json_object, json_response
+from issuer.web.guard import admin_guard
+
+
+def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    install_error_handlers(app)
+    expected = f"Bearer {admin_token}".encode()
+    offers, desk, ledger, sign_ins = service.offers, service.desk, service.ledger, service.sign_ins
+
+    @app.before_request
+    def require_admin_token() -> Response | None:
+        presented = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(presented, expected):
+            return json_response(
+                {"error": "invalid_token", "error_description": "the admin token is missing or wrong"},
+                401,
+                {"WWW-Authenticate": 'Bearer realm="frontdesk-admin"'},
+            )
+        return None
+
+    @app.post("/api/offers")
+    def create_offer() -> Response:
+        return json_response(admin.create_offer(offers, json_object()), 201, NO_STORE)
+
+    @app.get("/api/offers")
+    def list_offers() -> Response:
+        states = request.args.getlist("state")
+        return json_response({"offers": offers.live(states or None)})
+
+    @app.get("/api/offers/<offer_id>")
+    def offer_status(offer_id: str) -> Response:
+        return json_response(offers.status(offer_id))
+
+    @app.post("/api/offers/<offer_id>/approve")
+    def approve(offer_id: str) -> Response:
+        return json_response(offers.approve(offer_id, admin.operator_of(json_object(optional=True))))
+
+    @app.post("/api/offers/<offer_id>/reject")
+    def reject(offer_id: str) -> Response:
+        body = json_object(optional=True)
+        return json_response(offers.reject(offer_id, admin.operator_of(body), admin.reason_of(body)))
+
+    @app.post("/api/holders")
+    def register_holder() -> Response:
+        return json_response(admin.register_holder(desk, json_object()), 201, NO_STORE)
+
+    @app.get("/api/holders")
+    def search_holders() -> Response:
+        return json_response({"holders": desk.search_holders(request.args.get("q", "")[:200])})
+
+    @app.get("/api/audit")
+    def audit_log() -> Response:
+        operator = request.args.get("operator") or None
+        if request.args.get("format") == "csv":
+            return Response(desk.audit_csv(operator), mimetype="text/csv")
+        return json_response({"entries": desk.audit_log(operator=operator)})
+
+    @app.get("/api/authorizations")
+    def pending_authorizations() -> Response:
+        return json_response({"authorizations": sign_ins.pending()})
+
+    @app.post("/api/authorizations/<auth_id>/approve")
+    def approve_authorization(auth_id: str) -> Response:
+        body = json_object(optional=True)
+        claims, holder_id = admin.authorization_claims(body)
+        return json_response(sign_ins.approve(auth_id, admin.operator_of(body), claims, holder_id))
+
+    @app.post("/api/authorizations/<auth_id>/deny")
+    def deny_authorization(auth_id: str) -> Response:
+        body = json_object(optional=True)
+        return json_response(sign_ins.deny(auth_id, admin.operator_of(body), admin.reason_of(body)))
+
+    @app.get("/api/credentials")
+    def find_credentials() -> Response:
+        return json_response({"credentials": ledger.find(admin.credential_query(request.args))})
+
+    @app.get("/api/credentials/<record_id>")
+    def credential_record(record_id: str) -> Response:
+        return json_response(ledger.record(record_id))
+
+    @app.post("/api/credentials/<record_id>/<any(revoke, suspend, unsuspend):action>")
+    def change_credential_status(record_id: str, action: str) -> Response:
+        body = json_object(optional=True)
+        return json_response(ledger.change_status(record_id, action, admin.operator_of(body), admin.reason_of(body)))
+
+    @app.get("/api/credential-types")
+    def credential_types() -> Response:
+        return json_response(admin.credential_types(service.credential_types))
+
+    @app.get("/api/backup")
+    def backup_archive() -> Response:
+        """The data folder as one tar.gz, taken consistently while the issuer runs (issuer.storage.backup)."""
+        spool = tempfile.TemporaryFile()
+        try:
+            service.admin.backup(spool, operator=admin.operator_of(request.args))
+            size = spool.tell()
+            spool.seek(0)
+        except BaseException:
+            spool.close()
+            raise
+        headers = {"Content-Disposition": f'attachment; filename="{BACKUP_NAME}"', "Content-Length": str(size)}
+        body = wrap_file(request.environ, spool)
+        return Response(body, mimetype="application/gzip", headers=headers, direct_passthrough=True)
+
+    app.wsgi_app = admin_guard(app.wsgi_app, service.settings)  # type: ignore[method-assign]
+    return app
