@@ -98,7 +98,7 @@ make_venv() {
 install_project() {
     local target=.
     if $with_test; then
-        target='.[test,packaging]'
+        target='.[test,packaging,dev]'
     fi
     log "pip install -e $target"
     "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e "$target"
