@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install everything (tools/install.sh --test), then lint and run the whole test suite.
+# Install everything (tools/install.sh --test), then run the checks and the whole test suite.
 # Arguments go to pytest, e.g. tools/install-and-test.sh -m "not slow" -x
-# Fails when ruff finds errors, when a test fails, and when pytest collects no tests.
+# The checks, in order: ruff check, ruff format --check, mypy, lint-imports. pytest runs even when
+# a check fails, so one log shows everything; the script fails when any check fails, when a test
+# fails, and when pytest collects no tests.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,21 +14,47 @@ bash "$root/tools/install.sh" --test
 # GUI tests never need a display.
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 
-echo "== ruff check ."
-ruff_status=0
-"$root/.venv/bin/ruff" check . || ruff_status=$?
+failures=()
+
+# check NAME COMMAND...: run one check, remember it when it fails.
+check() {
+    local name="$1"
+    shift
+    echo "== $name"
+    "$@" || failures+=("$name")
+}
+
+# A tool with its section in pyproject.toml. mypy and lint-imports read all of their
+# configuration from pyproject.toml ([tool.mypy], [tool.importlinter]); until a section is
+# there the check has nothing to check and is skipped, saying so.
+configured() {
+    grep -q "^\[tool\.$1\]" "$root/pyproject.toml"
+}
+
+check "ruff check ." "$root/.venv/bin/ruff" check .
+check "ruff format --check ." "$root/.venv/bin/ruff" format --check .
+if configured mypy; then
+    check "mypy" "$root/.venv/bin/mypy"
+else
+    echo "== mypy: skipped, pyproject.toml has no [tool.mypy] section"
+fi
+if configured importlinter; then
+    check "lint-imports" "$root/.venv/bin/lint-imports"
+else
+    echo "== lint-imports: skipped, pyproject.toml has no [tool.importlinter] section"
+fi
 
 echo "== pytest"
 test_status=0
 "$root/.venv/bin/python" -m pytest "$@" || test_status=$?
 
-if ((ruff_status != 0)); then
-    echo "FAILED: ruff check found errors (see above)" >&2
-fi
+for name in "${failures[@]}"; do
+    echo "FAILED: $name found errors (see above)" >&2
+done
 if ((test_status == 5)); then
     echo "FAILED: pytest collected no tests" >&2
 fi
 if ((test_status != 0)); then
     exit "$test_status"
 fi
-exit "$((ruff_status != 0))"
+exit "$((${#failures[@]} != 0))"

@@ -2,8 +2,8 @@
 # Install what Frontdesk Issuer needs, from the repository root, on Debian or Ubuntu:
 #   - system libraries Qt needs (only as root; otherwise the missing ones are printed),
 #   - the virtual environment .venv with the project installed in editable mode,
-#   - with --test: the test and packaging extras (PyInstaller, which needs binutils) and the
-#     Node.js interop test dependencies.
+#   - with --test: the test, packaging (PyInstaller, which needs binutils) and dev (ruff, mypy,
+#     import-linter, pre-commit) extras, and the Node.js interop test dependencies.
 # Usage: tools/install.sh [--test] [--desktop]
 #   --desktop  also the X11 libraries Qt needs to open a real window
 # Environment: PYTHON (default python3) is the interpreter the venv is made from.
@@ -98,7 +98,7 @@ make_venv() {
 install_project() {
     local target=.
     if $with_test; then
-        target='.[test,packaging]'
+        target='.[test,packaging,dev]'
     fi
     log "pip install -e $target"
     "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e "$target"
