@@ -50,7 +50,9 @@ from server_process import (
 )
 
 from issuer.storage.store import History
-from wallet.client import PRE_AUTHORIZED_GRANT, ProtocolViolation, TestWallet, WalletError, make_proof, new_key
+from wallet.client import PRE_AUTHORIZED_GRANT, TestWallet
+from wallet.keys import make_proof, new_key
+from wallet.transport import ProtocolViolation, WalletError
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_EXECUTABLE = ROOT / ".venv" / "bin" / "frontdesk-issuer"

@@ -45,7 +45,9 @@ from jwcrypto.common import base64url_decode
 
 from issuer.runtime import read_admin_token
 from issuer.storage.store import History, Store
-from wallet.client import PRE_AUTHORIZED_GRANT, Received, Session, TestWallet, WalletError, new_key
+from wallet.client import PRE_AUTHORIZED_GRANT, Received, Session, TestWallet
+from wallet.keys import new_key
+from wallet.transport import WalletError
 
 KILLS = 5
 WALLETS = 6
