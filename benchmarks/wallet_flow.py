@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from wallet.client import TestWallet
 from wallet.keys import new_key
-from wallet.transport import ProtocolViolation, WalletError
+from wallet.transport import ConnectionLost, ProtocolViolation, WalletError
 
 STEPS = ("admin_offer", "offer", "metadata", "token", "nonce", "credential", "notification")
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
@@ -73,6 +73,8 @@ class WalletFlow:
             self.current_step = "notification"
             wallet.notify(session, received.notification_id)
             yield "notification", wallet.timings["notification"]
+        except ConnectionLost as error:
+            raise FlowError(f"{self.current_step}: {error}") from error
         except ProtocolViolation as error:
             raise FlowError(f"{error.step}: protocol violation: {error.reason}") from error
         except WalletError as error:
