@@ -24,7 +24,6 @@ Exit code 0 when every check holds, 1 when one does not, 2 when the server does 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import math
 import random
@@ -50,7 +49,9 @@ from server_process import (
 )
 
 from issuer.storage.history import History
-from wallet.client import PRE_AUTHORIZED_GRANT, ProtocolViolation, TestWallet, WalletError, make_proof, new_key
+from wallet.client import PRE_AUTHORIZED_GRANT, TestWallet
+from wallet.keys import make_proof, new_key
+from wallet.transport import ConnectionLost, ProtocolViolation, WalletError
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_EXECUTABLE = ROOT / ".venv" / "bin" / "frontdesk-issuer"
@@ -164,12 +165,13 @@ class Wallet:
                 self.expect(replay, "credential", "invalid_nonce")
             step = "notification"
             wallet.notify(session, received.notification_id)
+        except ConnectionLost as error:  # the wallet reconnects for the next request
+            raise Unexpected(f"{step}: {type(error.__cause__).__name__}") from error
         except ProtocolViolation as error:
             raise Unexpected(f"{error.step}: protocol violation: {error.reason}") from error
         except WalletError as error:
             raise Unexpected(f"{error.step}: HTTP {error.status} {error.error}") from error
-        except (OSError, http.client.HTTPException) as error:
-            wallet.close()
+        except OSError as error:
             raise Unexpected(f"{step}: {type(error).__name__}") from error
         for name in STEPS[1:]:
             if name != "offer" or options["by_reference"]:  # an offer by value is no request

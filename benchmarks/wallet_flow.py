@@ -1,6 +1,6 @@
 """One simulated wallet doing whole pre-authorized issuances, step by step, over keep-alive HTTP.
 
-It drives the project's test wallet (`issuer.testwallet`) and adds the operator's step,
+It drives the project's test wallet (`wallet.client`) and adds the operator's step,
 offer creation through the admin API, so that a flow is everything one issuance costs.
 """
 
@@ -10,7 +10,9 @@ import json
 import time
 from collections.abc import Iterator
 
-from wallet.client import ProtocolViolation, TestWallet, WalletError, new_key
+from wallet.client import TestWallet
+from wallet.keys import new_key
+from wallet.transport import ConnectionLost, ProtocolViolation, WalletError
 
 STEPS = ("admin_offer", "offer", "metadata", "token", "nonce", "credential", "notification")
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
@@ -71,6 +73,8 @@ class WalletFlow:
             self.current_step = "notification"
             wallet.notify(session, received.notification_id)
             yield "notification", wallet.timings["notification"]
+        except ConnectionLost as error:
+            raise FlowError(f"{self.current_step}: {error}") from error
         except ProtocolViolation as error:
             raise FlowError(f"{error.step}: protocol violation: {error.reason}") from error
         except WalletError as error:

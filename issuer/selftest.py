@@ -29,8 +29,10 @@ from issuer.config import Settings
 from issuer.protocol.credential_types import CredentialType
 from issuer.runtime import IssuerRuntime
 from issuer.service import OfferRequest, OfferState
-from wallet import client as testwallet
-from wallet.client import TestWallet, VerificationError, WalletError
+from wallet.client import Received, TestWallet, well_known
+from wallet.keys import public_jwk
+from wallet.transport import WalletError
+from wallet.verify import VerificationError, verify_jwt_vc_json, verify_sd_jwt_vc
 
 DEFAULT_CONFIGURATION = "employee_badge"
 HTTP_TIMEOUT = 10.0
@@ -86,7 +88,7 @@ def _issue_and_verify(data_dir: Path, configuration_id: str) -> str:
             wallet.fetch_as_metadata(session)
             wallet.token(session, offer.tx_code)
             received = wallet.request_credential(session, configuration_id)
-            if not isinstance(received, testwallet.Received):
+            if not isinstance(received, Received):
                 raise SelfTestFailure(f"the issuer deferred the credential (transaction {received})")
             if len(received.credentials) != 1 or not isinstance(received.credentials[0], str):
                 raise SelfTestFailure(f"expected one credential, received {len(received.credentials)}")
@@ -95,7 +97,7 @@ def _issue_and_verify(data_dir: Path, configuration_id: str) -> str:
             jwks = issuer_keys(wallet, session.issuer)
         configuration = session.metadata["credential_configurations_supported"][configuration_id]
         disclosed = verify_credential(
-            received.credentials[0], configuration, jwks, session.issuer, testwallet.public_jwk(received.holder_keys[0])
+            received.credentials[0], configuration, jwks, session.issuer, public_jwk(received.holder_keys[0])
         )
         if disclosed != claims:
             differences = claim_differences(claims, disclosed)
@@ -129,7 +131,7 @@ def claim_differences(offered: Mapping[str, Any], disclosed: Mapping[str, Any]) 
 
 def issuer_keys(wallet: TestWallet, issuer_url: str) -> dict[str, Any]:
     """The issuer's public keys as a verifier resolves them (SD-JWT VC §3: JWT VC Issuer Metadata)."""
-    response = wallet.request("GET", testwallet.well_known(issuer_url, "jwt-vc-issuer"))
+    response = wallet.request("GET", well_known(issuer_url, "jwt-vc-issuer"))
     body = response.json() if response.status == 200 else None
     if not isinstance(body, dict) or body.get("issuer") != issuer_url or not isinstance(body.get("jwks"), dict):
         raise SelfTestFailure(f"the issuer's keys cannot be resolved (HTTP {response.status})")
@@ -146,11 +148,11 @@ def verify_credential(
     """The claims a verifier reads from the credential, once it checks out."""
     credential_format = configuration.get("format")
     if credential_format == "dc+sd-jwt":
-        return testwallet.verify_sd_jwt_vc(
+        return verify_sd_jwt_vc(
             credential, jwks, issuer=issuer_url, vct=str(configuration["vct"]), holder_jwk=holder_jwk
         )
     if credential_format == "jwt_vc_json":
-        subject = testwallet.verify_jwt_vc_json(credential, jwks, issuer=issuer_url, holder_jwk=holder_jwk)
+        subject = verify_jwt_vc_json(credential, jwks, issuer=issuer_url, holder_jwk=holder_jwk)
         return {name: value for name, value in subject.items() if name != "id"}
     raise SelfTestFailure(f"the self-test cannot verify the {credential_format!r} format")
 

@@ -1,83 +1,32 @@
 """A small OID4VCI 1.0 wallet for the built-in self-test, end-to-end tests and the benchmark.
 
-It speaks HTTP with the standard library only (it ships in the product), keeps one keep-alive
-connection per origin, and exposes each protocol step as its own method, so that a test can
-break one step and a benchmark can time each (`TestWallet.timings`). It follows the
-Pre-Authorized Code Flow as a careful wallet does: endpoints come from the published metadata,
-the metadata must name the issuer it was fetched for (§12.2.4, RFC 8414 §3.3), and an answer
-the protocol does not allow is a `ProtocolViolation`, not something to use.
-
-The verifiers at the end check credentials independently of the issuer's code: signatures
-against the published JWKS, SD-JWT disclosure digests (RFC 9901 §7.1), holder binding, expiry.
+It exposes each protocol step of the Pre-Authorized Code Flow as its own method, so that a
+test can break one step and a benchmark can time each (`TestWallet.timings`). It follows the
+flow as a careful wallet does: endpoints come from the published metadata, the metadata must
+name the issuer it was fetched for (§12.2.4, RFC 8414 §3.3), and an answer the protocol does
+not allow is a `ProtocolViolation`, not something to use. HTTP goes through `wallet.transport`.
 
 One wallet per thread: its connections are not shared.
 """
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import json
-import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from jwcrypto import jwe, jwk, jws
-from jwcrypto.common import JWException, base64url_decode, base64url_encode, json_decode, json_encode
+from jwcrypto import jwk
+from jwcrypto.common import JWException
+
+from wallet.keys import encryption_parameters, make_dpop_proof, make_proof, new_key
+from wallet.transport import Connections, HttpResponse, ProtocolViolation, WalletError
+from wallet.verify import decrypt_response
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
-PROOF_TYP = "openid4vci-proof+jwt"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-VC_CONTEXT_V1 = "https://www.w3.org/2018/credentials/v1"
-ASYMMETRIC_ALGS = ("ES256", "ES384", "ES512", "EdDSA", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512")
-PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "n", "e")
-
-
-class WalletError(Exception):
-    """The issuer answered with an error: the step, HTTP status, headers and body, for assertions."""
-
-    def __init__(self, step: str, status: int, headers: Mapping[str, str], body: Any) -> None:
-        super().__init__(f"{step}: HTTP {status}: {body}")
-        self.step = step
-        self.status = status
-        self.headers = dict(headers)
-        self.body = body
-
-    @property
-    def error(self) -> str | None:
-        return self.body.get("error") if isinstance(self.body, dict) else None
-
-    @property
-    def error_description(self) -> str | None:
-        return self.body.get("error_description") if isinstance(self.body, dict) else None
-
-
-class ProtocolViolation(WalletError):
-    """The issuer answered, but not as OID4VCI allows; `reason` says what is wrong."""
-
-    def __init__(self, step: str, reason: str, response: HttpResponse | None = None) -> None:
-        status, headers, body = (response.status, response.headers, response.body) if response else (0, {}, b"")
-        super().__init__(step, status, headers, body)
-        self.reason = reason
-        self.args = (f"{step}: {reason}",)
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    headers: dict[str, str]  # names in lower case
-    body: bytes
-
-    @property
-    def content_type(self) -> str:
-        """The media type without parameters, in lower case."""
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
 
 
 @dataclass
@@ -143,10 +92,8 @@ class TestWallet:
 
     def __init__(self, timeout: float = 10.0, *, require_https: bool = False) -> None:
         """`require_https`: refuse plain-HTTP issuers except on loopback (§13.9); the test profile is HTTP."""
-        self._timeout = timeout
         self._require_https = require_https
-        self._connections: dict[str, http.client.HTTPConnection] = {}
-        self._used: set[str] = set()  # origins whose connection already carried a request
+        self._http = Connections(timeout)
         self._as_metadata: dict[str, dict[str, Any]] = {}  # by server, for token() without fetch_as_metadata()
         self.timings: dict[str, float] = {}
 
@@ -161,26 +108,8 @@ class TestWallet:
     def request(
         self, method: str, url: str, *, body: bytes | None = None, headers: Mapping[str, str] | None = None
     ) -> HttpResponse:
-        """One HTTP exchange over the keep-alive connection to the URL's origin."""
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        while True:
-            reused = origin in self._used
-            connection = self._connection(origin)
-            try:
-                connection.request(method, target, body=body, headers=dict(headers or {}))
-                response = connection.getresponse()
-                data = response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self._drop(origin)
-                if not reused:
-                    raise
-                continue  # the server closed an idle keep-alive connection: the request never arrived
-            self._used.add(origin)
-            if response.will_close:
-                self._drop(origin)
-            return HttpResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+        """One HTTP exchange over the keep-alive connection to the URL's origin (see `Connections.request`)."""
+        return self._http.request(method, url, body=body, headers=headers)
 
     def post_form(self, url: str, form: Mapping[str, str]) -> HttpResponse:
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
@@ -193,25 +122,7 @@ class TestWallet:
         return self.request("POST", url, body=json.dumps(body).encode(), headers=headers)
 
     def close(self) -> None:
-        for origin in list(self._connections):
-            self._drop(origin)
-
-    def _connection(self, origin: str) -> http.client.HTTPConnection:
-        connection = self._connections.get(origin)
-        if connection is None:
-            parts = urlsplit(origin)
-            if parts.scheme not in ("http", "https"):
-                raise ValueError(f"not an HTTP URL: {origin}")
-            cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-            connection = cls(parts.hostname or "", parts.port, timeout=self._timeout)
-            self._connections[origin] = connection
-        return connection
-
-    def _drop(self, origin: str) -> None:
-        connection = self._connections.pop(origin, None)
-        self._used.discard(origin)
-        if connection is not None:
-            connection.close()
+        self._http.close()
 
     def _check_url(self, step: str, url: str) -> None:
         parts = urlsplit(url)
@@ -673,269 +584,3 @@ def well_known(identifier: str, name: str) -> str:
     parts = urlsplit(identifier)
     path = parts.path if name == "openid-credential-issuer" and parts.path != "/" else parts.path.rstrip("/")
     return f"{parts.scheme}://{parts.netloc}/.well-known/{name}{path}"
-
-
-# Keys, proofs, encryption
-
-
-def new_key(alg: str | None = None) -> jwk.JWK:
-    """A fresh P-256 key; `alg` (e.g. "ECDH-ES") is set on the JWK when given."""
-    key = jwk.JWK.generate(kty="EC", crv="P-256")
-    if alg:
-        key.update(alg=alg)
-    return key
-
-
-def public_jwk(key: jwk.JWK | Mapping[str, Any]) -> dict[str, Any]:
-    """The public key members only (no `alg`, `kid`, `d`)."""
-    members = key.export_public(as_dict=True) if isinstance(key, jwk.JWK) else key
-    return {name: members[name] for name in PUBLIC_MEMBERS if name in members}
-
-
-def make_proof(
-    key: jwk.JWK,
-    audience: str,
-    nonce: str | None,
-    *,
-    header: Mapping[str, Any] | None = None,
-    claims: Mapping[str, Any] | None = None,
-    alg: str = "ES256",
-) -> str:
-    """A `jwt` key proof (Appendix F.1): typ, alg and jwk in the header; aud, iat, nonce in the payload.
-
-    `header` and `claims` override the defaults, and a None value removes a member, so tests can
-    build the broken proofs they need; the signature is made over whatever results.
-    """
-    payload: dict[str, Any] = {"aud": audience, "iat": int(time.time()), "nonce": nonce, **(claims or {})}
-    protected = {"typ": PROOF_TYP, "alg": alg, "jwk": public_jwk(key), **(header or {})}
-    return sign_jws(key, _present(protected), _present(payload))
-
-
-def sign_jws(key: jwk.JWK, header: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
-    """A compact JWS over exactly this header, signed with `key` using the header's `alg`."""
-    signed = jws.JWSCore(header["alg"], key, json_encode(header), json_encode(payload).encode()).sign()
-    return ".".join(_text(signed[part]) for part in ("protected", "payload", "signature"))
-
-
-def make_dpop_proof(
-    key: jwk.JWK,
-    method: str,
-    url: str,
-    *,
-    nonce: str | None = None,
-    access_token: str | None = None,
-    header: Mapping[str, Any] | None = None,
-    claims: Mapping[str, Any] | None = None,
-) -> str:
-    """A DPoP proof JWT (RFC 9449 §4.2) for one request; `header` and `claims` override members
-    (None removes one), so tests can build the broken proofs they need."""
-    payload: dict[str, Any] = {
-        "jti": base64url_encode(os.urandom(16)),
-        "htm": method,
-        "htu": url.split("?")[0].split("#")[0],
-        "iat": int(time.time()),
-        "nonce": nonce,
-        "ath": base64url_encode(hashlib.sha256(access_token.encode()).digest()) if access_token else None,
-        **(claims or {}),
-    }
-    protected = {"typ": "dpop+jwt", "alg": "ES256", "jwk": public_jwk(key), **(header or {})}
-    return sign_jws(key, _present(protected), _present(payload))
-
-
-def encryption_parameters(key: jwk.JWK, enc: str = "A128GCM", zip_: str | None = None) -> dict[str, Any]:
-    """`credential_response_encryption` (§8.2): the public JWK (with `alg`, and `kid` if set) and `enc`."""
-    parameters: dict[str, Any] = {"jwk": key.export_public(as_dict=True), "enc": enc}
-    if zip_:
-        parameters["zip"] = zip_
-    return parameters
-
-
-def decrypt(compact: str, key: jwk.JWK) -> str:
-    """The plaintext of a compact JWE for `key`."""
-    token = jwe.JWE()
-    token.deserialize(compact, key=key)
-    return str(token.payload.decode())
-
-
-def decrypt_response(compact: str, key: jwk.JWK, enc: str) -> str:
-    """An encrypted response's plaintext, after checking its header against the request (§10):
-    `alg` is the JWK's, `enc` as requested, `kid` copied from the JWK when it has one."""
-    header = json_decode(base64url_decode(compact.split(".")[0]))
-    public = key.export_public(as_dict=True)
-    if header.get("alg") != public.get("alg") or header.get("enc") != enc or header.get("kid") != public.get("kid"):
-        raise ValueError(f"the JWE header {header} does not match the requested encryption")
-    return decrypt(compact, key)
-
-
-def _present(members: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in members.items() if value is not None}
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-# Independent verification
-
-
-class VerificationError(Exception):
-    """A credential that a verifier would refuse."""
-
-
-def verify_sd_jwt_vc(
-    sd_jwt: str, jwks: Mapping[str, Any], *, issuer: str, vct: str, holder_jwk: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The selectively disclosed claims of an issued SD-JWT VC, once everything a verifier checks holds.
-
-    The issuer-signed JWT verifies with the JWKS key named by `kid` and has `typ` dc+sd-jwt
-    (SD-JWT VC §3.2.1); `_sd_alg` is sha-256; every disclosure's digest is embedded exactly once
-    and the disclosures follow RFC 9901 §7.1; `iss`, `vct`, `exp` and `cnf.jwk` are as expected.
-    """
-    if not sd_jwt.endswith("~"):
-        raise VerificationError("an issued SD-JWT ends with '~' and has no key binding JWT")
-    issuer_jwt, *disclosures = sd_jwt[:-1].split("~")
-    header, payload = verify_jws(issuer_jwt, jwks)
-    if header.get("typ") != "dc+sd-jwt":
-        raise VerificationError(f"typ is {header.get('typ')!r}, not dc+sd-jwt")
-    if payload.get("_sd_alg") != "sha-256":
-        raise VerificationError(f"_sd_alg is {payload.get('_sd_alg')!r}, not sha-256")
-    if payload.get("vct") != vct:
-        raise VerificationError(f"vct is {payload.get('vct')!r}")
-    _check_validity(payload, issuer=issuer, holder_jwk=holder_jwk)
-    by_digest: dict[str, list[Any]] = {}
-    for disclosure in disclosures:
-        digest = base64url_encode(hashlib.sha256(disclosure.encode("ascii")).digest())
-        if digest in by_digest:
-            raise VerificationError("the same disclosure is sent twice")
-        by_digest[digest] = _decode_disclosure(disclosure)
-    unfolder = _Unfolder(by_digest)
-    top_level = set(payload.get("_sd", []))
-    processed = unfolder.process(payload)
-    if unfolder.unused:
-        raise VerificationError(f"{len(unfolder.unused)} disclosure(s) are not referenced by any digest")
-    disclosed = {by_digest[digest][1] for digest in top_level & set(by_digest)}
-    return {name: processed[name] for name in disclosed}
-
-
-def verify_jwt_vc_json(
-    jwt_vc: str, jwks: Mapping[str, Any], *, issuer: str, holder_jwk: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The credentialSubject of a W3C VC as a JWT (Appendix A.1.1, VC Data Model 1.1 §6.3.1),
-    once its signature, issuer, validity, type and holder binding check out."""
-    _, payload = verify_jws(jwt_vc, jwks)
-    _check_validity(payload, issuer=issuer, holder_jwk=holder_jwk)
-    vc = payload.get("vc")
-    if not isinstance(vc, dict) or not isinstance(vc.get("credentialSubject"), dict):
-        raise VerificationError("the JWT has no vc.credentialSubject")
-    if (vc.get("@context") or [None])[0] != VC_CONTEXT_V1 or "VerifiableCredential" not in vc.get("type", []):
-        raise VerificationError("vc has the wrong @context or type")
-    if vc.get("issuer", issuer) != issuer:
-        raise VerificationError("vc.issuer differs from iss")
-    subject = dict(vc["credentialSubject"])
-    if subject.get("id") != payload.get("sub"):
-        raise VerificationError("credentialSubject.id differs from sub")
-    if str(payload.get("sub", "")).startswith("did:jwk:"):
-        did_key = json.loads(base64url_decode(payload["sub"][len("did:jwk:") :]))
-        if public_jwk(did_key) != public_jwk(holder_jwk):
-            raise VerificationError("sub (did:jwk) is not the holder's key")
-    return subject
-
-
-def verify_jws(compact: str, jwks: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Header and payload of a compact JWS whose signature verifies with the JWKS key named by `kid`."""
-    try:
-        header = json_decode(base64url_decode(compact.split(".")[0]))
-    except (ValueError, IndexError) as error:
-        raise VerificationError("not a compact JWS") from error
-    alg = header.get("alg")
-    if alg not in ASYMMETRIC_ALGS:
-        raise VerificationError(f"alg {alg!r} is not an asymmetric signature algorithm")
-    matching = [key for key in jwks.get("keys", []) if key.get("kid") == header.get("kid")]
-    if len(matching) != 1:
-        raise VerificationError(f"{len(matching)} keys in the issuer's JWKS have kid {header.get('kid')!r}")
-    if matching[0].get("alg", alg) != alg:
-        raise VerificationError(f"the key is for {matching[0]['alg']}, the JWS uses {alg}")
-    token = jws.JWS()
-    try:
-        token.deserialize(compact)
-        token.verify(jwk.JWK(**matching[0]), alg=alg)
-        payload = json.loads(token.payload)
-    except (JWException, ValueError) as error:
-        raise VerificationError(f"the signature does not verify: {error}") from error
-    if not isinstance(payload, dict):
-        raise VerificationError("the payload is not a JSON object")
-    return header, payload
-
-
-def _check_validity(
-    payload: Mapping[str, Any], *, issuer: str, holder_jwk: Mapping[str, Any], leeway: int = 60
-) -> None:
-    now = time.time()
-    if payload.get("iss") != issuer:
-        raise VerificationError(f"iss is {payload.get('iss')!r}")
-    if not isinstance(payload.get("exp"), int | float) or payload["exp"] <= now:
-        raise VerificationError("the credential has no exp or has expired")
-    if isinstance(payload.get("nbf"), int | float) and payload["nbf"] > now + leeway:
-        raise VerificationError("the credential is not valid yet")
-    cnf = payload.get("cnf")
-    bound = cnf.get("jwk") if isinstance(cnf, dict) else None
-    if not isinstance(bound, dict) or "d" in bound or public_jwk(bound) != public_jwk(holder_jwk):
-        raise VerificationError("cnf.jwk is not the holder's public key")
-
-
-def _decode_disclosure(disclosure: str) -> list[Any]:
-    try:
-        decoded = json.loads(base64url_decode(disclosure))
-    except ValueError as error:
-        raise VerificationError("a disclosure is not base64url JSON") from error
-    if not isinstance(decoded, list) or len(decoded) not in (2, 3) or not isinstance(decoded[0], str):
-        raise VerificationError("a disclosure is not [salt, (name,) value]")
-    if len(base64url_decode(decoded[0])) < 16:
-        raise VerificationError("a salt has fewer than 128 bits")
-    return decoded
-
-
-class _Unfolder:
-    """RFC 9901 §7.1 step 3: replace embedded digests by their disclosures, recursively."""
-
-    def __init__(self, by_digest: Mapping[str, list[Any]]) -> None:
-        self._by_digest = by_digest
-        self._seen: set[str] = set()
-        self.unused = set(by_digest)
-
-    def process(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            return self._object(value)
-        if isinstance(value, list):
-            return list(self._array(value))
-        return value
-
-    def _object(self, source: Mapping[str, Any]) -> dict[str, Any]:
-        result = {name: self.process(value) for name, value in source.items() if name not in ("_sd", "_sd_alg")}
-        for digest in source.get("_sd", []):
-            disclosure = self._take(digest)
-            if disclosure is None:
-                continue  # a decoy
-            if len(disclosure) != 3 or disclosure[1] in ("_sd", "...") or disclosure[1] in result:
-                raise VerificationError("an object disclosure is malformed or repeats a claim")
-            result[disclosure[1]] = self.process(disclosure[2])
-        return result
-
-    def _array(self, source: list[Any]) -> Iterator[Any]:
-        for element in source:
-            if not (isinstance(element, dict) and set(element) == {"..."}):
-                yield self.process(element)
-                continue
-            disclosure = self._take(element["..."])
-            if disclosure is None:
-                continue
-            if len(disclosure) != 2:
-                raise VerificationError("an array element disclosure is malformed")
-            yield self.process(disclosure[1])
-
-    def _take(self, digest: Any) -> list[Any] | None:
-        if not isinstance(digest, str) or digest in self._seen:
-            raise VerificationError("a digest is not a string or appears twice")
-        self._seen.add(digest)
-        self.unused.discard(digest)
-        return self._by_digest.get(digest)

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from wallet.client import HttpResponse, ProtocolViolation, Session, TestWallet, WalletError, make_dpop_proof
+from wallet.client import Session, TestWallet
+from wallet.keys import make_dpop_proof
+from wallet.transport import HttpResponse, ProtocolViolation, WalletError
 
 CLIENT_ID = "frontdesk-test-wallet"
 REDIRECT_URI = "https://wallet.example/callback"

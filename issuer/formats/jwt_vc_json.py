@@ -10,8 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from issuer.crypto.keys import IssuerKey
 from issuer.crypto.es256 import b64url
+from issuer.crypto.keys import IssuerKey
 
 VC_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 PUBLIC_MEMBERS = ("crv", "e", "kty", "n", "x", "y")

@@ -14,8 +14,8 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from issuer.crypto.keys import IssuerKey
 from issuer.crypto.es256 import b64url
+from issuer.crypto.keys import IssuerKey
 
 TYP = "dc+sd-jwt"
 SALT_BYTES = 16

@@ -60,6 +60,6 @@ def encrypt_response(body: Mapping[str, Any], encryption: ResponseEncryption) ->
         header["kid"] = encryption.jwk["kid"]
     if encryption.zip:
         header["zip"] = encryption.zip
-    token = jwe.JWE(json.dumps(body, separators=(",", ":")).encode(), protected=header)
+    token = jwe.JWE(json.dumps(body, separators=(",", ":")).encode(), protected=json.dumps(header))
     token.add_recipient(jwk.JWK(**encryption.jwk))
     return str(token.serialize(compact=True))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException, base64url_decode
 
@@ -24,6 +26,12 @@ PROOF_TYPE = "openid4vci-proof+jwt"
 MAX_PROOF_LENGTH = 8192
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "n", "e")
+SUPPORTED_CERTIFICATE_KEYS = (
+    ec.EllipticCurvePublicKey,
+    rsa.RSAPublicKey,
+    ed25519.Ed25519PublicKey,
+    ed448.Ed448PublicKey,
+)
 
 
 @dataclass(frozen=True)
@@ -116,10 +124,15 @@ def _holder_key(header: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(chain, list) or not chain or not isinstance(chain[0], str):
         raise InvalidProof("the proof x5c must be a non-empty array of certificates")
     try:
-        certificate = x509.load_der_x509_certificate(base64.b64decode(chain[0]))
-        return dict(jwk.JWK.from_pyca(certificate.public_key()).export_public(as_dict=True))
-    except (JWException, ValueError, TypeError) as error:
+        public_key = x509.load_der_x509_certificate(base64.b64decode(chain[0])).public_key()
+    except (ValueError, TypeError, UnsupportedAlgorithm) as error:  # not DER, or a key type cryptography lacks
         raise InvalidProof("the proof x5c is not a usable certificate") from error
+    if not isinstance(public_key, SUPPORTED_CERTIFICATE_KEYS):
+        raise InvalidProof("the proof x5c certificate holds a key type this issuer does not support")
+    try:
+        return dict(jwk.JWK.from_pyca(public_key).export_public(as_dict=True))
+    except (JWException, ValueError, TypeError, KeyError) as error:  # KeyError: a curve JOSE has no name for
+        raise InvalidProof("the proof x5c certificate holds a key type this issuer does not support") from error
 
 
 def _check_claims(

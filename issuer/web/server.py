@@ -14,7 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from waitress import create_server, utilities, wasyncore
+from waitress import utilities, wasyncore
+from waitress.server import create_server
 
 # Waitress warns on every queued request under load; the queue depth is not news to an operator.
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -33,7 +34,8 @@ def _json_error_response(self: utilities.Error, ident: str | None = None) -> tup
     return f"{self.code} {self.reason}", headers, body
 
 
-utilities.Error.to_response = _json_error_response
+# Waitress's stubs type the body as text; Waitress itself returns, and sends, bytes.
+utilities.Error.to_response = _json_error_response  # type: ignore[method-assign, assignment]
 
 
 class IssuerServer:
@@ -57,9 +59,10 @@ class IssuerServer:
     def stop(self, timeout: float = 5.0) -> None:
         if not self._thread.is_alive():
             return
-        server_map = self._server.map if hasattr(self._server, "map") else self._server._map
+        server: Any = self._server  # the stubs lack the loop's socket map and type its trigger as an int
+        server_map = server.map if hasattr(server, "map") else server._map
         try:
-            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(server_map))
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server_map))
         except OSError:  # the trigger pipe is gone: close from here, the loop then ends on its own
             log.warning("stopping %s: trigger unavailable, closing its connections directly", self._thread.name)
             wasyncore.close_all(server_map)

@@ -12,7 +12,8 @@ from PySide6.QtGui import QImage, QPdfWriter
 from pytestqt.qtbot import QtBot
 
 from app.window import MainWindow
-from wallet.client import TestWallet, WalletError
+from wallet.client import TestWallet
+from wallet.transport import WalletError
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 

@@ -16,19 +16,10 @@ from jwcrypto.common import base64url_decode
 
 from issuer.service import CreatedOffer, IssuerService
 from tests.conftest import RunningIssuer
-from wallet.client import (
-    PRE_AUTHORIZED_GRANT,
-    HttpResponse,
-    Session,
-    TestWallet,
-    credential_request,
-    decrypt_response,
-    encryption_parameters,
-    new_key,
-    public_jwk,
-    verify_jwt_vc_json,
-    verify_sd_jwt_vc,
-)
+from wallet.client import PRE_AUTHORIZED_GRANT, Session, TestWallet, credential_request
+from wallet.keys import encryption_parameters, new_key, public_jwk
+from wallet.transport import HttpResponse
+from wallet.verify import decrypt_response, verify_jwt_vc_json, verify_sd_jwt_vc
 
 PRE_AUTH = PRE_AUTHORIZED_GRANT
 CONFIG_IDS = ("employee_badge", "membership_card")

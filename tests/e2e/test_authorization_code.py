@@ -12,8 +12,9 @@ import pytest
 from issuer.service import OfferRequest
 from tests.conftest import RunningIssuer
 from tests.e2e.helpers import BADGE_CLAIMS, BADGE_VCT, CLAIMS, jwt_payload
-from wallet.client import new_key, public_jwk, verify_sd_jwt_vc
 from wallet.code_flow import CodeFlowWallet
+from wallet.keys import new_key, public_jwk
+from wallet.verify import verify_sd_jwt_vc
 
 
 @pytest.fixture

@@ -18,8 +18,10 @@ from issuer.runtime import IssuerRuntime
 from issuer.service import OfferRequest
 from tests.conftest import RunningIssuer, start_issuer
 from tests.e2e.helpers import BADGE_CLAIMS, clock_shifted
-from wallet.client import Session, WalletError, make_dpop_proof, new_key
+from wallet.client import Session
 from wallet.code_flow import CLIENT_ID, REDIRECT_URI, Authorization, CodeFlowWallet, token_form
+from wallet.keys import make_dpop_proof, new_key
+from wallet.transport import WalletError
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ from tests.e2e.helpers import (
     token_form,
     verify,
 )
-from wallet.client import Received, TestWallet, new_key, well_known
+from wallet.client import Received, TestWallet, well_known
+from wallet.keys import new_key
 
 WALLETS = 8
 T = TypeVar("T")

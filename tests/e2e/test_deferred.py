@@ -28,7 +28,10 @@ from tests.e2e.helpers import (
     start_deferred,
     verify,
 )
-from wallet.client import TestWallet, WalletError, decrypt, new_key
+from wallet.client import TestWallet
+from wallet.keys import new_key
+from wallet.transport import WalletError
+from wallet.verify import decrypt
 
 
 def test_pending_until_approved_then_issued_once(

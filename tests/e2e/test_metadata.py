@@ -22,7 +22,8 @@ from jwcrypto.common import base64url_decode
 from issuer.service import CreatedOffer, IssuerService, OfferRequest
 from tests.conftest import RunningIssuer, start_issuer
 from tests.e2e.helpers import CLAIMS, PRE_AUTH, MakeOffer, token_form
-from wallet.client import HttpResponse, TestWallet, well_known
+from wallet.client import TestWallet, well_known
+from wallet.transport import HttpResponse
 
 TENANT_ID = "https://desk.example.com/tenant1"
 ENDPOINTS = ("credential_endpoint", "nonce_endpoint", "deferred_credential_endpoint", "notification_endpoint")

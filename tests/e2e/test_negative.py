@@ -40,16 +40,9 @@ from tests.e2e.helpers import (
     start_deferred,
     token_form,
 )
-from wallet.client import (
-    HttpResponse,
-    Session,
-    TestWallet,
-    encryption_parameters,
-    make_proof,
-    new_key,
-    public_jwk,
-    sign_jws,
-)
+from wallet.client import Session, TestWallet
+from wallet.keys import encryption_parameters, make_proof, new_key, public_jwk, sign_jws
+from wallet.transport import HttpResponse
 
 # Text a client may send that an error_description must not echo as is (E26, RFC 6749 §5.2).
 HOSTILE = {"quote": 'a"b', "backslash": "a\\b", "non_ascii": "caf\u00e9", "newline": "a\nb", "delete": "a\x7fb"}

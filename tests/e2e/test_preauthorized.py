@@ -35,18 +35,9 @@ from tests.e2e.helpers import (
     request_credentials,
     verify,
 )
-from wallet.client import (
-    Session,
-    TestWallet,
-    VerificationError,
-    decrypt,
-    encryption_parameters,
-    new_key,
-    public_jwk,
-    verify_jwt_vc_json,
-    verify_sd_jwt_vc,
-    well_known,
-)
+from wallet.client import Session, TestWallet, well_known
+from wallet.keys import encryption_parameters, new_key, public_jwk
+from wallet.verify import VerificationError, decrypt, verify_jwt_vc_json, verify_sd_jwt_vc
 
 ROUNDING = 3600  # the issuer rounds iat down to the hour (§15.4.1)
 

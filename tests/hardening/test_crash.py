@@ -21,7 +21,6 @@ on from the step that was cut off, as a wallet retries. Then, after each restart
 
 from __future__ import annotations
 
-import http.client
 import json
 import queue
 import random
@@ -46,15 +45,18 @@ from jwcrypto.common import base64url_decode
 from issuer.runtime import read_admin_token
 from issuer.storage.history import History
 from issuer.storage.store import JournalStore
-from wallet.client import PRE_AUTHORIZED_GRANT, Received, Session, TestWallet, WalletError, new_key
+from wallet.client import PRE_AUTHORIZED_GRANT, Received, Session, TestWallet
+from wallet.keys import new_key
+from wallet.transport import ConnectionLost, WalletError
 
 KILLS = 5
 WALLETS = 6
 LOAD_SECONDS = (1.0, 2.5)  # how long the wallets run before each kill, drawn at random
 START_TIMEOUT = 30.0
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
-# What a client sees when the server it talks to is killed or not yet back.
-CUT = (OSError, http.client.HTTPException)
+# What a client sees when the server it talks to is killed (the wallet's request was cut off on
+# its way back) or not yet back (no connection).
+CUT = (ConnectionLost, OSError)
 T = TypeVar("T")
 
 
@@ -247,14 +249,14 @@ class Wallet(threading.Thread):
                 journey.access_token = self.wallet.token(session, journey.tx_code)["access_token"]
                 journey.token_at = time.monotonic()
                 return
+            except CUT:
+                cut = True
+                self.wait_for_restart()
             except WalletError as error:
                 if cut and (error.status, error.error) == (400, "invalid_grant"):
                     journey.token_lost = True
                     return
                 raise
-            except CUT:
-                cut = True
-                self.wait_for_restart()
 
     def request(self, journey: Journey, session: Session) -> None:
         while True:
@@ -263,14 +265,14 @@ class Wallet(threading.Thread):
                 assert not isinstance(result, str), "an immediate offer was deferred"
                 journey.received = result
                 return
+            except CUT:
+                journey.credential_cut = True
+                self.wait_for_restart()
             except WalletError as error:
                 if journey.credential_cut and (error.status, error.error) == (400, "credential_request_denied"):
                     journey.denied_after_cut = True
                     return
                 raise
-            except CUT:
-                journey.credential_cut = True
-                self.wait_for_restart()
 
     def until_answered(self, step: Callable[[], T]) -> T:
         while True:
@@ -282,7 +284,6 @@ class Wallet(threading.Thread):
     def wait_for_restart(self) -> None:
         with self.record.lock:
             self.record.cuts += 1
-        self.wallet.close()  # a connection cut half-way cannot be used again
         while not self.server.up.wait(0.05):
             pass
         time.sleep(self.random.uniform(0, 0.05))
@@ -530,7 +531,6 @@ def test_an_issuance_cut_between_its_two_writes_is_not_issued_twice(server: Serv
         assert server.wait() == 137
         server.launcher = ["-m", "issuer"]
         server.start()
-        wallet.close()
         try:
             retried: Any = wallet.request_credential(session, "employee_badge", holder_keys=[key])
         except WalletError as error:

@@ -35,17 +35,9 @@ from issuer.crypto import es256
 from issuer.runtime import IssuerRuntime, read_admin_token
 from issuer.service import OfferRequest
 from tests.conftest import start_issuer
-from wallet.client import (
-    PROOF_TYP,
-    HttpResponse,
-    Session,
-    TestWallet,
-    encryption_parameters,
-    make_proof,
-    new_key,
-    public_jwk,
-    well_known,
-)
+from wallet.client import Session, TestWallet, well_known
+from wallet.keys import PROOF_TYP, encryption_parameters, make_proof, new_key, public_jwk
+from wallet.transport import HttpResponse
 
 BADGE_CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 MAX_BODY = 64 * 1024  # issuer.web.MAX_BODY_BYTES

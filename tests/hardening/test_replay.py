@@ -22,7 +22,9 @@ from issuer.config import Settings
 from issuer.runtime import IssuerRuntime
 from issuer.service import IssuerService, OfferRequest
 from tests.conftest import start_issuer
-from wallet.client import HttpResponse, Session, TestWallet, make_proof, new_key
+from wallet.client import Session, TestWallet
+from wallet.keys import make_proof, new_key
+from wallet.transport import HttpResponse
 
 WALLETS = 8
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}

@@ -13,8 +13,9 @@ import pytest
 
 from issuer.service import OfferRequest
 from tests.conftest import RunningIssuer
-from wallet.client import TestWallet, verify_jwt_vc_json, verify_sd_jwt_vc
+from wallet.client import TestWallet
 from wallet.code_flow import CHECK_AGAIN, CodeFlowWallet
+from wallet.verify import verify_jwt_vc_json, verify_sd_jwt_vc
 
 HERE = Path(__file__).parent
 pytestmark = [

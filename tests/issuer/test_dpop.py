@@ -7,7 +7,7 @@ import pytest
 from jwcrypto import jwk
 
 from issuer.protocol.dpop import SIGNING_ALGS, DpopError, DpopVerifier
-from wallet.client import make_dpop_proof
+from wallet.keys import make_dpop_proof
 
 URL = "https://desk.example/token"
 KEYS = {

@@ -10,7 +10,8 @@ from jwcrypto.common import base64url_decode
 
 from issuer.errors import InvalidEncryptionParameters
 from issuer.protocol.encryption import encrypt_response, parse_response_encryption
-from wallet.client import decrypt, new_key
+from wallet.keys import new_key
+from wallet.verify import decrypt
 
 
 def parameters(**change: Any) -> tuple[dict[str, Any], Any]:

@@ -15,7 +15,7 @@ from issuer.crypto.keys import IssuerKey, KeyRing
 from issuer.formats import issue_credential
 from issuer.formats.jwt_vc_json import did_jwk, issue_jwt_vc_json
 from issuer.formats.sd_jwt_vc import issue_sd_jwt_vc
-from wallet.client import new_key, public_jwk
+from wallet.keys import new_key, public_jwk
 
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1"}
 STATUS = {"status_list": {"idx": 7, "uri": "https://desk.example/status/1"}}

@@ -17,7 +17,7 @@ from issuer.service import PRE_AUTHORIZED_GRANT, IssuerService, OfferRequest
 from tests.conftest import RunningIssuer
 from tests.e2e.helpers import jwt_payload
 from tests.issuer.conftest import Clock
-from wallet.client import new_key, public_jwk
+from wallet.keys import new_key, public_jwk
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1"}
 CARD = {"given_name": "Ada", "family_name": "Lovelace", "member_id": "M-1"}

@@ -17,7 +17,7 @@ from jwcrypto.common import json_encode
 
 from issuer.errors import InvalidProof
 from issuer.protocol.proofs import MAX_PROOF_LENGTH, verify_jwt_proof
-from wallet.client import make_proof, new_key, public_jwk
+from wallet.keys import make_proof, new_key, public_jwk
 
 AUDIENCE = "https://desk.example"
 

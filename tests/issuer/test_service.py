@@ -14,7 +14,7 @@ from issuer.errors import InvalidGrant, InvalidToken, ServiceError
 from issuer.protocol.codes import NonceMint, SealedTokens
 from issuer.service import IssuerService, OfferRequest
 from tests.issuer.conftest import Clock
-from wallet.client import new_key, public_jwk
+from wallet.keys import new_key, public_jwk
 
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1"}
 

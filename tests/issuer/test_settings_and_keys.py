@@ -12,7 +12,9 @@ from issuer.errors import ServiceError
 from issuer.reachability import check, metadata_url
 from issuer.service import IssuerService, OfferRequest
 from tests.conftest import RunningIssuer
-from wallet.client import TestWallet, public_jwk, verify_sd_jwt_vc
+from wallet.client import TestWallet
+from wallet.keys import public_jwk
+from wallet.verify import verify_sd_jwt_vc
 
 
 def test_settings_are_checked_and_saved_for_the_next_start(service: IssuerService) -> None:

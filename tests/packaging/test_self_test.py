@@ -60,9 +60,9 @@ def test_self_test_passes_without_a_display_and_leaves_nothing_behind(command: l
 def test_a_credential_with_a_broken_signature_fails_the_self_test(tmp_path: Path) -> None:
     result = run_patched(
         """
-        from wallet import client as testwallet
+        from wallet.client import TestWallet
 
-        receive = testwallet.TestWallet.request_credential
+        receive = TestWallet.request_credential
 
         def tampered(self, *args, **kwargs):
             received = receive(self, *args, **kwargs)
@@ -74,7 +74,7 @@ def test_a_credential_with_a_broken_signature_fails_the_self_test(tmp_path: Path
             received.credentials[0] = f"{header}.{payload}.{signature}~{disclosures}"
             return received
 
-        testwallet.TestWallet.request_credential = tampered
+        TestWallet.request_credential = tampered
         """,
         tmp_path,
     )
