@@ -1,13 +1,18 @@
-"""The offers table: one row per live offer, updated from issuer events, never by polling."""
+"""The offers table: one row per live offer, updated from issuer events, never by polling.
+
+Every read goes through the task runner; the rows change only on the GUI thread, when a read
+comes back. Reads run in the order the events came, so the last answer is the newest state.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from issuer.errors import ServiceError
+from app.tasks import Tasks
 from issuer.service import IssuerService
 
 COLUMNS = ("Created", "Credential", "State", "Last step")
@@ -32,10 +37,12 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class OffersModel(QAbstractTableModel):
-    def __init__(self, service: IssuerService, parent: QObject | None = None) -> None:
+    def __init__(self, service: IssuerService, tasks: Tasks, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._service = service
-        self._rows: list[dict[str, Any]] = service.recent_offers()
+        self._service = service  # read here only for the credential types, which are in memory
+        self._tasks = tasks
+        self._rows: list[dict[str, Any]] = []
+        tasks.run(service.recent_offers, self._loaded)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
         return 0 if parent.isValid() else len(self._rows)
@@ -67,12 +74,16 @@ class OffersModel(QAbstractTableModel):
 
     def on_offer_changed(self, kind: str, offer_id: str) -> None:
         """Refresh (or add) the offer an issuer event is about (a sign-in without an offer has none)."""
-        if not offer_id:
-            return
-        try:
-            status = self._service.offer_status(offer_id)
-        except ServiceError:
-            return
+        if offer_id:
+            self._tasks.run(partial(self._service.offer_status, offer_id), self._update, self._status_unavailable)
+
+    def _loaded(self, rows: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def _update(self, status: dict[str, Any]) -> None:
+        offer_id = status["offer_id"]
         row = self.row_of(offer_id)
         if row is None:
             self.beginInsertRows(QModelIndex(), 0, 0)
@@ -81,6 +92,9 @@ class OffersModel(QAbstractTableModel):
             return
         self._rows[row] = status
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def _status_unavailable(self, _reason: str) -> None:
+        """An offer that is no longer known (purged) keeps the row it had."""
 
     def _credential_names(self, row: dict[str, Any]) -> str:
         types = self._service.credential_types

@@ -10,6 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.window import MainWindow
+from tests.app.helpers import create_offer, settle
 from tests.e2e.helpers import jwt_payload
 from wallet.code_flow import CodeFlowWallet
 
@@ -37,7 +38,7 @@ def test_an_offer_whose_wallet_signs_in(qtbot: QtBot, window: MainWindow, wallet
     window.compose.sign_in_grant.setChecked(True)
     assert not window.compose.tx_code.isEnabled() and not window.compose.tx_code.isChecked()
     fill(window, BADGE)
-    created = window.compose.create_offer()
+    created = create_offer(qtbot, window)
     assert created is not None and "authorization_code" in created.credential_offer["grants"]
 
     session = wallet.resolve_offer(created.offer_uri)
@@ -45,8 +46,9 @@ def test_an_offer_whose_wallet_signs_in(qtbot: QtBot, window: MainWindow, wallet
     authorization = wallet.start(session)
     window.tabs.setCurrentWidget(window.sign_ins)
     waiting(qtbot, window, authorization.confirmation)
-    assert "offer " + created.offer_id in window.sign_ins.table.item(0, 3).text()
+    assert "offer " + created.offer_id in window.sign_ins.model.index(0, 3).data()
     window.sign_ins.confirm_button.click()
+    settle(qtbot, window.tasks)
     assert window.sign_ins.message.text().startswith(f"Confirmed {authorization.confirmation}")
 
     wallet.follow(authorization)
@@ -67,10 +69,12 @@ def test_a_wallet_that_starts_on_its_own(qtbot: QtBot, window: MainWindow, walle
     assert not window.compose.type_picker.isEnabled()
 
     window.compose.create_button.click()  # the form is empty: refused, nothing confirmed
+    settle(qtbot, window.tasks)
     assert "is required" in window.compose.error.text()
     assert window.service.pending_authorizations()
     fill(window, BADGE)
     window.compose.create_button.click()
+    settle(qtbot, window.tasks)
     assert window.tabs.currentWidget() is window.sign_ins
     assert window.compose.create_button.text() == "Create offer"
 
@@ -86,7 +90,8 @@ def test_deny_with_a_reason(qtbot: QtBot, window: MainWindow, wallet: CodeFlowWa
     waiting(qtbot, window, authorization.confirmation)
     window.sign_ins.reason.setText("the code did not match")
     window.sign_ins.deny_button.click()
-    assert window.sign_ins.table.rowCount() == 0
+    qtbot.waitUntil(lambda: window.sign_ins.model.rowCount() == 0)
+    assert window.sign_ins.model.rowCount() == 0
     assert wallet.follow(authorization)["error"] == "access_denied"
     entry = window.service.audit_log(limit=1)[0]
     assert (entry["action"], entry["operator"], entry["detail"]["reason"]) == (
