@@ -52,6 +52,7 @@ class LoginDialog(QDialog):
         self.form.addRow("Password", self.password)
         self.form.addRow("Repeat password", self.repeat)
         self.form.setRowVisible(self.repeat, False)
+        self.form.setContentsMargins(0, 0, 0, 0)
         self.fields = QWidget()
         self.fields.setLayout(self.form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
