@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from app.pages.login import LoginDialog
+from app.tasks import Tasks
 from app.window import MainWindow
 from issuer import selftest
 from issuer.config import Settings
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:  # no window, no QApplication: works without a display
         return selftest.main([])
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setWindowIcon(QIcon(str(resource_path("icons", "frontdesk-issuer-256.png"))))
+    QApplication.setWindowIcon(QIcon(str(resource_path("icons", "frontdesk-issuer-256.png"))))
     try:
         runtime = start_issuer(args)
     except (OSError, ValueError) as error:
@@ -64,11 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if runtime.service is None:
         raise RuntimeError("the issuer started without its service")
-    login = LoginDialog(runtime.service)
+    tasks = Tasks()
+    login = LoginDialog(runtime.service, tasks)
     if login.exec() != QDialog.DialogCode.Accepted:
+        tasks.shutdown()
         runtime.stop()
         return 0
-    window = MainWindow(runtime, operator=login.operator)
+    window = MainWindow(runtime, operator=login.operator, tasks=tasks)
     # Ctrl+C and SIGTERM close the window; the timer lets Python run its signal handlers.
     previous = {signum: signal.signal(signum, lambda *_: window.close()) for signum in (signal.SIGINT, signal.SIGTERM)}
     ticker = QTimer()

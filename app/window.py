@@ -1,4 +1,8 @@
-"""The operator's main window: compose an offer, watch offers move; it owns the issuer's lifetime."""
+"""The operator's main window: compose an offer, watch offers move; it owns the issuer's lifetime.
+
+Every service call of its pages goes through one task runner (`app.tasks`), stopped before the
+issuer when the window closes.
+"""
 
 from __future__ import annotations
 
@@ -16,48 +20,49 @@ from app.pages.ledger import LedgerPage
 from app.pages.offers import OffersPage
 from app.pages.settings import SettingsPage
 from app.pages.sign_ins import SignInsPage
+from app.tasks import Tasks
 from app.widgets.customer_display import CustomerDisplay
-from app.worker import run_in_background
 from issuer.reachability import Reachability
 from issuer.runtime import IssuerRuntime
 from issuer.service import CreatedOffer
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, runtime: IssuerRuntime, operator: str | None = None) -> None:
+    def __init__(self, runtime: IssuerRuntime, operator: str | None = None, tasks: Tasks | None = None) -> None:
+        """`tasks`: the runner the login used, if any; the window stops it when it closes."""
         super().__init__()
         service = runtime.service
         if service is None:
             raise ValueError("the issuer is not running")
         self._runtime: IssuerRuntime | None = runtime
         self.service = service
+        self.tasks = tasks or Tasks()
         self.setWindowTitle("Frontdesk Issuer")
         self.bridge = IssuerBridge(service.events, self)
-        self.offers_model = OffersModel(service, self)
+        self.offers_model = OffersModel(service, self.tasks, self)
         self.bridge.offer_changed.connect(self.offers_model.on_offer_changed)
-        self.compose = ComposePage(service, operator)
-        self.offers = OffersPage(service, self.offers_model, operator)
-        self.holders = HoldersPage(service, operator)
+        self.compose = ComposePage(service, self.tasks, operator)
+        self.offers = OffersPage(service, self.tasks, self.offers_model, operator)
+        self.holders = HoldersPage(service, self.tasks, operator)
         self.holders.holder_chosen.connect(self._holder_chosen)
         self.compose.offer_created.connect(self._offer_created)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.compose, "New offer")
         self.tabs.addTab(self.offers, "Offers")
         self.tabs.addTab(self.holders, "Holders")
-        self.sign_ins = SignInsPage(service, operator)
+        self.sign_ins = SignInsPage(service, self.tasks, operator)
         self.tabs.addTab(self.sign_ins, "Sign-ins")
         self.bridge.offer_changed.connect(self.sign_ins.on_event)
         self.sign_ins.count_changed.connect(self._sign_ins_waiting)
         self.sign_ins.complete_requested.connect(self._complete_sign_in)
         self.compose.sign_in_confirmed.connect(self._sign_in_confirmed)
-        self.sign_ins.refresh()
-        self.ledger = LedgerPage(service, operator)
+        self.ledger = LedgerPage(service, self.tasks, operator)
         self.tabs.addTab(self.ledger, "Ledger")
         self.offers.credentials_requested.connect(self._show_credentials)
         self.ledger.replace_requested.connect(self._replace_credential)
-        self.audit = AuditPage(service)
+        self.audit = AuditPage(service, self.tasks)
         self.tabs.addTab(self.audit, "Audit log")
-        self.settings_page = SettingsPage(service, operator)
+        self.settings_page = SettingsPage(service, self.tasks, operator)
         self.settings_page.credential_types_reloaded.connect(self.compose.reload_types)
         self.settings_page.credential_types_reloaded.connect(self.ledger.reload_types)
         self.tabs.addTab(self.settings_page, "Settings")
@@ -73,14 +78,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.url_label, 1)
         self.reachability_label = QLabel("checking whether wallets can reach the issuer …")
         self.statusBar().addPermanentWidget(self.reachability_label)
-        run_in_background(service.admin.check_public_url, self._show_reachability, self._show_reachability_error)
+        self.tasks.run(service.admin.check_public_url, self._show_reachability, self._show_reachability_error)
         self.resize(1000, 640)
 
     def stop_issuer(self) -> None:
-        """Stop the embedded issuer once; later calls do nothing."""
+        """Stop the embedded issuer once, after the task running on it; later calls do nothing."""
         runtime, self._runtime = self._runtime, None
         if runtime is not None:
             self.bridge.close()
+            self.tasks.shutdown()
             runtime.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -108,7 +114,6 @@ class MainWindow(QMainWindow):
 
     def _sign_in_confirmed(self, confirmation: str) -> None:
         self.statusBar().showMessage(f"Sign-in {confirmation} confirmed: the wallet receives the credential now", 5000)
-        self.sign_ins.refresh()
         self.tabs.setCurrentWidget(self.sign_ins)
 
     def _tab_shown(self) -> None:

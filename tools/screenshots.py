@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.main import parse_args, start_issuer  # noqa: E402
 from app.pages.login import LoginDialog  # noqa: E402
+from app.tasks import Tasks  # noqa: E402
 from app.window import MainWindow  # noqa: E402
 from issuer.records.holders import HolderRequest  # noqa: E402
 from issuer.service import IssuerService, OfferRequest  # noqa: E402
@@ -62,6 +64,14 @@ def wallet_signing_in(service: IssuerService) -> CodeFlowWallet:
     return wallet
 
 
+def settle(tasks: Tasks) -> None:
+    """Let queued events arrive and every task they started finish and show its result."""
+    QApplication.processEvents()
+    while not tasks.is_idle():
+        time.sleep(0.01)
+        QApplication.processEvents()
+
+
 def save(widget: QWidget, path: Path) -> None:
     QApplication.processEvents()
     widget.grab().save(str(path))
@@ -76,17 +86,21 @@ def main() -> int:
         runtime = start_issuer(parse_args(["--data-dir", tmp, "--port", "0", "--admin-port", "0"]))
         service = runtime.service
         assert service is not None
-        login = LoginDialog(service)
+        tasks = Tasks()
+        login = LoginDialog(service, tasks)
+        settle(tasks)
         login.name.setText("Ada")
         save(login, out / "login.png")
         sample_data(service)
-        window = MainWindow(runtime, operator="Ada")
+        window = MainWindow(runtime, operator="Ada", tasks=tasks)
         window.show()
         compose = window.compose
         for name, value in BADGE.items():
             compose.field(name).setText(value)
+        settle(tasks)
         compose.create_offer()
         signing_in = wallet_signing_in(service)
+        settle(tasks)
         pages = {
             "compose": window.compose,
             "offers": window.offers,
@@ -98,13 +112,9 @@ def main() -> int:
         }
         for name, page in pages.items():
             window.tabs.setCurrentWidget(page)
-            if page is window.sign_ins:
-                window.sign_ins.refresh()
-                window.sign_ins.table.selectRow(0)
-            if page is window.ledger:
-                while not window.ledger.search_button.isEnabled() or not window.ledger.table.rowCount():
-                    QApplication.processEvents()
-                window.ledger.table.selectRow(0)
+            settle(tasks)
+            if page in (window.sign_ins, window.ledger):
+                page.table.selectRow(0)
             save(window, out / f"{name}.png")
         signing_in.close()
         window.customer_display.show()

@@ -1,33 +1,29 @@
-"""The audit log: every operator action, newest first; exported as CSV off the GUI thread."""
+"""The audit log: every operator action, newest first; read and exported as CSV off the GUI thread."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
-from app.worker import run_in_background
+from app.models.audit import AuditModel
+from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.tasks import Tasks
 from issuer.service import IssuerService
 
-COLUMNS = ("When", "Operator", "Action", "Subject")
+SHOWN_ENTRIES = 500
 
 
 class AuditPage(QWidget):
-    def __init__(self, service: IssuerService, parent: QWidget | None = None) -> None:
+    def __init__(self, service: IssuerService, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self._tasks = tasks
+        self.model = AuditModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
@@ -44,39 +40,44 @@ class AuditPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        entries = self._service.desk.audit_log(limit=500)
-        self.table.setRowCount(len(entries))
-        for row, entry in enumerate(entries):
-            values = (
-                datetime.fromtimestamp(entry["at"]).strftime("%Y-%m-%d %H:%M:%S"),
-                entry["operator"] or "",
-                entry["action"].replace("_", " "),
-                entry["subject"],
-            )
-            for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
+        self._tasks.run(
+            partial(self._service.desk.audit_log, limit=SHOWN_ENTRIES),
+            self._show,
+            self._failed,
+            busy=self.refresh_button,
+        )
 
     def export(self, path: Path) -> None:
         """Write the whole log to `path` in the background; the result shows in the message line."""
-        self.export_button.setEnabled(False)
-        self.message.setText("Exporting…")
+        self._say("Exporting…")
+        self._tasks.run(
+            partial(self._write_csv, path), partial(self._exported, path), self._export_failed, busy=self.export_button
+        )
 
-        def work() -> int:
-            text = self._service.desk.audit_csv()
-            path.write_text(text, encoding="utf-8")
-            return text.count("\n") - 1
-
-        run_in_background(work, lambda rows: self._exported(path, rows), self._export_failed)
+    def _write_csv(self, path: Path) -> int:
+        """Task thread: the log as CSV in `path`; the number of entries written."""
+        text = self._service.desk.audit_csv()
+        path.write_text(text, encoding="utf-8")
+        return text.count("\n") - 1
 
     def _choose_export_file(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export the audit log", "audit.csv", "CSV files (*.csv)")
         if name:
             self.export(Path(name))
 
+    def _show(self, entries: list[dict[str, Any]]) -> None:
+        self.model.show(entries)
+        self.table.resizeColumnsToContents()
+
+    def _failed(self, reason: str) -> None:
+        self._say(f"The log could not be read: {reason}", ERROR_STYLE)
+
     def _exported(self, path: Path, rows: int) -> None:
-        self.export_button.setEnabled(True)
-        self.message.setText(f"Exported {rows} entries to {path}")
+        self._say(f"Exported {rows} entries to {path}")
 
     def _export_failed(self, reason: str) -> None:
-        self.export_button.setEnabled(True)
-        self.message.setText(f"The export failed: {reason}")
+        self._say(f"The export failed: {reason}", ERROR_STYLE)
+
+    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
+        self.message.setStyleSheet(style)
+        self.message.setText(text)

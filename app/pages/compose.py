@@ -1,7 +1,12 @@
-"""Compose an offer: pick a credential type, fill the form its claims metadata defines, show the QR."""
+"""Compose an offer: pick a credential type, fill the form its claims metadata defines, show the QR.
+
+Creating the offer (and confirming a wallet's sign-in) runs on the task thread; the form is built
+from the credential types, which the service holds in memory.
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +27,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.style import ERROR_STYLE, TX_CODE_STYLE
+from app.tasks import Tasks
 from app.widgets.qr import QrView
-from issuer.errors import ServiceError
 from issuer.service import CreatedOffer, IssuerService, OfferRequest
-
-ERROR_STYLE = "color: #b00020;"
 
 
 class ComposePage(QWidget):
     offer_created = Signal(object)  # CreatedOffer
     sign_in_confirmed = Signal(str)  # the confirmation code of a wallet-started request
 
-    def __init__(self, service: IssuerService, operator: str | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: IssuerService, tasks: Tasks, operator: str | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._service = service
+        self._tasks = tasks
         self._operator = operator
         self._fields: dict[str, QLineEdit] = {}
         self._holder: dict[str, Any] | None = None
@@ -81,7 +88,7 @@ class ComposePage(QWidget):
         self.print_button.clicked.connect(self._print)
         self.file_message = QLabel()
         self.tx_code_label = QLabel()
-        self.tx_code_label.setStyleSheet("font-size: 20pt; font-weight: bold;")
+        self.tx_code_label.setStyleSheet(TX_CODE_STYLE)
 
         left = QVBoxLayout()
         picker = QFormLayout()
@@ -121,13 +128,14 @@ class ComposePage(QWidget):
     def field(self, claim: str) -> QLineEdit:
         return self._fields[claim]
 
-    def create_offer(self) -> CreatedOffer | None:
-        """Validate and create; a refusal is shown next to the button, nothing is lost from the form."""
+    def create_offer(self) -> None:
+        """Create the offer on the task thread (`offer_created` follows); a refusal is shown next to
+        the button, and nothing is lost from the form."""
         type_id = self.type_picker.currentData()
         claims = {name: edit.text() for name, edit in self._fields.items() if edit.text().strip()}
         if self._sign_in is not None:
             self._confirm_sign_in(claims)
-            return None
+            return
         request = OfferRequest(
             credential_configuration_ids=[type_id],
             claims=claims,
@@ -140,11 +148,11 @@ class ComposePage(QWidget):
             replaces=self._replaces,
             grant="authorization_code" if self.sign_in_grant.isChecked() else "pre-authorized_code",
         )
-        try:
-            created = self._service.offers.create(request)
-        except ServiceError as error:
-            self.error.setText(error.message)
-            return None
+        self._tasks.run(
+            partial(self._service.offers.create, request), self._offer_made, self._refused, busy=self.create_button
+        )
+
+    def _offer_made(self, created: CreatedOffer) -> None:
         self.error.clear()
         self._replaces = ()
         self.replaces_label.clear()
@@ -152,7 +160,9 @@ class ComposePage(QWidget):
         self.link.setText(created.offer_uri)
         self.tx_code_label.setText(f"Transaction code: {created.tx_code}" if created.tx_code else "")
         self.offer_created.emit(created)
-        return created
+
+    def _refused(self, reason: str) -> None:
+        self.error.setText(reason)
 
     def _save_as(self, suffix: str) -> None:
         if not self.qr.text:
@@ -221,16 +231,16 @@ class ComposePage(QWidget):
     def _confirm_sign_in(self, claims: dict[str, str]) -> None:
         request = self._sign_in
         assert request is not None
-        try:
-            self._service.sign_ins.approve(
-                request["authorization_id"],
-                self._operator,
-                claims=claims,
-                holder_id=self._holder["holder_id"] if self._holder else None,
-            )
-        except ServiceError as error:
-            self.error.setText(error.message)
-            return
+        work = partial(
+            self._service.sign_ins.approve,
+            request["authorization_id"],
+            self._operator,
+            claims=claims,
+            holder_id=self._holder["holder_id"] if self._holder else None,
+        )
+        self._tasks.run(work, partial(self._sign_in_done, request), self._refused, busy=self.create_button)
+
+    def _sign_in_done(self, request: dict[str, Any], _view: dict[str, Any]) -> None:
         self.error.clear()
         self._end_sign_in()
         for edit in self._fields.values():

@@ -1,7 +1,12 @@
-"""Holders: register the person at the desk with how their identity was checked, and find them again."""
+"""Holders: register the person at the desk with how their identity was checked, and find them again.
+
+Registering and searching run on the task thread, in the order typed: the last search shown is
+the last one asked for.
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -18,11 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from issuer.errors import ServiceError
+from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.tasks import Tasks
 from issuer.records.holders import DOCUMENT_TYPES, HolderRequest
 from issuer.service import IssuerService
 
-ERROR_STYLE = "color: #b00020;"
 DOCUMENT_LABELS = {
     "passport": "Passport",
     "identity_card": "Identity card",
@@ -35,9 +40,12 @@ DOCUMENT_LABELS = {
 class HoldersPage(QWidget):
     holder_chosen = Signal(object)  # the holder record, to prefill an offer
 
-    def __init__(self, service: IssuerService, operator: str | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: IssuerService, tasks: Tasks, operator: str | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._service = service
+        self._tasks = tasks
         self._operator = operator
         self.given_name = QLineEdit()
         self.family_name = QLineEdit()
@@ -78,7 +86,7 @@ class HoldersPage(QWidget):
         layout.addLayout(right, 1)
         self.refresh()
 
-    def register(self) -> dict[str, Any] | None:
+    def register(self) -> None:
         request = HolderRequest(
             given_name=self.given_name.text(),
             family_name=self.family_name.text(),
@@ -86,22 +94,29 @@ class HoldersPage(QWidget):
             document_number=self.document_number.text(),
             email=self.email.text(),
         )
-        try:
-            holder = self._service.desk.register_holder(request, self._operator)
-        except ServiceError as error:
-            self.message.setStyleSheet(ERROR_STYLE)
-            self.message.setText(error.message)
-            return None
-        self.message.setStyleSheet("")
-        self.message.setText(f"{holder['given_name']} {holder['family_name']} is registered.")
+        self._say("Registering …")
+        self._tasks.run(
+            partial(self._service.desk.register_holder, request, self._operator),
+            self._registered,
+            partial(self._say, style=ERROR_STYLE),
+            busy=self.register_button,
+        )
+
+    def refresh(self) -> None:
+        self._tasks.run(partial(self._service.desk.search_holders, self.search.text()), self._show, self._search_failed)
+
+    def _registered(self, holder: dict[str, Any]) -> None:
+        self._say(f"{holder['given_name']} {holder['family_name']} is registered.")
         for edit in (self.given_name, self.family_name, self.email, self.document_number):
             edit.clear()
         self.refresh()
-        return holder
 
-    def refresh(self) -> None:
+    def _search_failed(self, reason: str) -> None:
+        self._say(f"The search failed: {reason}", ERROR_STYLE)
+
+    def _show(self, holders: list[dict[str, Any]]) -> None:
         self.results.clear()
-        for holder in self._service.desk.search_holders(self.search.text()):
+        for holder in holders:
             check = holder["identity_check"]
             label = (
                 f"{holder['given_name']} {holder['family_name']}  ·  "
@@ -114,6 +129,10 @@ class HoldersPage(QWidget):
     def _use_selected(self) -> None:
         item = self.results.currentItem()
         if item is None:
-            self.message.setText("Select a holder first.")
+            self._say("Select a holder first.")
             return
         self.holder_chosen.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
+        self.message.setStyleSheet(style)
+        self.message.setText(text)

@@ -1,12 +1,14 @@
 """The ledger: every credential ever issued, found by holder, type, date, operator or state;
 revoked, suspended, reinstated or replaced from here, each with a reason for the audit log.
 
-Searching reads the whole history in the worst case, so it runs off the GUI thread.
+Searching reads the whole history in the worst case; it runs on the task thread, as every
+status change and the holder lookup before a replacement do.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QDate, Signal
@@ -20,29 +22,31 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from app.worker import run_in_background
+from app.models.ledger import LedgerModel, LedgerResult, read_ledger
+from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.tasks import Tasks
 from issuer.errors import ServiceError
 from issuer.records.ledger import STATES, LedgerQuery
 from issuer.service import IssuerService
 
-COLUMNS = ("Issued", "Holder", "Credential", "State", "Operator", "Expires", "Ledger id")
-ERROR_STYLE = "color: #b00020;"
+SEARCH_LIMIT = 500
 
 
 class LedgerPage(QWidget):
     replace_requested = Signal(object, object)  # ledger record, holder record or None
 
-    def __init__(self, service: IssuerService, operator: str | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: IssuerService, tasks: Tasks, operator: str | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._service = service
+        self._tasks = tasks
         self._operator = operator
-        self._records: list[dict[str, Any]] = []
         self._offer_id: str | None = None
 
         self.search = QLineEdit()
@@ -65,13 +69,15 @@ class LedgerPage(QWidget):
         self.search_button.clicked.connect(self.refresh)
         self.scope = QLabel()
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.model = LedgerModel(service, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.model.modelReset.connect(self._update_buttons)
+        self.model.dataChanged.connect(self._update_buttons)
 
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Reason (kept in the audit log)")
@@ -96,7 +102,9 @@ class LedgerPage(QWidget):
         filters.addWidget(QLabel("until"))
         filters.addWidget(self.issued_until)
         filters.addWidget(self.search_button)
-        actions = QHBoxLayout()
+        self.action_row = QWidget()  # disabled as one while a change is being made
+        actions = QHBoxLayout(self.action_row)
+        actions.setContentsMargins(0, 0, 0, 0)
         actions.addWidget(self.reason, 1)
         for button in (self.revoke_button, self.suspend_button, self.unsuspend_button, self.replace_button):
             actions.addWidget(button)
@@ -104,12 +112,13 @@ class LedgerPage(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.scope)
         layout.addWidget(self.table, 1)
-        layout.addLayout(actions)
+        layout.addWidget(self.action_row)
         layout.addWidget(self.message)
         self.reload_types()
         self._update_buttons()
 
     def reload_types(self) -> None:
+        """The type filter from the credential types, which the service holds in memory."""
         self.type_filter.clear()
         self.type_filter.addItem("Any credential", None)
         for type_id, credential_type in self._service.credential_types.items():
@@ -133,7 +142,7 @@ class LedgerPage(QWidget):
             offer_id=self._offer_id,
             issued_from=issued_from,
             issued_until=issued_until,
-            limit=500,
+            limit=SEARCH_LIMIT,
         )
 
     def refresh(self) -> None:
@@ -141,13 +150,14 @@ class LedgerPage(QWidget):
         if self.sender() in (self.search, self.search_button):
             self._offer_id = None  # a new search leaves the offer the offers page pointed at
         self.scope.setText(f"Credentials of offer {self._offer_id}" if self._offer_id else "")
-        self.search_button.setEnabled(False)
-        self.message.setText("Searching…")
-        run_in_background(lambda: self._service.ledger.find(self.query()), self._show, self._search_failed)
+        self._say("Searching…")
+        self._tasks.run(
+            partial(read_ledger, self._service, self.query()), self._show, self._search_failed, busy=self.search_button
+        )
 
     def selected(self) -> dict[str, Any] | None:
         rows = self.table.selectionModel().selectedRows()
-        return self._records[rows[0].row()] if rows else None
+        return self.model.record_at(rows[0].row()) if rows else None
 
     def change_status(self, action: str) -> None:
         record = self.selected()
@@ -164,65 +174,44 @@ class LedgerPage(QWidget):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        try:
-            updated = self._service.ledger.change_status(record["id"], action, self._operator, reason)
-        except ServiceError as error:
-            self._error(error.message)
-            return
-        self._records[self._records.index(record)] = updated
-        self._fill()
+        self._tasks.run(
+            partial(self._service.ledger.change_status, record["id"], action, self._operator, reason),
+            self._changed,
+            self._error,
+            busy=self.action_row,
+        )
+
+    def _changed(self, updated: dict[str, Any]) -> None:
+        self.model.replace_record(updated)
         self.reason.clear()
-        self.message.setStyleSheet("")
-        self.message.setText(f"Credential {updated['id']} is now {updated['state']}.")
+        self._say(f"Credential {updated['id']} is now {updated['state']}.")
 
     def _replace(self) -> None:
         record = self.selected()
         if record is None:
             self._error("Select a credential first.")
             return
-        holder = None
-        if record.get("holder_id"):
-            try:
-                holder = self._service.desk.holder(record["holder_id"])
-            except ServiceError:
-                holder = None  # purged after its retention period: the operator fills the form again
+        self._tasks.run(
+            partial(self._holder_of, record), partial(self._replace_with, record), self._error, busy=self.action_row
+        )
+
+    def _replace_with(self, record: dict[str, Any], holder: dict[str, Any] | None) -> None:
         self.replace_requested.emit(record, holder)
 
-    def _show(self, records: list[dict[str, Any]]) -> None:
-        self.search_button.setEnabled(True)
-        self._records = records
-        self._fill()
-        self.message.setStyleSheet("")
-        self.message.setText(f"{len(records)} credential{'s' if len(records) != 1 else ''} found.")
-
-    def _fill(self) -> None:
-        holders: dict[str, str] = {}
-        self.table.setRowCount(len(self._records))
-        for row, record in enumerate(self._records):
-            holder_id = record.get("holder_id")
-            if holder_id and holder_id not in holders:
-                holders[holder_id] = self._holder_name(holder_id)
-            credential_type = self._service.credential_types.get(record["config_id"])
-            values = (
-                _date(record["issued_at"]),
-                holders.get(holder_id, "") if holder_id else "",
-                credential_type.display_name if credential_type else record["config_id"],
-                record["state"],
-                record.get("operator") or "",
-                _date(record["expires_at"]),
-                record["id"],
-            )
-            for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
-        self.table.resizeColumnsToContents()
-        self._update_buttons()
-
-    def _holder_name(self, holder_id: str) -> str:
+    def _holder_of(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """Task thread: the holder a replacement is for, if their record is still kept."""
+        if not record.get("holder_id"):
+            return None
         try:
-            holder = self._service.desk.holder(holder_id)
+            return self._service.desk.holder(record["holder_id"])
         except ServiceError:
-            return "(record purged)"
-        return f"{holder['given_name']} {holder['family_name']}"
+            return None  # purged after its retention period: the operator fills the form again
+
+    def _show(self, result: LedgerResult) -> None:
+        self.model.show(result)
+        self.table.resizeColumnsToContents()
+        found = len(result.records)
+        self._say(f"{found} credential{'s' if found != 1 else ''} found.")
 
     def _update_buttons(self) -> None:
         state = (self.selected() or {}).get("state")
@@ -232,17 +221,15 @@ class LedgerPage(QWidget):
         self.replace_button.setEnabled(state is not None)
 
     def _search_failed(self, reason: str) -> None:
-        self.search_button.setEnabled(True)
         self._error(f"The search failed: {reason}")
 
     def _error(self, text: str) -> None:
-        self.message.setStyleSheet(ERROR_STYLE)
+        self._say(text, ERROR_STYLE)
+
+    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
+        self.message.setStyleSheet(style)
         self.message.setText(text)
 
 
 def _timestamp(day: QDate) -> int:
-    return int(datetime.combine(day.toPython(), time()).timestamp())
-
-
-def _date(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+    return int(datetime.combine(date(day.year(), day.month(), day.day()), time()).timestamp())

@@ -1,25 +1,37 @@
-"""Operator login; on the first start, the first operator account is created here."""
+"""Operator login; on the first start, the first operator account is created here.
+
+Whether an operator exists, and the password check itself (scrypt, slow by design), are asked of
+the task thread: the dialog says "Checking…" meanwhile and can still be moved or cancelled.
+"""
 
 from __future__ import annotations
 
+from functools import partial
+
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from issuer.errors import ServiceError
-from issuer.records.operators import MIN_PASSWORD_LENGTH
+from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.tasks import Tasks
+from issuer.records.operators import MIN_PASSWORD_LENGTH, Operator
 from issuer.service import IssuerService
 
-ERROR_STYLE = "color: #b00020;"
+LOGIN_TITLE = "Frontdesk Issuer: log in"
+FIRST_START_TITLE = "Frontdesk Issuer: create the first operator"
 
 
 class LoginDialog(QDialog):
-    def __init__(self, service: IssuerService, parent: QWidget | None = None) -> None:
+    ready = Signal()  # it is known whether this is the first start: the form can be filled in
+
+    def __init__(self, service: IssuerService, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
-        self.first_start = not service.desk.has_operators()
+        self._tasks = tasks
+        self.first_start = False
+        self.is_ready = False
         self.operator: str | None = None
-        self.setWindowTitle(
-            "Frontdesk Issuer: create the first operator" if self.first_start else "Frontdesk Issuer: log in"
-        )
+        self._cancelled = False
+        self.setWindowTitle(LOGIN_TITLE)
         self.name = QLineEdit()
         self.name.setAccessibleName("Operator name")
         self.password = QLineEdit()
@@ -28,43 +40,76 @@ class LoginDialog(QDialog):
         self.repeat = QLineEdit()
         self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
         self.repeat.setAccessibleName("Repeat the password")
+        self.hint = QLabel(
+            f"No operator exists yet. Choose a name and a password of at least {MIN_PASSWORD_LENGTH} characters."
+        )
+        self.hint.setWordWrap(True)
+        self.hint.hide()
         self.error = QLabel()
-        self.error.setStyleSheet(ERROR_STYLE)
         self.error.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("Operator", self.name)
-        form.addRow("Password", self.password)
-        if self.first_start:
-            form.addRow("Repeat password", self.repeat)
+        self.form = QFormLayout()
+        self.form.addRow("Operator", self.name)
+        self.form.addRow("Password", self.password)
+        self.form.addRow("Repeat password", self.repeat)
+        self.form.setRowVisible(self.repeat, False)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.fields = QWidget()
+        self.fields.setLayout(self.form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         layout = QVBoxLayout(self)
-        if self.first_start:
-            hint = QLabel(
-                f"No operator exists yet. Choose a name and a password of at least {MIN_PASSWORD_LENGTH} characters."
-            )
-            hint.setWordWrap(True)
-            layout.addWidget(hint)
-        layout.addLayout(form)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.fields)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        self._say("Opening …")
+        tasks.run(service.desk.has_operators, self._operators_known, self._failed, busy=(self.fields, self.ok_button))
 
     def submit(self) -> None:
         """Create or check the account; a refusal is explained and the dialog stays open."""
         name, password = self.name.text(), self.password.text()
-        try:
-            if self.first_start:
-                if password != self.repeat.text():
-                    raise ServiceError("the two passwords differ")
-                operator = self._service.desk.create_operator(name, password)
-            else:
-                operator = self._service.desk.login(name, password)
-        except ServiceError as error:
-            self.error.setText(error.message)
-            self.password.clear()
-            self.repeat.clear()
+        if self.first_start:
+            if password != self.repeat.text():
+                self._refused("the two passwords differ")
+                return
+            work = partial(self._service.desk.create_operator, name, password)
+        else:
+            work = partial(self._service.desk.login, name, password)
+        self._say("Checking…")
+        self._tasks.run(work, self._logged_in, self._refused, busy=(self.fields, self.ok_button))
+
+    def reject(self) -> None:
+        self._cancelled = True  # a check still running must not log in after the operator cancelled
+        super().reject()
+
+    def _operators_known(self, exists: bool) -> None:
+        self.first_start = not exists
+        if self.first_start:
+            self.setWindowTitle(FIRST_START_TITLE)
+            self.form.setRowVisible(self.repeat, True)
+            self.hint.show()
+        self._say("")
+        self.is_ready = True
+        self.name.setFocus()
+        self.ready.emit()
+
+    def _logged_in(self, operator: Operator) -> None:
+        if self._cancelled:
             return
+        self._say("")
         self.operator = operator.name
         self.accept()
+
+    def _refused(self, reason: str) -> None:
+        self._say(reason, ERROR_STYLE)
+        self.password.clear()
+        self.repeat.clear()
+
+    def _failed(self, reason: str) -> None:
+        self._say(f"The operator accounts could not be read: {reason}", ERROR_STYLE)
+
+    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
+        self.error.setStyleSheet(style)
+        self.error.setText(text)

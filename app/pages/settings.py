@@ -1,6 +1,5 @@
 """Settings: the public URL (with a check from outside), ports, retention, the signing key,
-the credential type definitions, and backups. Network checks, key generation and backups run
-off the GUI thread.
+the credential type definitions, and backups. Every action runs on the task thread.
 
 A restore cannot swap the data folder under the running issuer: the page stages it through
 the service, and it is applied when the app next starts (the current data is kept aside)."""
@@ -8,6 +7,7 @@ the service, and it is applied when the app next starts (the current data is kep
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +29,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.worker import run_in_background
-from issuer.errors import ServiceError
-from issuer.protocol.credential_types import CredentialTypeError
+from app.style import ERROR_STYLE, OK_STYLE, PLAIN_STYLE
+from app.tasks import Tasks
 from issuer.reachability import Reachability
 from issuer.service import IssuerService
 
-ERROR_STYLE = "color: #b00020;"
-OK_STYLE = "color: #1b5e20;"
 BACKUP_FILTER = "Backups (*.tar.gz)"
 
 
 class SettingsPage(QWidget):
     credential_types_reloaded = Signal()
 
-    def __init__(self, service: IssuerService, operator: str | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: IssuerService, tasks: Tasks, operator: str | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._service = service
+        self._tasks = tasks
         self._operator = operator
-        settings = service.settings
+        settings = service.settings  # in memory, as are the keys and the credential types shown below
 
         self.public_url = QLineEdit(settings.public_url or service.issuer_url)
         self.test_button = QPushButton("Test from outside")
@@ -134,15 +134,15 @@ class SettingsPage(QWidget):
         backup_box = QGroupBox("Backup")
         backup_box.setLayout(backup_row)
         layout.addWidget(backup_box)
-        self._show_keys()
+        self._show_keys(service.admin.key_info())
         self._show_types()
 
     def test_public_url(self) -> None:
         url = self.public_url.text().strip()
-        self.test_button.setEnabled(False)
-        self.test_result.setStyleSheet("")
-        self.test_result.setText(f"Fetching the metadata through {url} …")
-        run_in_background(lambda: self._service.admin.check_public_url(url), self._tested, self._test_failed)
+        _say(self.test_result, f"Fetching the metadata through {url} …")
+        self._tasks.run(
+            partial(self._service.admin.check_public_url, url), self._tested, self._test_failed, busy=self.test_button
+        )
 
     def save(self) -> None:
         changes = {
@@ -153,31 +153,26 @@ class SettingsPage(QWidget):
             "require_par": self.require_par.isChecked(),
             "require_dpop": self.require_dpop.isChecked(),
         }
-        try:
-            self._service.admin.save_settings(changes, self._operator)
-        except ServiceError as error:
-            self.save_result.setStyleSheet(ERROR_STYLE)
-            self.save_result.setText(error.message)
-            return
-        self.save_result.setStyleSheet(OK_STYLE)
-        self.save_result.setText("Saved. Restart the app to use the new settings.")
+        _say(self.save_result, "Saving …")
+        self._tasks.run(
+            partial(self._service.admin.save_settings, changes, self._operator),
+            self._saved,
+            self._save_failed,
+            busy=self.save_button,
+        )
 
     def rotate_key(self) -> None:
-        self.rotate_button.setEnabled(False)
-        self.key_result.setText("Generating a new key …")
-        run_in_background(lambda: self._service.admin.rotate_key(self._operator), self._rotated, self._rotate_failed)
+        _say(self.key_result, "Generating a new key …")
+        self._tasks.run(self._rotate, self._rotated, self._rotate_failed, busy=self.rotate_button)
 
     def reload_types(self) -> None:
-        try:
-            self._service.admin.reload_credential_types(self._operator)
-        except CredentialTypeError as error:
-            self.types_result.setStyleSheet(ERROR_STYLE)
-            self.types_result.setText(f"Not reloaded: {error}")
-            return
-        self.types_result.setStyleSheet(OK_STYLE)
-        self.types_result.setText(f"{len(self._service.credential_types)} credential types loaded.")
-        self._show_types()
-        self.credential_types_reloaded.emit()
+        _say(self.types_result, "Reading the definitions …")
+        self._tasks.run(
+            partial(self._service.admin.reload_credential_types, self._operator),
+            self._reloaded,
+            self._reload_failed,
+            busy=self.reload_button,
+        )
 
     def back_up(self) -> None:
         """Ask where, then write the archive off the GUI thread while wallets are still served."""
@@ -186,11 +181,12 @@ class SettingsPage(QWidget):
         if not chosen:
             return
         path = Path(chosen if chosen.endswith(".tar.gz") else chosen + ".tar.gz")
-        self._backup_busy("Backing up …")
-        run_in_background(
-            lambda: self._service.admin.backup(path, self._operator),
-            lambda info: self._backed_up(path, info),
+        _say(self.backup_result, "Backing up …")
+        self._tasks.run(
+            partial(self._service.admin.backup, path, self._operator),
+            partial(self._backed_up, path),
             self._failed,
+            busy=(self.backup_button, self.restore_button),
         )
 
     def restore(self) -> None:
@@ -206,57 +202,60 @@ class SettingsPage(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        self._backup_busy("Checking the backup …")
-        run_in_background(
-            lambda: self._service.admin.restore_at_next_start(Path(chosen), self._operator), self._staged, self._failed
+        _say(self.backup_result, "Checking the backup …")
+        self._tasks.run(
+            partial(self._service.admin.restore_at_next_start, Path(chosen), self._operator),
+            self._staged,
+            self._failed,
+            busy=(self.backup_button, self.restore_button),
         )
 
-    def _backup_busy(self, text: str) -> None:
-        self.backup_button.setEnabled(False)
-        self.restore_button.setEnabled(False)
-        self.backup_result.setStyleSheet("")
-        self.backup_result.setText(text)
+    def _saved(self, _settings: object) -> None:
+        _say(self.save_result, "Saved. Restart the app to use the new settings.", OK_STYLE)
 
-    def _backup_done(self, style: str, text: str) -> None:
-        self.backup_button.setEnabled(True)
-        self.restore_button.setEnabled(True)
-        self.backup_result.setStyleSheet(style)
-        self.backup_result.setText(text)
+    def _save_failed(self, reason: str) -> None:
+        _say(self.save_result, reason, ERROR_STYLE)
+
+    def _rotate(self) -> list[dict[str, Any]]:
+        """Task thread: a new key, then the key list as it is after the rotation."""
+        self._service.admin.rotate_key(self._operator)
+        return self._service.admin.key_info()
+
+    def _reloaded(self, _nothing: None) -> None:
+        _say(self.types_result, f"{len(self._service.credential_types)} credential types loaded.", OK_STYLE)
+        self._show_types()
+        self.credential_types_reloaded.emit()
+
+    def _reload_failed(self, reason: str) -> None:
+        _say(self.types_result, f"Not reloaded: {reason}", ERROR_STYLE)
 
     def _backed_up(self, path: Path, info: dict[str, Any]) -> None:
-        self._backup_done(OK_STYLE, f"Backed up {info['files']} files to {path}.")
+        _say(self.backup_result, f"Backed up {info['files']} files to {path}.", OK_STYLE)
 
     def _staged(self, checked: dict[str, Any]) -> None:
         taken = datetime.fromtimestamp(int(checked["created_at"])).strftime("%Y-%m-%d %H:%M")
-        self._backup_done(
-            OK_STYLE, f"The backup of {taken} ({checked['files']} files) is restored when the app next starts."
-        )
+        text = f"The backup of {taken} ({checked['files']} files) is restored when the app next starts."
+        _say(self.backup_result, text, OK_STYLE)
 
     def _failed(self, reason: str) -> None:
-        self._backup_done(ERROR_STYLE, f"Not done: {reason}")
+        _say(self.backup_result, f"Not done: {reason}", ERROR_STYLE)
 
     def _tested(self, result: Reachability) -> None:
-        self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet(OK_STYLE if result.reachable and not result.problems else ERROR_STYLE)
-        self.test_result.setText(result.summary)
+        _say(self.test_result, result.summary, OK_STYLE if result.reachable and not result.problems else ERROR_STYLE)
 
     def _test_failed(self, reason: str) -> None:
-        self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet(ERROR_STYLE)
-        self.test_result.setText(f"The check failed: {reason}")
+        _say(self.test_result, f"The check failed: {reason}", ERROR_STYLE)
 
-    def _rotated(self, key: dict[str, object]) -> None:
-        self.rotate_button.setEnabled(True)
-        self.key_result.setText("New key active; the old one stays published for its credentials.")
-        self._show_keys()
+    def _rotated(self, keys: list[dict[str, Any]]) -> None:
+        _say(self.key_result, "New key active; the old one stays published for its credentials.")
+        self._show_keys(keys)
 
     def _rotate_failed(self, reason: str) -> None:
-        self.rotate_button.setEnabled(True)
-        self.key_result.setText(f"The key was not rotated: {reason}")
+        _say(self.key_result, f"The key was not rotated: {reason}", ERROR_STYLE)
 
-    def _show_keys(self) -> None:
+    def _show_keys(self, keys: list[dict[str, Any]]) -> None:
         self.keys.clear()
-        for key in reversed(self._service.admin.key_info()):
+        for key in reversed(keys):
             created = datetime.fromtimestamp(int(key["created_at"])).strftime("%Y-%m-%d %H:%M")
             state = "active" if key["active"] else "retired, still published"
             self.keys.addItem(f"{key['fingerprint'][:16]}…  created {created}  ({state})")
@@ -265,6 +264,11 @@ class SettingsPage(QWidget):
         self.types.clear()
         for type_id, credential_type in self._service.credential_types.items():
             self.types.addItem(f"{credential_type.display_name}  ({type_id}, {credential_type.format})")
+
+
+def _say(label: QLabel, text: str, style: str = PLAIN_STYLE) -> None:
+    label.setStyleSheet(style)
+    label.setText(text)
 
 
 def _port_box(value: int) -> QSpinBox:

@@ -4,50 +4,57 @@ operator checks the person, compares the code and confirms or denies.
 A request that came with an offer's issuer_state already names its holder and claims, and is
 confirmed here; one the wallet started on its own needs the holder's claims, filled in on the
 offer form (`complete_requested`).
+
+The list is read again when the issuer says a sign-in started or was decided (`on_event`), never
+by polling; a request leaves the table by itself when its wait is over, which needs no read.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from issuer.errors import ServiceError
+from app.models.sign_ins import SignIn, SignInsModel, read_sign_ins
+from app.style import ERROR_STYLE, PLAIN_STYLE, SIGN_IN_TABLE_STYLE
+from app.tasks import Tasks
 from issuer.service import IssuerService
 
-COLUMNS = ("Code", "Credential", "Waiting since", "For")
-REFRESH_MS = 5000  # requests expire on their own: the list is refreshed even without events
-ERROR_STYLE = "color: #b00020;"
+EXPIRY_MARGIN_MS = 50  # the issuer refuses a request once the second it expires at has passed
 
 
 class SignInsPage(QWidget):
     complete_requested = Signal(object)  # a pending request without an offer: fill in its claims
     count_changed = Signal(int)
 
-    def __init__(self, service: IssuerService, operator: str | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: IssuerService, tasks: Tasks, operator: str | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._service = service
+        self._tasks = tasks
         self._operator = operator
-        self._requests: list[dict[str, Any]] = []
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.model = SignInsModel(service, self)
+        self.model.modelReset.connect(self._count_changed)
+        self.model.rowsRemoved.connect(self._count_changed)
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setStyleSheet("font-size: 14pt;")
+        self.table.setStyleSheet(SIGN_IN_TABLE_STYLE)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Reason for denying (kept in the audit log)")
         self.confirm_button = QPushButton("Confirm")
@@ -64,9 +71,10 @@ class SignInsPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addWidget(self.message)
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start(REFRESH_MS)
+        self._expiry = QTimer(self)
+        self._expiry.setSingleShot(True)
+        self._expiry.setTimerType(Qt.TimerType.PreciseTimer)
+        self._expiry.timeout.connect(self._drop_expired)
         self.refresh()
 
     def on_event(self, kind: str, _offer_id: str) -> None:
@@ -74,83 +82,79 @@ class SignInsPage(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        selected = self.selected()
-        self._requests = self._service.sign_ins.pending()
-        self.table.setRowCount(len(self._requests))
-        for row, request in enumerate(self._requests):
-            values = (
-                request["confirmation"],
-                ", ".join(self._type_name(c) for c in request["credential_configuration_ids"]),
-                datetime.fromtimestamp(request["created_at"]).strftime("%H:%M:%S"),
-                self._holder_text(request),
-            )
-            for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
-            if selected and request["authorization_id"] == selected["authorization_id"]:
-                self.table.selectRow(row)
-        self.table.resizeColumnsToContents()
-        self.count_changed.emit(len(self._requests))
+        self._tasks.run(partial(read_sign_ins, self._service), self._show, self._read_failed)
 
     def selected(self) -> dict[str, Any] | None:
-        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        return self._requests[rows[0].row()] if rows and rows[0].row() < len(self._requests) else None
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.sign_in_at(rows[0].row()).request if rows else None
 
     def select_code(self, confirmation: str) -> bool:
-        for row, request in enumerate(self._requests):
-            if request["confirmation"] == confirmation:
-                self.table.selectRow(row)
-                return True
-        return False
+        row = self.model.row_of_code(confirmation)
+        if row is not None:
+            self.table.selectRow(row)
+        return row is not None
 
     def confirm(self) -> None:
         request = self.selected()
         if request is None:
-            self._error("Select the code the person shows you.")
+            self._say("Select the code the person shows you.", ERROR_STYLE)
             return
         if request["offer_id"] is None:
             self.complete_requested.emit(request)
             return
-        try:
-            self._service.sign_ins.approve(request["authorization_id"], self._operator)
-        except ServiceError as error:
-            self._error(error.message)
-            return
-        self._say(f"Confirmed {request['confirmation']}: the wallet receives the credential now.")
-        self.refresh()
+        self._tasks.run(
+            partial(self._service.sign_ins.approve, request["authorization_id"], self._operator),
+            partial(self._confirmed, request["confirmation"]),
+            partial(self._say, style=ERROR_STYLE),
+            busy=(self.confirm_button, self.deny_button),
+        )
 
     def deny(self) -> None:
         request = self.selected()
         if request is None:
-            self._error("Select the request to deny.")
+            self._say("Select the request to deny.", ERROR_STYLE)
             return
-        try:
-            self._service.sign_ins.deny(request["authorization_id"], self._operator, self.reason.text().strip())
-        except ServiceError as error:
-            self._error(error.message)
-            return
+        reason = self.reason.text().strip()
+        self._tasks.run(
+            partial(self._service.sign_ins.deny, request["authorization_id"], self._operator, reason),
+            partial(self._denied, request["confirmation"]),
+            partial(self._say, style=ERROR_STYLE),
+            busy=(self.confirm_button, self.deny_button),
+        )
+
+    def _show(self, sign_ins: list[SignIn]) -> None:
+        """A fresh list from the issuer; the selected request stays selected while it waits."""
+        selected = self.selected()
+        self.model.set_sign_ins(sign_ins)
+        row = self.model.row_of(selected["authorization_id"]) if selected else None
+        if row is not None:
+            self.table.selectRow(row)
+        self.table.resizeColumnsToContents()
+        self._drop_expired()
+
+    def _drop_expired(self) -> None:
+        """Remove the requests whose wait is over, and wake up again at the next one's end."""
+        now = time.time()
+        self.model.remove_expired(now)
+        following = self.model.next_expiry()
+        if following is None:
+            self._expiry.stop()
+        else:
+            self._expiry.start(max(0, int((following - now) * 1000)) + EXPIRY_MARGIN_MS)
+
+    def _count_changed(self) -> None:
+        self.count_changed.emit(self.model.rowCount())
+
+    def _confirmed(self, confirmation: str, _view: dict[str, Any]) -> None:
+        self._say(f"Confirmed {confirmation}: the wallet receives the credential now.")
+
+    def _denied(self, confirmation: str, _view: dict[str, Any]) -> None:
         self.reason.clear()
-        self._say(f"Denied {request['confirmation']}.")
-        self.refresh()
+        self._say(f"Denied {confirmation}.")
 
-    def _holder_text(self, request: dict[str, Any]) -> str:
-        if request["offer_id"] is None:
-            return "started in the wallet: fill in on confirming"
-        if request.get("holder_id"):
-            try:
-                holder = self._service.desk.holder(request["holder_id"])
-            except ServiceError:
-                return f"offer {request['offer_id']}"
-            return f"{holder['given_name']} {holder['family_name']} (offer {request['offer_id']})"
-        return f"offer {request['offer_id']}"
+    def _read_failed(self, reason: str) -> None:
+        self._say(f"The waiting sign-ins could not be read: {reason}", ERROR_STYLE)
 
-    def _type_name(self, config_id: str) -> str:
-        credential_type = self._service.credential_types.get(config_id)
-        return credential_type.display_name if credential_type else config_id
-
-    def _say(self, text: str) -> None:
-        self.message.setStyleSheet("")
-        self.message.setText(text)
-
-    def _error(self, text: str) -> None:
-        self.message.setStyleSheet(ERROR_STYLE)
+    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
+        self.message.setStyleSheet(style)
         self.message.setText(text)

@@ -8,6 +8,7 @@ import time
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from app.style import CUSTOMER_COUNTDOWN_STYLE, CUSTOMER_TITLE_STYLE
 from app.widgets.qr import QrView
 from issuer.service import CreatedOffer
 
@@ -18,11 +19,11 @@ class CustomerDisplay(QWidget):
         self.setWindowTitle("Scan with your wallet")
         self.title = QLabel("Scan with your wallet")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.title.setStyleSheet("font-size: 24pt;")
+        self.title.setStyleSheet(CUSTOMER_TITLE_STYLE)
         self.qr = QrView()
         self.countdown = QLabel()
         self.countdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.countdown.setStyleSheet("font-size: 16pt;")
+        self.countdown.setStyleSheet(CUSTOMER_COUNTDOWN_STYLE)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.qr, 1)

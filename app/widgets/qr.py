@@ -12,6 +12,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPagedPaintDevice, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from app.style import QR_DARK, QR_LIGHT
+
 QUIET_ZONE = 4  # modules of white border, as ISO/IEC 18004 asks
 
 
@@ -35,7 +37,7 @@ class QrView(QWidget):
     def render_image(self, size: int = 600) -> QImage:
         """The code as an image, for tests and printing."""
         image = QImage(size, size, QImage.Format.Format_RGB32)
-        image.fill(QColor("white"))
+        image.fill(QColor(QR_LIGHT))
         painter = QPainter(image)
         self._paint(painter, size, size)
         painter.end()
@@ -59,7 +61,7 @@ class QrView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("white"))
+        painter.fillRect(self.rect(), QColor(QR_LIGHT))
         self._paint(painter, self.width(), self.height())
         painter.end()
 
@@ -72,7 +74,7 @@ class QrView(QWidget):
         side = module * modules
         left, top = (width - side) // 2, (height - side) // 2
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("black"))
+        painter.setBrush(QColor(QR_DARK))
         for y, row in enumerate(matrix):
             for x, dark in enumerate(row):
                 if dark:

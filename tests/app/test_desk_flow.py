@@ -12,8 +12,8 @@ from PySide6.QtGui import QImage, QPdfWriter
 from pytestqt.qtbot import QtBot
 
 from app.window import MainWindow
-from wallet.client import TestWallet
-from wallet.transport import WalletError
+from tests.app.helpers import create_offer, settle
+from wallet.client import TestWallet, WalletError
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 
@@ -55,9 +55,10 @@ def test_the_form_follows_the_credential_type(window: MainWindow) -> None:
     assert compose.form.rowCount() == 4 and compose.field("member_id").accessibleName() == "Member number"
 
 
-def test_missing_claims_are_explained_and_nothing_is_created(window: MainWindow) -> None:
+def test_missing_claims_are_explained_and_nothing_is_created(qtbot: QtBot, window: MainWindow) -> None:
     fill(window, {"given_name": "Ada"})
-    assert window.compose.create_offer() is None
+    window.compose.create_offer()
+    settle(qtbot, window.tasks)
     assert "Family name" in window.compose.error.text()
     assert window.compose.field("given_name").text() == "Ada"  # the form keeps what was typed
     assert window.offers_model.rowCount() == 0
@@ -65,7 +66,7 @@ def test_missing_claims_are_explained_and_nothing_is_created(window: MainWindow)
 
 def test_scan_the_qr_and_watch_the_row(qtbot: QtBot, window: MainWindow, wallet: TestWallet, tmp_path: Path) -> None:
     fill(window, BADGE)
-    created = window.compose.create_offer()
+    created = create_offer(qtbot, window)
     assert created is not None and created.tx_code
     assert window.compose.tx_code_label.text() == f"Transaction code: {created.tx_code}"
     offer_uri = scanned(window.compose.qr.render_image())
@@ -90,7 +91,7 @@ def test_scan_the_qr_and_watch_the_row(qtbot: QtBot, window: MainWindow, wallet:
 
 def test_a_wrong_transaction_code_shows_in_plain_words(qtbot: QtBot, window: MainWindow, wallet: TestWallet) -> None:
     fill(window, BADGE)
-    created = window.compose.create_offer()
+    created = create_offer(qtbot, window)
     assert created is not None and created.tx_code
     session = wallet.resolve_offer(created.offer_uri)
     wrong = "1" * 6 if created.tx_code != "1" * 6 else "2" * 6
@@ -104,6 +105,7 @@ def test_a_wrong_transaction_code_shows_in_plain_words(qtbot: QtBot, window: Mai
     )
     assert response.status == 400
     row = lambda: window.offers_model.row_of(created.offer_id)  # noqa: E731
+    qtbot.waitUntil(lambda: row() is not None)
     qtbot.waitUntil(lambda: window.offers_model.index(row(), 3).data() == "wrong transaction code, 4 attempts left")
 
 
@@ -111,7 +113,7 @@ def test_approve_a_deferred_issuance_from_the_offers_page(qtbot: QtBot, window: 
     window.compose.deferred.setChecked(True)
     window.compose.tx_code.setChecked(False)
     fill(window, BADGE)
-    created = window.compose.create_offer()
+    created = create_offer(qtbot, window)
     assert created is not None
     session = wallet.resolve_offer(created.offer_uri)
     wallet.fetch_metadata(session)
@@ -125,6 +127,7 @@ def test_approve_a_deferred_issuance_from_the_offers_page(qtbot: QtBot, window: 
     window.tabs.setCurrentWidget(window.offers)
     window.offers.select_offer(created.offer_id)
     window.offers.approve_button.click()
+    settle(qtbot, window.tasks)
     assert window.offers.message.text().startswith("Approved")
     qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "approved")
     received = wallet.deferred(session, transaction_id, "employee_badge", [])
@@ -142,13 +145,14 @@ def test_deciding_without_a_selection_says_what_to_do(window: MainWindow) -> Non
 def test_a_refused_credential_request_is_explained(qtbot: QtBot, window: MainWindow, wallet: TestWallet) -> None:
     window.compose.tx_code.setChecked(False)
     fill(window, BADGE)
-    created = window.compose.create_offer()
+    created = create_offer(qtbot, window)
     assert created is not None
     session = wallet.resolve_offer(created.offer_uri)
     wallet.token(session)
     with pytest.raises(WalletError):
         wallet.request_credential(session, "employee_badge", nonce="made-up-nonce")
     row = lambda: window.offers_model.row_of(created.offer_id)  # noqa: E731
+    qtbot.waitUntil(lambda: row() is not None)
     qtbot.waitUntil(
         lambda: (
             window.offers_model.index(row(), 3).data()
@@ -157,9 +161,9 @@ def test_a_refused_credential_request_is_explained(qtbot: QtBot, window: MainWin
     )
 
 
-def test_print_the_qr_code(window: MainWindow, tmp_path: Path) -> None:
+def test_print_the_qr_code(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     fill(window, BADGE)
-    assert window.compose.create_offer() is not None
+    assert create_offer(qtbot, window) is not None
     writer = QPdfWriter(str(tmp_path / "offer.pdf"))  # the same paged-device path a printer takes
     window.compose.qr.print_to(writer)
     del writer

@@ -7,18 +7,19 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.window import MainWindow
+from tests.app.helpers import create_offer, settle
 from tests.e2e.helpers import jwt_payload
 from wallet.client import TestWallet
 
 BADGE = {"given_name": "Grace", "family_name": "Hopper", "employee_id": "E-1906", "department": "Navy"}
 
 
-def hand_out(window: MainWindow, employee_id: str = "E-1906") -> tuple[str, str]:
+def hand_out(qtbot: QtBot, window: MainWindow, employee_id: str = "E-1906") -> tuple[str, str]:
     """Create an offer in the form and let a wallet take it over HTTP: (offer id, ledger id)."""
     window.compose.tx_code.setChecked(False)
     for name, value in {**BADGE, "employee_id": employee_id}.items():
         window.compose.field(name).setText(value)
-    created = window.compose.create_offer()
+    created = create_offer(qtbot, window)
     assert created is not None
     with TestWallet() as wallet:
         (received,) = wallet.receive(created.offer_uri)
@@ -29,17 +30,21 @@ def hand_out(window: MainWindow, employee_id: str = "E-1906") -> tuple[str, str]
 def search(qtbot: QtBot, window: MainWindow) -> list[str]:
     window.ledger.search_button.click()
     qtbot.waitUntil(lambda: window.ledger.search_button.isEnabled())
-    return [window.ledger.table.item(row, 6).text() for row in range(window.ledger.table.rowCount())]
+    return ledger_ids(window)
+
+
+def ledger_ids(window: MainWindow) -> list[str]:
+    model = window.ledger.model
+    return [model.index(row, 6).data() for row in range(model.rowCount())]
 
 
 def select(window: MainWindow, record_id: str) -> None:
-    ids = [window.ledger.table.item(row, 6).text() for row in range(window.ledger.table.rowCount())]
-    window.ledger.table.selectRow(ids.index(record_id))
+    window.ledger.table.selectRow(ledger_ids(window).index(record_id))
 
 
 def test_find_revoke_suspend_and_lift(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, first = hand_out(window, "E-1")
-    _, second = hand_out(window, "E-2")
+    _, first = hand_out(qtbot, window, "E-1")
+    _, second = hand_out(qtbot, window, "E-2")
     window.tabs.setCurrentWidget(window.ledger)
     assert search(qtbot, window) == [second, first]
     assert window.ledger.message.text() == "2 credentials found."
@@ -57,8 +62,9 @@ def test_find_revoke_suspend_and_lift(qtbot: QtBot, window: MainWindow, monkeypa
 
     monkeypatch.setattr(QMessageBox, "question", lambda *_: QMessageBox.StandardButton.Yes)
     window.ledger.revoke_button.click()
+    settle(qtbot, window.tasks)
     assert window.ledger.message.text() == f"Credential {first} is now revoked."
-    assert window.ledger.table.item(1, 3).text() == "revoked"
+    assert window.ledger.model.index(1, 3).data() == "revoked"
     assert not window.ledger.revoke_button.isEnabled() and not window.ledger.suspend_button.isEnabled()
     entry = window.service.desk.audit_log(limit=1)[0]
     assert (entry["action"], entry["operator"], entry["detail"]["reason"]) == (
@@ -69,37 +75,40 @@ def test_find_revoke_suspend_and_lift(qtbot: QtBot, window: MainWindow, monkeypa
 
     select(window, second)
     window.ledger.suspend_button.click()
+    settle(qtbot, window.tasks)
     assert window.service.ledger.record(second)["state"] == "suspended"
     window.ledger.state_filter.setCurrentIndex(window.ledger.state_filter.findData("suspended"))
     assert search(qtbot, window) == [second]
     select(window, second)
     window.ledger.unsuspend_button.click()
+    settle(qtbot, window.tasks)
     assert window.service.ledger.record(second)["state"] == "valid"
 
 
 def test_the_offers_page_links_to_an_offers_credentials(qtbot: QtBot, window: MainWindow) -> None:
-    offer_id, record_id = hand_out(window, "E-1")
-    hand_out(window, "E-2")
+    offer_id, record_id = hand_out(qtbot, window, "E-1")
+    hand_out(qtbot, window, "E-2")
     window.tabs.setCurrentWidget(window.offers)
     window.offers.select_offer(offer_id)
     window.offers.credentials_button.click()
     assert window.tabs.currentWidget() is window.ledger
-    qtbot.waitUntil(lambda: window.ledger.search_button.isEnabled() and window.ledger.table.rowCount() == 1)
-    assert window.ledger.table.item(0, 6).text() == record_id
+    qtbot.waitUntil(lambda: window.ledger.search_button.isEnabled() and window.ledger.model.rowCount() == 1)
+    assert ledger_ids(window)[0] == record_id
     assert window.ledger.scope.text() == f"Credentials of offer {offer_id}"
 
 
 def test_replace_a_lost_credential(qtbot: QtBot, window: MainWindow) -> None:
     """A lost phone: Replace… fills the form; creating the offer revokes the old credential."""
-    _, lost = hand_out(window)
+    _, lost = hand_out(qtbot, window)
     window.tabs.setCurrentWidget(window.ledger)
     search(qtbot, window)
     select(window, lost)
     window.ledger.replace_button.click()
+    settle(qtbot, window.tasks)
     assert window.tabs.currentWidget() is window.compose
     assert lost in window.compose.replaces_label.text()
     assert window.service.ledger.record(lost)["state"] == "valid"  # nothing happens before the offer
-    created = window.compose.create_offer()
+    created = create_offer(qtbot, window)
     assert created is not None and window.compose.replaces_label.text() == ""
     assert window.service.ledger.record(lost)["state"] == "revoked"
     with TestWallet() as wallet:

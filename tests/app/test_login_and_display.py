@@ -12,9 +12,11 @@ from pytestqt.qtbot import QtBot
 
 from app.main import parse_args, start_issuer
 from app.pages.login import LoginDialog
+from app.tasks import Tasks
 from app.window import MainWindow
 from issuer.runtime import IssuerRuntime
 from issuer.service import IssuerService
+from tests.app.helpers import create_offer, settle
 from tests.app.test_desk_flow import BADGE, fill, scanned
 
 
@@ -31,31 +33,42 @@ def service(runtime: IssuerRuntime) -> IssuerService:
     return runtime.service
 
 
-def login(qtbot: QtBot, service: IssuerService, name: str, password: str, repeat: str | None = None) -> LoginDialog:
-    dialog = LoginDialog(service)
+@pytest.fixture
+def tasks() -> Iterator[Tasks]:
+    runner = Tasks()
+    yield runner
+    runner.shutdown()
+
+
+def login(
+    qtbot: QtBot, service: IssuerService, tasks: Tasks, name: str, password: str, repeat: str | None = None
+) -> LoginDialog:
+    dialog = LoginDialog(service, tasks)
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.is_ready)
     dialog.name.setText(name)
     dialog.password.setText(password)
     dialog.repeat.setText(password if repeat is None else repeat)
     dialog.ok_button.click()
+    settle(qtbot, tasks)
     return dialog
 
 
-def test_first_start_creates_the_first_operator(qtbot: QtBot, service: IssuerService) -> None:
-    mismatch = login(qtbot, service, "Ada", "correct horse", repeat="correct hose")
+def test_first_start_creates_the_first_operator(qtbot: QtBot, service: IssuerService, tasks: Tasks) -> None:
+    mismatch = login(qtbot, service, tasks, "Ada", "correct horse", repeat="correct hose")
     assert mismatch.first_start and mismatch.error.text() == "the two passwords differ"
     assert mismatch.result() != LoginDialog.DialogCode.Accepted and not service.desk.has_operators()
-    short = login(qtbot, service, "Ada", "short")
+    short = login(qtbot, service, tasks, "Ada", "short")
     assert "at least 8" in short.error.text() and short.password.text() == ""
-    created = login(qtbot, service, "Ada", "correct horse")
+    created = login(qtbot, service, tasks, "Ada", "correct horse")
     assert created.result() == LoginDialog.DialogCode.Accepted and created.operator == "Ada"
 
 
-def test_later_starts_ask_for_the_password(qtbot: QtBot, service: IssuerService) -> None:
+def test_later_starts_ask_for_the_password(qtbot: QtBot, service: IssuerService, tasks: Tasks) -> None:
     service.desk.create_operator("Ada", "correct horse")
-    wrong = login(qtbot, service, "Ada", "wrong horse")
+    wrong = login(qtbot, service, tasks, "Ada", "wrong horse")
     assert not wrong.first_start and wrong.error.text() == "wrong operator name or password"
-    right = login(qtbot, service, "Ada", "correct horse")
+    right = login(qtbot, service, tasks, "Ada", "correct horse")
     assert right.operator == "Ada"
     assert [e["action"] for e in service.desk.audit_log(limit=2)] == ["login", "login_failed"]
 
@@ -64,7 +77,7 @@ def test_customer_display_shows_the_offer_but_never_the_code(qtbot: QtBot, runti
     window = MainWindow(runtime, operator="Ada")
     qtbot.addWidget(window)
     fill(window, BADGE)
-    created = window.compose.create_offer()
+    created = create_offer(qtbot, window)
     assert created is not None and created.tx_code
     display = window.customer_display
     assert scanned(display.qr.render_image()) == created.offer_uri

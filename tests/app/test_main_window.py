@@ -86,11 +86,14 @@ def test_main_runs_until_the_window_closes(qtbot: QtBot, tmp_path: Path, capsys:
 
     def first_login() -> None:
         dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible())
+        if not dialog.is_ready:  # whether an operator exists is still being read
+            dialog.ready.connect(first_login)
+            return
         assert dialog.first_start
         dialog.name.setText("Ada")
         dialog.password.setText("correct horse")
         dialog.repeat.setText("correct horse")
-        QTimer.singleShot(0, inspect_and_close)
+        dialog.accepted.connect(lambda: QTimer.singleShot(0, inspect_and_close))  # once the window is up
         dialog.ok_button.click()
 
     QTimer.singleShot(0, first_login)

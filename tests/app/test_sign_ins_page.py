@@ -4,12 +4,19 @@ offer) or denies, and the wallet's browser goes on."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
 from app.window import MainWindow
+from issuer.config import Settings
+from issuer.runtime import IssuerRuntime
+from tests.app.helpers import create_offer, settle
 from tests.e2e.helpers import jwt_payload
 from wallet.code_flow import CodeFlowWallet
 
@@ -37,7 +44,7 @@ def test_an_offer_whose_wallet_signs_in(qtbot: QtBot, window: MainWindow, wallet
     window.compose.sign_in_grant.setChecked(True)
     assert not window.compose.tx_code.isEnabled() and not window.compose.tx_code.isChecked()
     fill(window, BADGE)
-    created = window.compose.create_offer()
+    created = create_offer(qtbot, window)
     assert created is not None and "authorization_code" in created.credential_offer["grants"]
 
     session = wallet.resolve_offer(created.offer_uri)
@@ -45,8 +52,9 @@ def test_an_offer_whose_wallet_signs_in(qtbot: QtBot, window: MainWindow, wallet
     authorization = wallet.start(session)
     window.tabs.setCurrentWidget(window.sign_ins)
     waiting(qtbot, window, authorization.confirmation)
-    assert "offer " + created.offer_id in window.sign_ins.table.item(0, 3).text()
+    assert "offer " + created.offer_id in window.sign_ins.model.index(0, 3).data()
     window.sign_ins.confirm_button.click()
+    settle(qtbot, window.tasks)
     assert window.sign_ins.message.text().startswith(f"Confirmed {authorization.confirmation}")
 
     wallet.follow(authorization)
@@ -67,10 +75,12 @@ def test_a_wallet_that_starts_on_its_own(qtbot: QtBot, window: MainWindow, walle
     assert not window.compose.type_picker.isEnabled()
 
     window.compose.create_button.click()  # the form is empty: refused, nothing confirmed
+    settle(qtbot, window.tasks)
     assert "is required" in window.compose.error.text()
     assert window.service.sign_ins.pending()
     fill(window, BADGE)
     window.compose.create_button.click()
+    settle(qtbot, window.tasks)
     assert window.tabs.currentWidget() is window.sign_ins
     assert window.compose.create_button.text() == "Create offer"
 
@@ -86,7 +96,8 @@ def test_deny_with_a_reason(qtbot: QtBot, window: MainWindow, wallet: CodeFlowWa
     waiting(qtbot, window, authorization.confirmation)
     window.sign_ins.reason.setText("the code did not match")
     window.sign_ins.deny_button.click()
-    assert window.sign_ins.table.rowCount() == 0
+    qtbot.waitUntil(lambda: window.sign_ins.model.rowCount() == 0)
+    assert window.sign_ins.model.rowCount() == 0
     assert wallet.follow(authorization)["error"] == "access_denied"
     entry = window.service.desk.audit_log(limit=1)[0]
     assert (entry["action"], entry["operator"], entry["detail"]["reason"]) == (
@@ -94,3 +105,45 @@ def test_deny_with_a_reason(qtbot: QtBot, window: MainWindow, wallet: CodeFlowWa
         "Ada",
         "the code did not match",
     )
+
+
+@pytest.fixture
+def short_wait_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    """The window around an issuer whose wallets wait at the desk for two seconds at most."""
+    runtime = IssuerRuntime(Settings.load(data_dir=tmp_path / "data", port=0, admin_port=0, authorization_wait=2))
+    runtime.start()
+    window = MainWindow(runtime, operator="Ada")
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.stop_issuer()
+
+
+def test_a_sign_in_appears_on_its_event_and_leaves_when_its_wait_ends(
+    qtbot: QtBot, short_wait_window: MainWindow, wallet: CodeFlowWallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = short_wait_window
+    settle(qtbot, window.tasks)
+    reads: list[float] = []
+    read = window.service.sign_ins.pending
+
+    def counted_read() -> list[dict[str, Any]]:
+        reads.append(time.time())
+        return read()
+
+    monkeypatch.setattr(window.service.sign_ins, "pending", counted_read)
+    assert window.sign_ins.model.rowCount() == 0
+
+    session = wallet.authorization_session(window.service.issuer_url, ["employee_badge"])
+    authorization = wallet.start(session, config_ids=["employee_badge"])
+    waiting(qtbot, window, authorization.confirmation)
+    reads_for_the_event = len(reads)
+    assert reads_for_the_event >= 1  # the authorization_requested event asked for the list
+    expires_at = window.sign_ins.model.sign_in_at(0).expires_at
+    polling = [t for t in window.sign_ins.findChildren(QTimer) if t.isActive() and not t.isSingleShot()]
+    assert polling == []
+
+    qtbot.waitUntil(lambda: window.sign_ins.model.rowCount() == 0, timeout=5_000)
+    assert time.time() > expires_at
+    assert len(reads) == reads_for_the_event  # it left the table without another read
+    assert window.tabs.tabText(window.tabs.indexOf(window.sign_ins)) == "Sign-ins"
