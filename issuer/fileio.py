@@ -8,6 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+# Unix permission bits mean something; on Windows a user's data folder is private by its ACL instead.
+POSIX_MODES = os.name == "posix"
+
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Write to a temporary file in the same folder, fsync it, then rename it over `path`."""
@@ -18,7 +21,8 @@ def write_atomic_stream(path: Path, write: Callable[[BinaryIO], object], *, mode
     """`write_atomic` for content produced by `write(file)`, e.g. a copied stream or an archive."""
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, mode)
+        if POSIX_MODES:  # mkstemp already makes it owner-only; this sets the exact mode asked for
+            os.chmod(tmp_name, mode)
         with os.fdopen(fd, "wb") as tmp:
             write(tmp)
             tmp.flush()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from issuer.config import Settings, SettingsError, ensure_private_dir
 from issuer.crypto.keys import KeyRing, resolve_passphrase
-from issuer.fileio import write_private_file
+from issuer.fileio import POSIX_MODES, write_private_file
 from issuer.service import IssuerService
 from issuer.storage.backup import PENDING_RESTORE, apply_pending_restore
 from issuer.web.admin_app import create_admin_app
@@ -115,7 +115,10 @@ class IssuerRuntime:
 
 
 def check_secret_permissions(data_dir: Path) -> None:
-    """Refuse to start when a key or the admin token can be read by anyone but the owner."""
+    """Refuse to start when a key or the admin token can be read by anyone but the owner (on Unix;
+    Windows keeps a user's data folder private by its access list, which mode bits do not show)."""
+    if not POSIX_MODES:
+        return
     candidates = [data_dir / ADMIN_TOKEN_FILE]
     keys_dir = data_dir / "keys"
     if keys_dir.is_dir():
