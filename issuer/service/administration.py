@@ -1,5 +1,5 @@
-"""Looking after the issuer: settings, signing keys, credential type definitions, reachability,
-backup and restore."""
+"""Looking after the issuer: settings, signing keys and their certificates, credential type definitions,
+reachability, backup and restore."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import IO, Any
 
 from issuer import reachability
 from issuer.config import Settings, SettingsError, save_settings
+from issuer.crypto.certificates import CertificateError, IssuerCertificates
 from issuer.crypto.keys import KeyRing
 from issuer.errors import InvalidInput
 from issuer.protocol.credential_types import CredentialTypes
@@ -17,10 +18,11 @@ from issuer.storage.backup import BackupError, create_backup, stage_restore
 
 
 class Administration:
-    def __init__(self, ctx: Context, keys: KeyRing, types: CredentialTypes) -> None:
+    def __init__(self, ctx: Context, keys: KeyRing, types: CredentialTypes, certificates: IssuerCertificates) -> None:
         self._ctx = ctx
         self._keys = keys
         self._types = types
+        self._certificates = certificates
 
     def save_settings(self, changes: dict[str, Any], operator: str | None = None) -> Settings:
         """Store settings for the next start (ports, public URL, retention)."""
@@ -43,11 +45,43 @@ class Administration:
         ]
 
     def rotate_key(self, operator: str | None = None) -> dict[str, Any]:
-        """A new signing key; the old ones stay in the JWKS so their credentials still verify."""
+        """A new signing key; the old ones stay in the JWKS so their credentials still verify. With its
+        own CA, the issuer certifies the new key in the same step."""
         with self._ctx.transaction():
             key = self._keys.rotate()
+            if self._certificates.own_ca:
+                self._certificates.certify(key, self._ctx.issuer_url)
             self._ctx.audit(operator, "key_rotated", key.kid)
         return next(info for info in self.key_info() if info["kid"] == key.kid)
+
+    # ----- certificates -----
+
+    def create_issuing_ca(self, country: str, operator: str | None = None, *, replace: bool = False) -> dict[str, Any]:
+        """The issuer's own CA and a certificate from it for the active signing key; signatures carry the
+        chain in `x5c` from now on."""
+        try:
+            with self._ctx.transaction():
+                self._certificates.create_ca(
+                    country, self._ctx.settings.issuer_name, self._ctx.issuer_url, replace=replace
+                )
+        except CertificateError as error:
+            raise InvalidInput(str(error)) from error
+        self._ctx.audit(operator, "issuing_ca_created", self._keys.active.kid, country=country.strip().upper())
+        return self.certificate_status()
+
+    def certificate_status(self) -> dict[str, Any]:
+        """The trust anchor (PEM, for verifiers), whether the issuer is its own CA, the certificates with
+        their end dates, and a warning for each that ends within 30 days."""
+        return {
+            "trust_anchor": self._certificates.trust_anchor_pem(),
+            "own_ca": self._certificates.own_ca,
+            "certificates": [info.to_json() for info in self._certificates.infos()],
+            "warnings": self._certificates.expiring(),
+        }
+
+    def certificate_warnings(self) -> list[str]:
+        """What the status bar says: certificates that end within 30 days."""
+        return self._certificates.expiring()
 
     @property
     def credential_types_folder(self) -> Path:

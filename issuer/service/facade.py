@@ -3,6 +3,8 @@
 It composes the parts on one Context, as `Collection` composes its managers in Anki:
 `service.offers`, `.tokens`, `.issuance`, `.sign_ins`, `.ledger`, `.desk`, `.admin`. Each
 endpoint takes only the part it needs; the desk and the admin API call the parts by name.
+`service.keys` and `service.certificates` are the signing keys and their X.509 chains, for the
+formats that sign with them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from issuer.config import Settings
+from issuer.crypto.certificates import IssuerCertificates
 from issuer.crypto.keys import KeyRing
 from issuer.events import EventBus
 from issuer.protocol.codes import SecretHasher, load_or_create_key
@@ -51,8 +54,9 @@ class IssuerService:
         self.credential_types = CredentialTypes(data_dir / "credential_types")
         hasher = SecretHasher(load_or_create_key(keys_dir / "secret-hash.key"))
         self.context = Context(settings, issuer_url, self.store, hasher, clock, self.events)
+        self.certificates = IssuerCertificates(data_dir, self.keys, self.context.time)
         self.desk = Desk(self.context)
-        self.admin = Administration(self.context, self.keys, self.credential_types)
+        self.admin = Administration(self.context, self.keys, self.credential_types, self.certificates)
         self.ledger = Ledger(self.context, self.keys, self.desk.holders)
         self.offers = Offers(self.context, self.credential_types, self.ledger, self.desk.holders)
         self.sign_ins = SignIns(self.context, self.offers, self.credential_types)

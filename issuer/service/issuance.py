@@ -149,6 +149,10 @@ class Issuance:
         issued_at = now - now % ROUNDING
         expires_at = issued_at + credential_type.validity_days * 86400  # rounded too, or it gives iat away
         signer = self._keys.active
+        if signer.not_after is not None:  # a credential never outlives the certificate that signs it
+            if signer.not_after <= now:
+                raise CredentialRequestDenied("the issuer's signing certificate has expired; ask the front desk")
+            expires_at = min(expires_at, signer.not_after - signer.not_after % ROUNDING)
         credentials, records = [], []
         for holder_jwk, place in zip(holder_jwks, self._ledger.allocate(len(holder_jwks)), strict=True):
             credential_id = f"urn:uuid:{uuid.uuid4()}"
