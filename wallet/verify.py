@@ -152,6 +152,34 @@ def verify_jws(
     return header, payload
 
 
+def verify_signed_metadata(compact: str, trust_anchor: x509.Certificate, issuer: str) -> dict[str, Any]:
+    """The metadata in signed Credential Issuer metadata (§12.2.3), once it checks out as HAIP 1.0 §4.1 has
+    a wallet check it: `typ`, an `x5c` chain to the trust anchor whose leaf signed it, `sub` the issuer,
+    `iat`, an `exp` not passed."""
+    try:
+        header = json_decode(base64url_decode(compact.split(".")[0]))
+    except (ValueError, IndexError) as error:
+        raise VerificationError("not a compact JWS") from error
+    if header.get("typ") != "openidvci-issuer-metadata+jwt":
+        raise VerificationError(f"typ is {header.get('typ')!r}, not openidvci-issuer-metadata+jwt")
+    try:
+        key = leaf_jwk(verified_chain(header.get("x5c"), trust_anchor))
+    except ChainError as error:
+        raise VerificationError(str(error)) from error
+    token = jws.JWS()
+    try:
+        token.deserialize(compact)
+        token.verify(key, alg=header.get("alg"))
+        payload = json.loads(token.payload)
+    except (JWException, ValueError) as error:
+        raise VerificationError(f"the signature does not verify: {error}") from error
+    if not isinstance(payload, dict) or payload.get("sub") != issuer:
+        raise VerificationError("sub is not the Credential Issuer Identifier")
+    if not isinstance(payload.get("iat"), int) or payload.get("exp", time.time() + 1) <= time.time():
+        raise VerificationError("iat is missing, or the signed metadata has expired")
+    return {name: value for name, value in payload.items() if name not in ("sub", "iat", "exp", "iss")}
+
+
 def _check_validity(
     payload: Mapping[str, Any], *, issuer: str, holder_jwk: Mapping[str, Any], leeway: int = 60
 ) -> None:

@@ -32,7 +32,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -41,6 +40,7 @@ from jwcrypto import jwk
 
 from issuer.config import SettingsError
 from issuer.crypto.keys import IssuerKey, KeyRing
+from issuer.crypto.trust_anchors import is_self_signed
 from issuer.fileio import write_atomic
 
 CERTIFICATES_DIR = "certificates"
@@ -198,7 +198,7 @@ class IssuerCertificates:
             certificates = x509.load_pem_x509_certificates(pem)
         except ValueError as error:
             raise CertificateError(f"not a PEM file of certificates: {error}") from error
-        if len(certificates) < 2 or not _self_signed(certificates[-1]):
+        if len(certificates) < 2 or not is_self_signed(certificates[-1]):
             raise CertificateError(
                 "the file must hold the issuer's certificate first and end with the CA's root certificate"
             )
@@ -355,16 +355,6 @@ def _alternative_names(issuer_url: str) -> list[x509.GeneralName]:
     except ValueError:
         by_host = x509.DNSName(host)
     return [by_host, x509.UniformResourceIdentifier(issuer_url)]
-
-
-def _self_signed(certificate: x509.Certificate) -> bool:
-    if certificate.issuer != certificate.subject:
-        return False
-    try:
-        certificate.verify_directly_issued_by(certificate)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
 
 
 def _same_key(key: ec.EllipticCurvePublicKey, other: object) -> bool:
