@@ -165,7 +165,7 @@ class SettingsPage(QWidget):
             "holder_retention_days": self.retention.value(),
             "require_par": self.require_par.isChecked(),
             "require_dpop": self.require_dpop.isChecked(),
-            "profile": HAIP if self.high_assurance.profile.isChecked() else "",
+            "profile": HAIP if self.high_assurance.profile.isChecked() else None,  # None: no profile
         }
         _say(self.save_result, "Saving …")
         self._tasks.run(

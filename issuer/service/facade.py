@@ -58,14 +58,14 @@ class IssuerService:
         self.settings = settings
         self.issuer_url = issuer_url
         self.events = bus or EventBus()
-        self.store = store or JournalStore(data_dir)
         self.keys = keys or KeyRing(keys_dir)
         self.credential_types = CredentialTypes(data_dir / "credential_types")
-        hasher = SecretHasher(load_or_create_key(keys_dir / "secret-hash.key"))
-        self.context = Context(settings, issuer_url, self.store, hasher, clock, self.events)
-        self.certificates = IssuerCertificates(data_dir, self.keys, self.context.time)
+        self.certificates = IssuerCertificates(data_dir, self.keys, lambda: self.context.time())
         self.trust_anchors = TrustAnchors.load(data_dir, settings.wallet_trust_anchors)
         profile.check(settings, issuer_url, self.keys.active, self.credential_types, self.trust_anchors)
+        self.store = store or JournalStore(data_dir)  # opened once the settings are known to work
+        hasher = SecretHasher(load_or_create_key(keys_dir / "secret-hash.key"))
+        self.context = Context(settings, issuer_url, self.store, hasher, clock, self.events)
         encryption_keys = None
         if settings.offers_request_encryption:
             encryption_keys = EncryptionKeys(data_dir, self.keys, self.context.time)

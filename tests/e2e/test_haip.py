@@ -196,7 +196,7 @@ def test_start_is_refused_without_what_the_profile_needs(tmp_path: Path) -> None
 
     unscoped = tmp_path / "unscoped"
     prepare_data_folder(unscoped, provider)
-    IssuerRuntime(Settings.load(unscoped, port=0, admin_port=0, profile="")).start().close()
+    IssuerService(Settings.load(unscoped, port=0, admin_port=0, profile=""), PUBLIC_URL).close()  # copies the types
     badge = unscoped / "credential_types" / "employee_badge.json"
     definition = json.loads(badge.read_text())
     del definition["credential_configuration"]["scope"]
