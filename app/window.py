@@ -20,6 +20,7 @@ from app.pages.ledger import LedgerPage
 from app.pages.offers import OffersPage
 from app.pages.settings import SettingsPage
 from app.pages.sign_ins import SignInsPage
+from app.style import ERROR_STYLE
 from app.tasks import Tasks
 from app.widgets.customer_display import CustomerDisplay
 from issuer.reachability import Reachability
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.settings_page = SettingsPage(service, self.tasks, operator)
         self.settings_page.credential_types_reloaded.connect(self.compose.reload_types)
         self.settings_page.credential_types_reloaded.connect(self.ledger.reload_types)
+        self.settings_page.certificates_changed.connect(self._check_certificates)
         self.tabs.addTab(self.settings_page, "Settings")
         self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
@@ -79,6 +81,10 @@ class MainWindow(QMainWindow):
         self.reachability_label = QLabel("checking whether wallets can reach the issuer …")
         self.statusBar().addPermanentWidget(self.reachability_label)
         self.tasks.run(service.admin.check_public_url, self._show_reachability, self._show_reachability_error)
+        self.certificate_label = QLabel()  # a certificate that ends within 30 days
+        self.certificate_label.setStyleSheet(ERROR_STYLE)
+        self.statusBar().addPermanentWidget(self.certificate_label)
+        self._check_certificates()
         self.resize(1000, 640)
 
     def stop_issuer(self) -> None:
@@ -101,6 +107,12 @@ class MainWindow(QMainWindow):
             self.reachability_label.setText("reachable here only: " + result.problems[0])
         else:
             self.reachability_label.setText("not reachable: " + result.summary)
+
+    def _check_certificates(self) -> None:
+        self.tasks.run(self.service.admin.certificate_warnings, self._show_certificate_warnings)
+
+    def _show_certificate_warnings(self, warnings: list[str]) -> None:
+        self.certificate_label.setText(" ".join(warnings))
 
     def _show_reachability_error(self, reason: str) -> None:
         self.reachability_label.setText(f"reachability unknown: {reason}")

@@ -1,9 +1,10 @@
 """Headless command line: `frontdesk-issuer serve|offer|approve|reject|status|credentials|revoke|...`.
 
-`serve` runs the issuer and its admin API until SIGINT or SIGTERM. `backup`, `restore` and
-`keys encrypt|decrypt` look after the data folder (see README, "Backup and restore"). The other commands talk
-to a running server through the admin API, found through `<data>/server.json` and
-authenticated with `<data>/admin-token`. Failures print one line on stderr and exit 1.
+`serve` runs the issuer and its admin API until SIGINT or SIGTERM. `backup`, `restore`,
+`keys encrypt|decrypt`, `certificates init|csr|import|show` and `trust-anchor` look after the data folder
+(see README, "Backup and restore", and docs/haip.md). The other commands talk to a running server through the
+admin API, found through `<data>/server.json` and authenticated with `<data>/admin-token`. Failures print one
+line on stderr and exit 1.
 """
 
 from __future__ import annotations
@@ -26,12 +27,19 @@ from typing import Any
 import segno
 
 from issuer import __version__
-from issuer.config import Settings, SettingsError, default_data_dir
-from issuer.crypto.keys import PASSPHRASE_ENV, change_passphrase, read_passphrase_file, resolve_passphrase
-from issuer.fileio import write_atomic_stream
+from issuer.config import Settings, SettingsError, default_data_dir, ensure_private_dir
+from issuer.crypto.certificates import CA_KEY_PATTERN, CERTIFICATES_DIR, TRUST_ANCHOR_FILE, IssuerCertificates
+from issuer.crypto.keys import (
+    PASSPHRASE_ENV,
+    KeyRing,
+    change_passphrase,
+    read_passphrase_file,
+    resolve_passphrase,
+)
+from issuer.fileio import write_atomic, write_atomic_stream
 from issuer.protocol.credential_types import CredentialTypeError
 from issuer.records.ledger import STATES
-from issuer.runtime import SERVER_FILE, IssuerRuntime, read_admin_token
+from issuer.runtime import SERVER_FILE, IssuerRuntime, issuer_url_of, read_admin_token
 from issuer.storage.backup import create_backup, restore_backup, running_issuer
 from issuer.storage.history import RECORD_ID
 
@@ -146,6 +154,26 @@ def _parser() -> argparse.ArgumentParser:
     _data_dir(keys)
     keys.add_argument("--key-passphrase-file", type=Path, help="file whose first line is the passphrase")
     keys.set_defaults(run=_keys)
+
+    certificates = commands.add_parser("certificates", help="X.509 certificates for the signing keys (HAIP)")
+    actions = certificates.add_subparsers(dest="action", required=True)
+    init = actions.add_parser("init", help="make the issuer's own CA and certify the signing key (issuer stopped)")
+    init.add_argument("--country", required=True, help="ISO 3166 two-letter country code, e.g. DE")
+    init.add_argument("--replace", action="store_true", help="replace an existing CA; verifiers need the new anchor")
+    request = actions.add_parser("csr", help="write a signing request for the signing key, for your organisation's CA")
+    request.add_argument("output", type=Path, help="the .csr file to write")
+    request.add_argument("--country", help="ISO 3166 two-letter country code for the request's subject")
+    chain = actions.add_parser("import", help="store the chain your organisation's CA issued (issuer stopped)")
+    chain.add_argument("chain", type=Path, help="PEM file: the issuer's certificate first, the CA's root last")
+    actions.add_parser("show", help="the trust anchor and the signing key's certificate, with their end dates")
+    for action in actions.choices.values():
+        _data_dir(action)
+        action.add_argument("--key-passphrase-file", type=Path, help="file whose first line unlocks encrypted keys")
+    certificates.set_defaults(run=_certificates)
+
+    anchor = commands.add_parser("trust-anchor", help="print the trust anchor certificate (PEM) for verifiers")
+    _data_dir(anchor)
+    anchor.set_defaults(run=_trust_anchor)
     return parser
 
 
@@ -312,8 +340,62 @@ def _keys(args: argparse.Namespace) -> int:
         raise CommandError(f"no signing keys in {folder}")
     old, new = (None, passphrase) if args.action == "encrypt" else (passphrase, None)
     changed = change_passphrase(folder / "keys", old, new)
-    print(f"{args.action}ed {changed} key files in {folder / 'keys'}")
+    changed += change_passphrase(folder / CERTIFICATES_DIR, old, new, CA_KEY_PATTERN)
+    print(f"{args.action}ed {changed} key files in {folder}")
     return 0
+
+
+def _certificates(args: argparse.Namespace) -> int:
+    """The signing keys' certificates, worked on in the data folder while no issuer runs on it."""
+    settings = Settings.load(args.data_dir)
+    folder = settings.data_dir
+    if args.action in ("init", "import") and running_issuer(folder):
+        raise CommandError(f"an issuer is running on {folder}; stop it first (or use Settings in the app)")
+    ensure_private_dir(folder)
+    if args.key_passphrase_file:
+        passphrase: bytes | None = read_passphrase_file(args.key_passphrase_file)
+    else:
+        passphrase = resolve_passphrase(settings.key_passphrase_file, os.environ)
+    keys = KeyRing(folder / "keys", passphrase)
+    certificates = IssuerCertificates(folder, keys)
+    issuer_url = issuer_url_of(settings, settings.port)
+    if args.action == "init":
+        certificates.create_ca(args.country, settings.issuer_name, issuer_url, replace=args.replace)
+        print(f"trust anchor: {certificates.folder / TRUST_ANCHOR_FILE} (give it to verifiers: trust-anchor)")
+    elif args.action == "csr":
+        write_atomic(args.output, certificates.signing_request(settings.issuer_name, issuer_url, args.country))
+        print(f"signing request for key {keys.active.kid}: {args.output}")
+        return 0
+    elif args.action == "import":
+        key = certificates.import_chain(_read(args.chain))
+        print(f"chain stored for key {key.kid}{' (not the active key)' if key.kid != keys.active.kid else ''}")
+    for info in certificates.infos():
+        until = datetime.fromtimestamp(info.not_after).isoformat(sep=" ", timespec="minutes")
+        print(f"{info.role}: {info.subject}, valid until {until}, SHA-256 {info.fingerprint}")
+    for warning in certificates.expiring():
+        print(f"warning: {warning}")
+    if not certificates.infos():
+        print(f"no certificates in {certificates.folder}: run 'frontdesk-issuer certificates init --country XX'")
+    return 0
+
+
+def _trust_anchor(args: argparse.Namespace) -> int:
+    path = (args.data_dir or default_data_dir()) / CERTIFICATES_DIR / TRUST_ANCHOR_FILE
+    try:
+        pem = path.read_text(encoding="ascii")
+    except FileNotFoundError as error:
+        raise CommandError(f"no trust anchor in {path.parent}: run 'frontdesk-issuer certificates init'") from error
+    except (OSError, ValueError) as error:
+        raise CommandError(f"cannot read {path}: {error}") from error
+    sys.stdout.write(pem)
+    return 0
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from error
 
 
 def _admin_download(folder: Path, path: str, destination: Path) -> int:

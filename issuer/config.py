@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,20 @@ from platformdirs import user_data_dir
 from issuer.fileio import write_atomic
 
 SETTINGS_FILE = "settings.json"
+HAIP = "haip"
+PROFILES = ("", HAIP)
+# What the HAIP 1.0 profile turns on, whatever settings.json says (docs/haip.md); its other requirements
+# (an https public URL, a certificate chain, a scope on every credential type) are checked at start.
+HAIP_REQUIREMENTS: dict[str, Any] = {
+    "require_par": True,
+    "require_dpop": True,
+    "require_dpop_nonce": True,
+    "require_wallet_attestation": True,
+    "request_encryption": True,
+}
+
+
+LIST_SETTINGS = ("trusted_proxies", "rate_limit_exempt", "allowed_hosts", "wallet_trust_anchors")
 
 
 class SettingsError(ValueError):
@@ -62,6 +77,13 @@ class Settings:
     check_host: bool = True
     allowed_hosts: tuple[str, ...] = ()
     key_passphrase_file: str | None = None
+    # High assurance (docs/haip.md). `profile: "haip"` applies HAIP_REQUIREMENTS and is checked at start.
+    profile: str = ""
+    max_credential_requests: int = 3  # Credential Requests per credential of an offer while its token lasts
+    require_wallet_attestation: bool = False  # wallets without an attestation (OID4VCI Appendix E) are refused
+    wallet_trust_anchors: tuple[str, ...] = ()  # PEM files (in the data folder) of wallet providers' CAs
+    request_encryption: bool = False  # offer encrypted Credential Requests (OID4VCI §10)
+    require_request_encryption: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -72,7 +94,9 @@ class Settings:
         known = {f.name for f in fields(cls)} - {"data_dir", "extra"}
         values: dict[str, Any] = {k: v for k, v in stored.items() if k in known}
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for name in ("trusted_proxies", "rate_limit_exempt", "allowed_hosts"):
+        if values.get("profile") == HAIP:
+            values.update(HAIP_REQUIREMENTS)
+        for name in LIST_SETTINGS:
             if name in values:
                 if isinstance(values[name], str) or not all(isinstance(v, str) for v in values[name]):
                     raise SettingsError(f"{name} must be a list of strings")
@@ -122,12 +146,28 @@ class Settings:
             raise SettingsError("clients must map each client_id to a list of redirect URIs")
         if not 16 <= self.status_list_size <= 10_000_000:
             raise SettingsError("status_list_size must be from 16 to 10,000,000")
+        if self.profile not in PROFILES:
+            raise SettingsError(f"profile must be {' or '.join(repr(p) for p in PROFILES)}, not {self.profile!r}")
+        if not isinstance(self.max_credential_requests, int) or not 1 <= self.max_credential_requests <= 100:
+            raise SettingsError("max_credential_requests must be from 1 to 100")
+        for name in ("require_wallet_attestation", "request_encryption", "require_request_encryption"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"{name} must be true or false")
+
+    @property
+    def haip(self) -> bool:
+        return self.profile == HAIP
+
+    @property
+    def offers_request_encryption(self) -> bool:
+        """Whether wallets may encrypt Credential Requests (`credential_request_encryption`, §12.2.4)."""
+        return self.request_encryption or self.require_request_encryption
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("data_dir")
         data.pop("extra")
-        for name in ("trusted_proxies", "rate_limit_exempt", "allowed_hosts"):
+        for name in LIST_SETTINGS:
             data[name] = list(getattr(self, name))
         return data
 
@@ -136,8 +176,9 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("frontdesk-issuer", appauthor=False))
 
 
-def save_settings(data_dir: Path, changes: dict[str, Any]) -> Settings:
-    """Merge `changes` into settings.json after checking them; they apply at the next start."""
+def save_settings(data_dir: Path, changes: dict[str, Any], check: Callable[[Settings], None] | None = None) -> Settings:
+    """Merge `changes` into settings.json after checking them (and with `check`, which raises
+    SettingsError for settings the issuer could not start with); they apply at the next start."""
     known = {f.name for f in fields(Settings)} - {"data_dir", "extra"}
     unknown = sorted(set(changes) - known)
     if unknown:
@@ -145,6 +186,8 @@ def save_settings(data_dir: Path, changes: dict[str, Any]) -> Settings:
     stored = {**read_settings_file(data_dir / SETTINGS_FILE), **changes}
     stored = {k: v for k, v in stored.items() if v is not None}
     settings = Settings.load(data_dir, **{k: v for k, v in stored.items() if k in known})
+    if check is not None:
+        check(settings)
     write_atomic(data_dir / SETTINGS_FILE, (json.dumps(stored, indent=2) + "\n").encode())
     return settings
 

@@ -58,6 +58,27 @@ class InvalidAuthorizationDetails(ProtocolError):
     error = "invalid_authorization_details"
 
 
+# Client authentication with a wallet attestation (attestation-based client auth -07 §6.2, OID4VCI App. E)
+class InvalidClient(ProtocolError):
+    """The wallet's attestation is missing where it is required, or does not verify: 401, as for any
+    failed client authentication (RFC 6749 §5.2), with a challenge naming the mechanism the issuer
+    takes, as every 401 carries one (RFC 9110 §15.5.2)."""
+
+    error = "invalid_client"
+    status = 401
+    scheme = "OAuth-Client-Attestation"
+
+
+class AttestationChallengeError(CodedProtocolError):
+    """`use_attestation_challenge`: the PoP's challenge is not one this server gave, or has expired; a
+    fresh one comes in the `OAuth-Client-Attestation-Challenge` header (-07 §6.2, §8.1)."""
+
+    def __init__(self, description: str, challenge: str) -> None:
+        super().__init__(
+            "use_attestation_challenge", description, headers={"OAuth-Client-Attestation-Challenge": challenge}
+        )
+
+
 class AuthorizationError(CodedProtocolError):
     """An authorization request refused (RFC 6749 §4.1.2.1, RFC 9126 §2.3); `redirect` says whether
     the error may go back to the client's redirect URI or must be shown in the browser."""

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from issuer.config import Settings, SettingsError, ensure_private_dir
+from issuer.crypto.certificates import CA_KEY_PATTERN, CERTIFICATES_DIR
 from issuer.crypto.keys import KeyRing, resolve_passphrase
 from issuer.fileio import POSIX_MODES, write_private_file
 from issuer.service import IssuerService
@@ -67,7 +68,7 @@ class IssuerRuntime:
             issuer_sock.close()
             raise
         port, admin_port = issuer_sock.getsockname()[1], admin_sock.getsockname()[1]
-        self.issuer_url = settings.public_url or f"http://{_url_host(settings.host)}:{port}"
+        self.issuer_url = issuer_url_of(settings, port)
         self.admin_url = f"http://{_url_host(settings.admin_host)}:{admin_port}"
         self.settings = settings.with_ports(port, admin_port)
         try:
@@ -115,11 +116,12 @@ class IssuerRuntime:
 
 
 def check_secret_permissions(data_dir: Path) -> None:
-    """Refuse to start when a key or the admin token can be read by anyone but the owner (on Unix;
-    Windows keeps a user's data folder private by its access list, which mode bits do not show)."""
+    """Refuse to start when a key (a signing key, the CA's) or the admin token can be read by anyone but the
+    owner (on Unix; Windows keeps a user's data folder private by its access list, which mode bits do not show)."""
     if not POSIX_MODES:
         return
-    candidates = [data_dir / ADMIN_TOKEN_FILE]
+    certificates_dir = data_dir / CERTIFICATES_DIR
+    candidates = [data_dir / ADMIN_TOKEN_FILE, certificates_dir, *certificates_dir.glob(CA_KEY_PATTERN)]
     keys_dir = data_dir / "keys"
     if keys_dir.is_dir():
         candidates += [keys_dir, *keys_dir.iterdir()]
@@ -157,6 +159,11 @@ def _apply_pending_restore(settings: Settings) -> Settings:
         return settings
     log.info("restored %d files from a backup; the previous data is in %s", restored.files, restored.replaced)
     return Settings.load(data_dir, **overrides)
+
+
+def issuer_url_of(settings: Settings, port: int) -> str:
+    """The Credential Issuer Identifier: the public URL, else the address the issuer listens on."""
+    return settings.public_url or f"http://{_url_host(settings.host)}:{port}"
 
 
 def _url_host(host: str) -> str:

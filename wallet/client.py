@@ -16,17 +16,21 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
+from cryptography import x509
 from jwcrypto import jwk
-from jwcrypto.common import JWException
 
-from wallet.keys import encryption_parameters, make_dpop_proof, make_proof, new_key
+from wallet.attestation import ClientAttestation
+from wallet.keys import encrypt_request, encryption_parameters, make_dpop_proof, make_proof, new_key
+from wallet.offers import PRE_AUTHORIZED_GRANT, check_offer, parse_offer_uri
+from wallet.responses import credential_reply, issued_credentials, parsed
 from wallet.transport import Connections, HttpResponse, ProtocolViolation, WalletError
-from wallet.verify import decrypt_response
+from wallet.verify import VerificationError, verify_signed_metadata
 
-PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+JSON = "application/json"
+SIGNED = "application/jwt"
 
 
 @dataclass
@@ -61,6 +65,8 @@ class Session:
     pending: dict[str, Pending] = field(default_factory=dict)
     dpop_key: jwk.JWK | None = None  # set before the token request to get a DPoP-bound token (RFC 9449)
     dpop_nonce: str | None = None  # the last DPoP-Nonce the server sent
+    client_attestation: ClientAttestation | None = None  # sent at PAR and token (OID4VCI Appendix E)
+    encrypt_requests: bool = False  # encrypt Credential Requests even where the issuer does not require it
 
     @property
     def issuer(self) -> str:
@@ -90,10 +96,20 @@ class TestWallet:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, timeout: float = 10.0, *, require_https: bool = False) -> None:
-        """`require_https`: refuse plain-HTTP issuers except on loopback (§13.9); the test profile is HTTP."""
+    def __init__(
+        self,
+        timeout: float = 10.0,
+        *,
+        require_https: bool = False,
+        trust_anchor: x509.Certificate | None = None,
+        connect_to: Mapping[str, str] | None = None,
+    ) -> None:
+        """`require_https`: refuse plain-HTTP issuers except on loopback (§13.9); the test profile is HTTP.
+        `trust_anchor`: the issuer's CA; the wallet then takes only signed metadata whose `x5c` leads to it
+        (§12.2.3, HAIP 1.0 §4.1). `connect_to`: origins reached at other addresses (see `Connections`)."""
         self._require_https = require_https
-        self._http = Connections(timeout)
+        self._trust_anchor = trust_anchor
+        self._http = Connections(timeout, connect_to)
         self._as_metadata: dict[str, dict[str, Any]] = {}  # by server, for token() without fetch_as_metadata()
         self.timings: dict[str, float] = {}
 
@@ -156,12 +172,15 @@ class TestWallet:
     def fetch_metadata(self, session: Session) -> dict[str, Any]:
         """Credential Issuer metadata from the well-known URL built per §12.2.2, checked per §12.2.4."""
         with self._timed("metadata"):
-            response = self.request(
-                "GET", well_known(session.issuer, "openid-credential-issuer"), headers={"Accept": "application/json"}
-            )
-            metadata = self._json_body("metadata", response)
-            if response.content_type != "application/json":
-                raise ProtocolViolation("metadata", "the metadata is not application/json", response)
+            accept = f"{SIGNED}, {JSON};q=0.5" if self._trust_anchor else JSON
+            url = well_known(session.issuer, "openid-credential-issuer")
+            response = self.request("GET", url, headers={"Accept": accept})
+            if self._trust_anchor is None:
+                metadata = self._json_body("metadata", response)
+                if response.content_type != JSON:
+                    raise ProtocolViolation("metadata", "the metadata is not application/json", response)
+            else:
+                metadata = self._signed_metadata(session, response, self._trust_anchor)
             if metadata.get("credential_issuer") != session.issuer:  # §12.2.4: simple string comparison
                 raise ProtocolViolation("metadata", "credential_issuer differs from the offer's issuer", response)
             supported = metadata.get("credential_configurations_supported")
@@ -171,6 +190,14 @@ class TestWallet:
                 raise ProtocolViolation("metadata", "an offered configuration is not in the metadata", response)
             session.metadata = metadata
         return metadata
+
+    def _signed_metadata(self, session: Session, response: HttpResponse, anchor: x509.Certificate) -> dict[str, Any]:
+        if response.status != 200 or response.content_type != SIGNED:
+            raise ProtocolViolation("metadata", "the issuer did not send signed metadata", response)
+        try:
+            return verify_signed_metadata(response.body.decode("ascii"), anchor, session.issuer)
+        except (VerificationError, UnicodeDecodeError) as error:
+            raise ProtocolViolation("metadata", f"the signed metadata does not verify: {error}", response) from error
 
     def fetch_as_metadata(self, session: Session) -> dict[str, Any]:
         """The Authorization Server's metadata (RFC 8414 §3); the issuer is its own AS unless it names one."""
@@ -213,15 +240,17 @@ class TestWallet:
 
     def token_request(self, session: Session, form: Mapping[str, str]) -> dict[str, Any]:
         """POST to the token endpoint, with a DPoP proof when the session has a key (RFC 9449 §5,
-        retried once with the server's nonce on use_dpop_nonce, §8); the token is kept."""
+        retried once with the server's nonce on use_dpop_nonce, §8), and the wallet attestation when the
+        session has one; the token is kept."""
         url = session.as_metadata["token_endpoint"]
         for attempt in (1, 2):
             headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+            headers.update(self.attestation_headers(session))
             if session.dpop_key is not None:
                 headers["DPoP"] = make_dpop_proof(session.dpop_key, "POST", url, nonce=session.dpop_nonce)
             response = self.request("POST", url, body=urlencode(form).encode(), headers=headers)
             session.dpop_nonce = response.headers.get("dpop-nonce", session.dpop_nonce)
-            error = _parsed(response)
+            error = parsed(response)
             retry = response.status == 400 and "dpop-nonce" in response.headers and attempt == 1
             if not (retry and isinstance(error, dict) and error.get("error") == "use_dpop_nonce"):
                 break
@@ -233,21 +262,28 @@ class TestWallet:
         session.access_token = body["access_token"]
         return body
 
-    def post_protected(self, session: Session, url: str, body: Any) -> HttpResponse:
+    def post_protected(self, session: Session, url: str, body: Any, *, encrypt: bool = False) -> HttpResponse:
         """POST JSON with the session's access token: Bearer, or DPoP with a proof for this request
-        (`ath` included, retried once with a fresh server nonce, RFC 9449 §7, §9)."""
+        (`ath` included, retried once with a fresh server nonce, RFC 9449 §7, §9). With `encrypt`, the
+        JSON goes as a JWE to the issuer's request encryption key (§10)."""
+        content, content_type = json.dumps(body).encode(), "application/json"
+        if encrypt:
+            options = session.metadata["credential_request_encryption"]
+            key, enc = options["jwks"]["keys"][0], options["enc_values_supported"][0]
+            content, content_type = encrypt_request(body, key, enc).encode("ascii"), "application/jwt"
         if session.dpop_key is None:
-            return self.post_json(url, body, session.access_token)
+            headers = {"Content-Type": content_type, "Authorization": f"Bearer {session.access_token}"}
+            return self.request("POST", url, body=content, headers=headers)
         for attempt in (1, 2):
             proof = make_dpop_proof(
                 session.dpop_key, "POST", url, nonce=session.dpop_nonce, access_token=session.access_token
             )
             headers = {
-                "Content-Type": "application/json",
+                "Content-Type": content_type,
                 "Authorization": f"DPoP {session.access_token}",
                 "DPoP": proof,
             }
-            response = self.request("POST", url, body=json.dumps(body).encode(), headers=headers)
+            response = self.request("POST", url, body=content, headers=headers)
             session.dpop_nonce = response.headers.get("dpop-nonce", session.dpop_nonce)
             if not (
                 response.status == 401
@@ -257,6 +293,21 @@ class TestWallet:
                 return response
         return response
 
+    def attestation_headers(self, session: Session) -> dict[str, str]:
+        """The wallet attestation and a fresh PoP for a PAR or token request (attestation-based client
+        auth -07 §6), with a challenge from the AS's challenge endpoint when it has one (§8)."""
+        attestation = session.client_attestation
+        if attestation is None:
+            return {}
+        endpoint = session.as_metadata.get("challenge_endpoint")
+        challenge = None
+        if isinstance(endpoint, str):
+            answer = self._json_body("challenge", self.request("POST", endpoint, headers={"Accept": JSON}))
+            challenge = answer.get("attestation_challenge")
+            if not isinstance(challenge, str):
+                raise ProtocolViolation("challenge", "no attestation_challenge string in the challenge response")
+        return attestation.headers(str(session.as_metadata.get("issuer", session.issuer)), challenge=challenge)
+
     # Nonce (§7)
 
     def nonce(self, session: Session) -> str:
@@ -264,7 +315,8 @@ class TestWallet:
         if not session.metadata:
             self.fetch_metadata(session)
         with self._timed("nonce"):
-            response = self.request("POST", session.endpoint("nonce"), headers={"Accept": "application/json"})
+            response = self.request("POST", session.endpoint("nonce"), headers={"Accept": JSON})
+            session.dpop_nonce = response.headers.get("dpop-nonce", session.dpop_nonce)  # HAIP 1.0 §4
             nonce = self._json_body("nonce", response, any_2xx=True).get("c_nonce")
             if not isinstance(nonce, str) or not nonce:
                 raise ProtocolViolation("nonce", "no c_nonce string in the nonce response", response)
@@ -282,13 +334,18 @@ class TestWallet:
         encryption_key: jwk.JWK | None = None,
         enc: str | None = None,
         holder_keys: list[jwk.JWK] | None = None,
+        key_attestation: Callable[[list[jwk.JWK], str], str] | None = None,
+        proof_type: str = "jwt",
     ) -> Received | str:
         """Credentials now (a `Received`), or the transaction id of a deferred issuance (§8.3).
 
         One fresh P-256 key per credential, each proven by a `jwt` proof on one `c_nonce`. Without
         a `nonce` from the caller the wallet gets one, and on `invalid_nonce` gets a new one and
         retries once, as §8.3.1.2 tells wallets to. With `encryption_key` (an ECDH-ES JWK with
-        `alg`) the response must come back as a JWE for it (§8.2, §10).
+        `alg`) the response must come back as a JWE for it (§8.2, §10); the request is then encrypted
+        when the issuer takes encrypted requests, as §8.2 requires. `key_attestation` makes the
+        provider's attestation of the keys for a nonce, sent in the first key's `jwt` proof or, with
+        `proof_type` "attestation", as the proof itself (Appendix D, F.1, F.3).
         """
         if not session.metadata:
             self.fetch_metadata(session)
@@ -301,12 +358,16 @@ class TestWallet:
         for attempt in (1, 2):
             fresh = nonce or self.nonce(session)
             with self._timed("credential"):
-                body = credential_request(session, configuration_id, keys, fresh)
+                attested = key_attestation(keys, fresh) if key_attestation else None
+                body = credential_request(
+                    session, configuration_id, keys, fresh, key_attestation=attested, proof_type=proof_type
+                )
                 if encryption_key is not None:
                     body["credential_response_encryption"] = encryption_parameters(encryption_key, enc or "A128GCM")
-                response = self.post_protected(session, session.endpoint("credential"), body)
+                encrypt = encrypts_request(session, body)
+                response = self.post_protected(session, session.endpoint("credential"), body, encrypt=encrypt)
                 try:
-                    reply = self._credential_reply("credential", response, encryption_key, enc)
+                    reply = credential_reply("credential", response, encryption_key, enc)
                 except WalletError as error:
                     if error.error == "invalid_nonce" and nonce is None and attempt == 1:
                         continue
@@ -315,7 +376,8 @@ class TestWallet:
                 pending = Pending(reply["transaction_id"], reply["interval"], configuration_id, keys)
                 session.pending[pending.transaction_id] = pending
                 return pending.transaction_id
-            return self._received("credential", response, reply, configuration_id, keys)
+            credentials, notification_id = issued_credentials("credential", response, reply, keys)
+            return Received(configuration_id, credentials, keys, notification_id)
         raise AssertionError("unreachable")
 
     def deferred(
@@ -339,8 +401,9 @@ class TestWallet:
             body: dict[str, Any] = {"transaction_id": transaction_id}
             if encryption_key is not None:
                 body["credential_response_encryption"] = encryption_parameters(encryption_key, enc or "A128GCM")
-            response = self.post_protected(session, session.endpoint("deferred_credential"), body)
-            reply = self._credential_reply("deferred", response, encryption_key, enc)
+            encrypt = encrypts_request(session, body)
+            response = self.post_protected(session, session.endpoint("deferred_credential"), body, encrypt=encrypt)
+            reply = credential_reply("deferred", response, encryption_key, enc)
         if response.status == 202:
             if reply["transaction_id"] != transaction_id:  # §9.2: the same transaction_id
                 raise ProtocolViolation("deferred", "the 202 names another transaction_id", response)
@@ -350,7 +413,8 @@ class TestWallet:
         session.pending.pop(transaction_id, None)
         config_id = configuration_id or (pending.configuration_id if pending else "")
         keys = holder_keys if holder_keys is not None else (pending.holder_keys if pending else [])
-        return self._received("deferred", response, reply, config_id, keys)
+        credentials, notification_id = issued_credentials("deferred", response, reply, keys)
+        return Received(config_id, credentials, keys, notification_id)
 
     def wait_for_credential(
         self,
@@ -392,7 +456,7 @@ class TestWallet:
                 body["event_description"] = description
             response = self.post_protected(session, session.endpoint("notification"), body)
             if not 200 <= response.status < 300:
-                raise WalletError("notification", response.status, response.headers, _parsed(response))
+                raise WalletError("notification", response.status, response.headers, parsed(response))
 
     # The whole flow
 
@@ -436,54 +500,12 @@ class TestWallet:
 
     def _json_body(self, step: str, response: HttpResponse, *, any_2xx: bool = False) -> dict[str, Any]:
         """A 200 (or any 2xx) JSON object, or the issuer's error as a WalletError."""
-        body = _parsed(response)
+        body = parsed(response)
         if not (200 <= response.status < 300 if any_2xx else response.status == 200):
             raise WalletError(step, response.status, response.headers, body)
         if not isinstance(body, dict):
             raise ProtocolViolation(step, "the body is not a JSON object", response)
         return body
-
-    def _credential_reply(
-        self, step: str, response: HttpResponse, encryption_key: jwk.JWK | None, enc: str | None
-    ) -> dict[str, Any]:
-        """A (Deferred) Credential Response body, decrypted if it was asked for encrypted (§8.3, §9.2, §10)."""
-        if response.status not in (200, 202):
-            raise WalletError(step, response.status, response.headers, _parsed(response))
-        if encryption_key is None:
-            if response.content_type != "application/json":
-                raise ProtocolViolation(step, "an unencrypted response must be application/json", response)
-            body = _parsed(response)
-        else:
-            if response.content_type != "application/jwt":
-                raise ProtocolViolation(step, "the response was not encrypted as requested", response)
-            try:
-                body = json.loads(decrypt_response(response.body.decode("ascii"), encryption_key, enc or ""))
-            except (JWException, ValueError) as error:
-                raise ProtocolViolation(step, f"the encrypted response is unusable: {error}", response) from error
-        if not isinstance(body, dict):
-            raise ProtocolViolation(step, "the body is not a JSON object", response)
-        if response.status == 202:
-            interval = body.get("interval")
-            if not isinstance(body.get("transaction_id"), str) or "credentials" in body or "notification_id" in body:
-                raise ProtocolViolation(step, "a 202 must carry a transaction_id and no credentials", response)
-            if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
-                raise ProtocolViolation(step, "a 202 must carry a positive interval", response)
-        elif "transaction_id" in body or "interval" in body:
-            raise ProtocolViolation(step, "a 200 must carry no transaction_id or interval", response)
-        return body
-
-    def _received(
-        self, step: str, response: HttpResponse, body: dict[str, Any], configuration_id: str, keys: list[jwk.JWK]
-    ) -> Received:
-        entries = body.get("credentials")
-        if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
-            raise ProtocolViolation(step, "credentials is not a non-empty array of objects", response)
-        if keys and len(entries) > len(keys):  # §8.3: at most one credential per key
-            raise ProtocolViolation(step, "more credentials than proven keys", response)
-        notification_id = body.get("notification_id")
-        if notification_id is not None and not isinstance(notification_id, str):
-            raise ProtocolViolation(step, "notification_id is not a string", response)
-        return Received(configuration_id, [entry.get("credential") for entry in entries], keys, notification_id)
 
     def _choose_enc(self, session: Session) -> str:
         """The first `enc` the issuer supports for ECDH-ES response encryption (§12.2.4)."""
@@ -508,54 +530,20 @@ class _Stopwatch:
         self._timings[self._step] = time.perf_counter() - self._started
 
 
-def _parsed(response: HttpResponse) -> Any:
-    """The JSON body, or the text when it is not JSON."""
-    try:
-        return response.json()
-    except ValueError:
-        return response.body.decode(errors="replace")
+# Requests
 
 
-# Offers and requests
-
-
-def parse_offer_uri(offer_uri: str) -> tuple[str, Any]:
-    """("credential_offer", the offer object) or ("credential_offer_uri", its URL): exactly one (§4.1)."""
-    query = parse_qs(urlsplit(offer_uri).query, keep_blank_values=True)
-    names = [name for name in ("credential_offer", "credential_offer_uri") if name in query]
-    if len(names) != 1 or len(query[names[0]]) != 1:
-        raise ProtocolViolation("offer", "the link needs exactly one credential_offer or credential_offer_uri")
-    value = query[names[0]][0]
-    if names[0] == "credential_offer_uri":
-        return names[0], value
-    try:
-        return names[0], json.loads(value)
-    except ValueError as error:
-        raise ProtocolViolation("offer", "credential_offer is not JSON") from error
-
-
-def check_offer(offer: Any) -> None:
-    """The parts of a Credential Offer (§4.1.1) this wallet relies on."""
-    if not isinstance(offer, dict) or not isinstance(offer.get("credential_issuer"), str):
-        raise ProtocolViolation("offer", "the offer has no credential_issuer")
-    ids = offer.get("credential_configuration_ids")
-    if not isinstance(ids, list) or not ids or len(set(map(str, ids))) != len(ids):
-        raise ProtocolViolation("offer", "credential_configuration_ids is not a non-empty array of unique strings")
-    grants = offer.get("grants")
-    if isinstance(grants, dict) and PRE_AUTHORIZED_GRANT not in grants and "authorization_code" in grants:
-        code_grant = grants["authorization_code"]
-        if not isinstance(code_grant, dict) or not isinstance(code_grant.get("issuer_state", ""), str):
-            raise ProtocolViolation("offer", "the authorization_code grant is not an object with a string issuer_state")
-        return
-    grant = grants.get(PRE_AUTHORIZED_GRANT) if isinstance(grants, dict) else None
-    if not isinstance(grant, dict) or not isinstance(grant.get("pre-authorized_code"), str):
-        raise ProtocolViolation("offer", "the offer has no pre-authorized code grant")
-    if "tx_code" in grant and not isinstance(grant["tx_code"], dict):
-        raise ProtocolViolation("offer", "tx_code is not an object")
-
-
-def credential_request(session: Session, configuration_id: str, keys: list[jwk.JWK], nonce: str) -> dict[str, Any]:
-    """A Credential Request (§8.2): the identifier the token response calls for, and one proof per key."""
+def credential_request(
+    session: Session,
+    configuration_id: str,
+    keys: list[jwk.JWK],
+    nonce: str,
+    *,
+    key_attestation: str | None = None,
+    proof_type: str = "jwt",
+) -> dict[str, Any]:
+    """A Credential Request (§8.2): the identifier the token response calls for, and one proof per key;
+    with a `key_attestation` of the keys, one `jwt` proof carrying it, or the attestation as the proof."""
     body: dict[str, Any] = {}
     identifiers = credential_identifiers(session.token_response, configuration_id)
     if identifiers:
@@ -563,9 +551,26 @@ def credential_request(session: Session, configuration_id: str, keys: list[jwk.J
     else:
         body["credential_configuration_id"] = configuration_id
     configuration = session.metadata.get("credential_configurations_supported", {}).get(configuration_id, {})
-    if "proof_types_supported" in configuration or not configuration:
+    if "proof_types_supported" not in configuration and configuration:
+        return body
+    if proof_type == "attestation" and key_attestation:
+        body["proofs"] = {"attestation": [key_attestation]}
+    elif key_attestation:
+        proof = make_proof(keys[0], session.issuer, nonce, header={"key_attestation": key_attestation})
+        body["proofs"] = {"jwt": [proof]}
+    else:
         body["proofs"] = {"jwt": [make_proof(key, session.issuer, nonce) for key in keys]}
     return body
+
+
+def encrypts_request(session: Session, body: Mapping[str, Any]) -> bool:
+    """Whether a (Deferred) Credential Request goes encrypted: when the issuer takes encrypted requests and
+    requires them, or the request asks for an encrypted response (§8.2), or the session prefers it."""
+    options = session.metadata.get("credential_request_encryption")
+    if not isinstance(options, dict):
+        return False
+    wanted = session.encrypt_requests or "credential_response_encryption" in body
+    return bool(wanted or options.get("encryption_required"))
 
 
 def credential_identifiers(token_response: Mapping[str, Any], configuration_id: str) -> list[str]:

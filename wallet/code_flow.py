@@ -111,6 +111,7 @@ class CodeFlowWallet(TestWallet):
         """RFC 9126 §2: POST the request; the `request_uri` and `expires_in` (201)."""
         url = session.as_metadata["pushed_authorization_request_endpoint"]
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+        headers.update(self.attestation_headers(session))  # HAIP 1.0 §4.3: authenticated as at the token endpoint
         if session.dpop_key is not None:
             headers["DPoP"] = make_dpop_proof(session.dpop_key, "POST", url)
         response = self.request("POST", url, body=urlencode(params).encode(), headers=headers)

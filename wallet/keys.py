@@ -1,5 +1,6 @@
 """The holder's keys and what it signs with them: key proofs (OID4VCI Appendix F.1), DPoP proofs
-(RFC 9449 §4.2), and the public key a Credential Request asks responses to be encrypted to (§8.2).
+(RFC 9449 §4.2), the public key a Credential Request asks responses to be encrypted to (§8.2), and
+requests encrypted to the issuer's key (§10).
 
 Proof builders take overrides so that tests can make exactly the broken proof they need.
 """
@@ -13,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from jwcrypto import jwk, jws
+from jwcrypto import jwe, jwk, jws
 from jwcrypto.common import base64url_encode
 
 PROOF_TYP = "openid4vci-proof+jwt"
@@ -90,6 +91,15 @@ def encryption_parameters(key: jwk.JWK, enc: str = "A128GCM", zip_: str | None =
     if zip_:
         parameters["zip"] = zip_
     return parameters
+
+
+def encrypt_request(body: Any, issuer_key: Mapping[str, Any], enc: str, zip_: str | None = None) -> str:
+    """A request as a compact JWE (§10) to one of the issuer's `credential_request_encryption` keys:
+    `alg` the key's, its `kid` copied, `enc` one the issuer supports."""
+    header = {"alg": issuer_key["alg"], "enc": enc, "kid": issuer_key["kid"], **({"zip": zip_} if zip_ else {})}
+    token = jwe.JWE(json.dumps(body).encode(), protected=json.dumps(header))
+    token.add_recipient(jwk.JWK(**issuer_key))
+    return str(token.serialize(compact=True))
 
 
 def _present(members: Mapping[str, Any]) -> dict[str, Any]:

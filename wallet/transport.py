@@ -87,10 +87,16 @@ class ConnectionLost(WalletError):
 
 
 class Connections:
-    """One keep-alive connection per origin (scheme, host, port), dropped when it breaks."""
+    """One keep-alive connection per origin (scheme, host, port), dropped when it breaks.
 
-    def __init__(self, timeout: float) -> None:
+    `connect_to` maps an origin to the one actually connected to, as curl's `--connect-to` does: a test
+    reaches `https://issuer.example` at the plain-HTTP `http://127.0.0.1:port` a TLS proxy would forward
+    to, with the request's Host header still naming the public origin.
+    """
+
+    def __init__(self, timeout: float, connect_to: Mapping[str, str] | None = None) -> None:
         self._timeout = timeout
+        self._connect_to = dict(connect_to or {})
         self._open: dict[str, http.client.HTTPConnection] = {}
 
     def request(
@@ -105,8 +111,11 @@ class Connections:
         idempotent = retry = method.upper() in IDEMPOTENT_METHODS
         while True:
             connection = self._connection(origin)
+            sent = dict(headers or {})
+            if origin in self._connect_to:
+                sent.setdefault("Host", parts.netloc)
             try:
-                connection.request(method, target, body=body, headers=dict(headers or {}))
+                connection.request(method, target, body=body, headers=sent)
                 response = connection.getresponse()
                 data = response.read()
             except (OSError, http.client.HTTPException) as error:
@@ -130,7 +139,7 @@ class Connections:
             self._drop(origin)
             connection = None
         if connection is None:
-            parts = urlsplit(origin)
+            parts = urlsplit(self._connect_to.get(origin, origin))
             if parts.scheme not in ("http", "https"):
                 raise ValueError(f"not an HTTP URL: {origin}")
             cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection

@@ -1,6 +1,7 @@
 """Checks of what the issuer hands out, made independently of the issuer's code.
 
-Signatures verify against the published JWKS; SD-JWT disclosure digests are processed as
+Signatures verify against the published JWKS, and, for a verifier that holds the issuer's trust anchor, with
+the key of the `x5c` chain that leads to it (HAIP 1.0 §6.1.1); SD-JWT disclosure digests are processed as
 RFC 9901 §7.1 says; holder binding, issuer, type and expiry are checked as a verifier would.
 Encrypted responses (§10) are decrypted here with the key the wallet asked them to be sent to.
 """
@@ -13,9 +14,11 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from cryptography import x509
 from jwcrypto import jwe, jwk, jws
 from jwcrypto.common import JWException, base64url_decode, base64url_encode, json_decode
 
+from wallet.certificates import ChainError, leaf_jwk, verified_chain
 from wallet.keys import public_jwk
 
 VC_CONTEXT_V1 = "https://www.w3.org/2018/credentials/v1"
@@ -44,7 +47,13 @@ def decrypt_response(compact: str, key: jwk.JWK, enc: str) -> str:
 
 
 def verify_sd_jwt_vc(
-    sd_jwt: str, jwks: Mapping[str, Any], *, issuer: str, vct: str, holder_jwk: Mapping[str, Any]
+    sd_jwt: str,
+    jwks: Mapping[str, Any],
+    *,
+    issuer: str,
+    vct: str,
+    holder_jwk: Mapping[str, Any],
+    trust_anchor: x509.Certificate | None = None,
 ) -> dict[str, Any]:
     """The selectively disclosed claims of an issued SD-JWT VC, once everything a verifier checks holds.
 
@@ -55,7 +64,7 @@ def verify_sd_jwt_vc(
     if not sd_jwt.endswith("~"):
         raise VerificationError("an issued SD-JWT ends with '~' and has no key binding JWT")
     issuer_jwt, *disclosures = sd_jwt[:-1].split("~")
-    header, payload = verify_jws(issuer_jwt, jwks)
+    header, payload = verify_jws(issuer_jwt, jwks, trust_anchor)
     if header.get("typ") != "dc+sd-jwt":
         raise VerificationError(f"typ is {header.get('typ')!r}, not dc+sd-jwt")
     if payload.get("_sd_alg") != "sha-256":
@@ -79,11 +88,16 @@ def verify_sd_jwt_vc(
 
 
 def verify_jwt_vc_json(
-    jwt_vc: str, jwks: Mapping[str, Any], *, issuer: str, holder_jwk: Mapping[str, Any]
+    jwt_vc: str,
+    jwks: Mapping[str, Any],
+    *,
+    issuer: str,
+    holder_jwk: Mapping[str, Any],
+    trust_anchor: x509.Certificate | None = None,
 ) -> dict[str, Any]:
     """The credentialSubject of a W3C VC as a JWT (Appendix A.1.1, VC Data Model 1.1 §6.3.1),
     once its signature, issuer, validity, type and holder binding check out."""
-    _, payload = verify_jws(jwt_vc, jwks)
+    _, payload = verify_jws(jwt_vc, jwks, trust_anchor)
     _check_validity(payload, issuer=issuer, holder_jwk=holder_jwk)
     vc = payload.get("vc")
     if not isinstance(vc, dict) or not isinstance(vc.get("credentialSubject"), dict):
@@ -102,8 +116,11 @@ def verify_jwt_vc_json(
     return subject
 
 
-def verify_jws(compact: str, jwks: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Header and payload of a compact JWS whose signature verifies with the JWKS key named by `kid`."""
+def verify_jws(
+    compact: str, jwks: Mapping[str, Any], trust_anchor: x509.Certificate | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and payload of a compact JWS whose signature verifies with the JWKS key named by `kid`; with a
+    `trust_anchor`, also with the key of its `x5c` chain, which must lead to that anchor."""
     try:
         header = json_decode(base64url_decode(compact.split(".")[0]))
     except (ValueError, IndexError) as error:
@@ -116,16 +133,51 @@ def verify_jws(compact: str, jwks: Mapping[str, Any]) -> tuple[dict[str, Any], d
         raise VerificationError(f"{len(matching)} keys in the issuer's JWKS have kid {header.get('kid')!r}")
     if matching[0].get("alg", alg) != alg:
         raise VerificationError(f"the key is for {matching[0]['alg']}, the JWS uses {alg}")
-    token = jws.JWS()
-    try:
-        token.deserialize(compact)
-        token.verify(jwk.JWK(**matching[0]), alg=alg)
-        payload = json.loads(token.payload)
-    except (JWException, ValueError) as error:
-        raise VerificationError(f"the signature does not verify: {error}") from error
+    keys = [jwk.JWK(**matching[0])]
+    if trust_anchor is not None:
+        try:
+            keys.append(leaf_jwk(verified_chain(header.get("x5c"), trust_anchor)))
+        except ChainError as error:
+            raise VerificationError(str(error)) from error
+    for key in keys:
+        token = jws.JWS()
+        try:
+            token.deserialize(compact)
+            token.verify(key, alg=alg)
+            payload = json.loads(token.payload)
+        except (JWException, ValueError) as error:
+            raise VerificationError(f"the signature does not verify: {error}") from error
     if not isinstance(payload, dict):
         raise VerificationError("the payload is not a JSON object")
     return header, payload
+
+
+def verify_signed_metadata(compact: str, trust_anchor: x509.Certificate, issuer: str) -> dict[str, Any]:
+    """The metadata in signed Credential Issuer metadata (§12.2.3), once it checks out as HAIP 1.0 §4.1 has
+    a wallet check it: `typ`, an `x5c` chain to the trust anchor whose leaf signed it, `sub` the issuer,
+    `iat`, an `exp` not passed."""
+    try:
+        header = json_decode(base64url_decode(compact.split(".")[0]))
+    except (ValueError, IndexError) as error:
+        raise VerificationError("not a compact JWS") from error
+    if header.get("typ") != "openidvci-issuer-metadata+jwt":
+        raise VerificationError(f"typ is {header.get('typ')!r}, not openidvci-issuer-metadata+jwt")
+    try:
+        key = leaf_jwk(verified_chain(header.get("x5c"), trust_anchor))
+    except ChainError as error:
+        raise VerificationError(str(error)) from error
+    token = jws.JWS()
+    try:
+        token.deserialize(compact)
+        token.verify(key, alg=header.get("alg"))
+        payload = json.loads(token.payload)
+    except (JWException, ValueError) as error:
+        raise VerificationError(f"the signature does not verify: {error}") from error
+    if not isinstance(payload, dict) or payload.get("sub") != issuer:
+        raise VerificationError("sub is not the Credential Issuer Identifier")
+    if not isinstance(payload.get("iat"), int) or payload.get("exp", time.time() + 1) <= time.time():
+        raise VerificationError("iat is missing, or the signed metadata has expired")
+    return {name: value for name, value in payload.items() if name not in ("sub", "iat", "exp", "iss")}
 
 
 def _check_validity(

@@ -1,5 +1,6 @@
 """Settings: the public URL (with a check from outside), ports, retention, the signing key,
-the credential type definitions, and backups. Every action runs on the task thread.
+the credential type definitions, high assurance (the HAIP 1.0 profile and the issuer's certificates),
+and backups. Every action runs on the task thread.
 
 A restore cannot swap the data folder under the running issuer: the page stages it through
 the service, and it is applied when the app next starts (the current data is kept aside)."""
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -35,10 +37,17 @@ from issuer.reachability import Reachability
 from issuer.service import IssuerService
 
 BACKUP_FILTER = "Backups (*.tar.gz)"
+CERTIFICATE_FILTER = "Certificates (*.pem)"
+HAIP = "haip"
+NO_ANCHOR = (
+    "No certificate yet: make the issuer's own CA below, or import your organisation's chain with "
+    "'frontdesk-issuer certificates import'."
+)
 
 
 class SettingsPage(QWidget):
     credential_types_reloaded = Signal()
+    certificates_changed = Signal()
 
     def __init__(
         self, service: IssuerService, tasks: Tasks, operator: str | None, parent: QWidget | None = None
@@ -114,12 +123,16 @@ class SettingsPage(QWidget):
         types_box = QGroupBox("Credential types")
         types_box.setLayout(types_layout)
 
+        self.high_assurance = HighAssuranceBox(service, tasks, operator)
+        self.high_assurance.certificates_changed.connect(self.certificates_changed)
+
         layout = QVBoxLayout(self)
         layout.addWidget(server_box)
         columns = QHBoxLayout()
         columns.addWidget(key_box, 1)
         columns.addWidget(types_box, 1)
         layout.addLayout(columns, 1)
+        layout.addWidget(self.high_assurance)
 
         self.backup_button = QPushButton("Back up…")
         self.backup_button.clicked.connect(self.back_up)
@@ -152,6 +165,7 @@ class SettingsPage(QWidget):
             "holder_retention_days": self.retention.value(),
             "require_par": self.require_par.isChecked(),
             "require_dpop": self.require_dpop.isChecked(),
+            "profile": HAIP if self.high_assurance.profile.isChecked() else None,  # None: no profile
         }
         _say(self.save_result, "Saving …")
         self._tasks.run(
@@ -249,6 +263,7 @@ class SettingsPage(QWidget):
     def _rotated(self, keys: list[dict[str, Any]]) -> None:
         _say(self.key_result, "New key active; the old one stays published for its credentials.")
         self._show_keys(keys)
+        self.high_assurance.refresh()
 
     def _rotate_failed(self, reason: str) -> None:
         _say(self.key_result, f"The key was not rotated: {reason}", ERROR_STYLE)
@@ -264,6 +279,121 @@ class SettingsPage(QWidget):
         self.types.clear()
         for type_id, credential_type in self._service.credential_types.items():
             self.types.addItem(f"{credential_type.display_name}  ({type_id}, {credential_type.format})")
+
+
+class HighAssuranceBox(QGroupBox):
+    """The HAIP 1.0 profile (applied at the next start, with the page's Save), the trust anchor verifiers
+    import (Copy, Save), and the issuer's own CA, made here for its signing keys (docs/haip.md)."""
+
+    certificates_changed = Signal()
+
+    def __init__(self, service: IssuerService, tasks: Tasks, operator: str | None) -> None:
+        super().__init__("High assurance (HAIP 1.0)")
+        self._service = service
+        self._tasks = tasks
+        self._operator = operator
+        self._anchor: str | None = None
+        self.profile = QCheckBox("Keep to the HAIP 1.0 profile (applies at the next start, with Save above)")
+        self.profile.setChecked(service.settings.profile == HAIP)
+        self.certificates = QLabel("Reading the certificates …")
+        self.certificates.setWordWrap(True)
+        self.trust_anchor = QPlainTextEdit()
+        self.trust_anchor.setReadOnly(True)
+        self.trust_anchor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.trust_anchor.setMaximumHeight(90)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.clicked.connect(self.copy_trust_anchor)
+        self.save_button = QPushButton("Save…")
+        self.save_button.clicked.connect(self.save_trust_anchor)
+        self.country = QLineEdit()
+        self.country.setMaxLength(2)
+        self.country.setPlaceholderText("DE")
+        self.country.setMaximumWidth(50)
+        self.create_button = QPushButton("Make the issuer's own CA")
+        self.create_button.clicked.connect(self.create_ca)
+        self.result = QLabel()
+        self.result.setWordWrap(True)
+        anchor_buttons = QVBoxLayout()
+        anchor_buttons.addWidget(self.copy_button)
+        anchor_buttons.addWidget(self.save_button)
+        anchor_row = QHBoxLayout()
+        anchor_row.addWidget(self.trust_anchor, 1)
+        anchor_row.addLayout(anchor_buttons)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(QLabel("Country (ISO 3166)"))
+        ca_row.addWidget(self.country)
+        ca_row.addWidget(self.create_button)
+        ca_row.addStretch(1)
+        form = QFormLayout(self)
+        form.addRow("Profile", self.profile)
+        form.addRow("Certificates", self.certificates)
+        form.addRow("Trust anchor", anchor_row)
+        form.addRow("Own CA", ca_row)
+        form.addRow("", self.result)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._tasks.run(self._service.admin.certificate_status, self._show, self._failed)
+
+    def create_ca(self) -> None:
+        country = self.country.text().strip().upper()
+        replace = self._anchor is not None
+        if (
+            replace
+            and QMessageBox.question(
+                self,
+                "Make a new CA",
+                "The issuer already has a trust anchor. A new CA replaces it: verifiers must import the new one. "
+                "Continue?",
+            )
+            != QMessageBox.StandardButton.Yes
+        ):
+            return
+        _say(self.result, "Making the CA and a certificate for the signing key …")
+        self._tasks.run(
+            partial(self._service.admin.create_issuing_ca, country, self._operator, replace=replace),
+            self._created,
+            self._failed,
+            busy=self.create_button,
+        )
+
+    def copy_trust_anchor(self) -> None:
+        if self._anchor:
+            QGuiApplication.clipboard().setText(self._anchor)
+            _say(self.result, "The trust anchor is on the clipboard.", OK_STYLE)
+
+    def save_trust_anchor(self) -> None:
+        if not self._anchor:
+            return
+        chosen, _ = QFileDialog.getSaveFileName(self, "Save the trust anchor", "trust-anchor.pem", CERTIFICATE_FILTER)
+        if not chosen:
+            return
+        path, pem = Path(chosen), self._anchor
+        self._tasks.run(partial(path.write_text, pem, encoding="ascii"), lambda _: self._saved(path), self._failed)
+
+    def _created(self, status: dict[str, Any]) -> None:
+        _say(self.result, "The CA is made and the signing key certified: credentials now carry the chain.", OK_STYLE)
+        self._show(status)
+        self.certificates_changed.emit()
+
+    def _saved(self, path: Path) -> None:
+        _say(self.result, f"Saved the trust anchor to {path}.", OK_STYLE)
+
+    def _failed(self, reason: str) -> None:
+        _say(self.result, f"Not done: {reason}", ERROR_STYLE)
+
+    def _show(self, status: dict[str, Any]) -> None:
+        self._anchor = status["trust_anchor"]
+        self.trust_anchor.setPlainText(self._anchor or NO_ANCHOR)
+        self.copy_button.setEnabled(bool(self._anchor))
+        self.save_button.setEnabled(bool(self._anchor))
+        lines = [
+            f"{c['role'].capitalize()}: {c['subject']}, valid until "
+            f"{datetime.fromtimestamp(int(c['not_after'])).strftime('%Y-%m-%d')}"
+            for c in status["certificates"]
+        ]
+        self.certificates.setText("\n".join([*lines, *status["warnings"]]) or "None.")
+        self.certificates.setStyleSheet(ERROR_STYLE if status["warnings"] else PLAIN_STYLE)
 
 
 def _say(label: QLabel, text: str, style: str = PLAIN_STYLE) -> None:

@@ -16,7 +16,7 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
@@ -40,11 +40,14 @@ class KeyPassphraseError(SettingsError):
 
 @dataclass(frozen=True)
 class IssuerKey:
-    """One signing key and its public half."""
+    """One signing key and its public half; with a certificate, its chain (`x5c`, leaf first, without the
+    trust anchor) and when that certificate ends (`not_after`), which no credential it signs may outlive."""
 
     kid: str
     created_at: int
     private: jwk.JWK
+    x5c: tuple[str, ...] = ()
+    not_after: int | None = None
 
     @property
     def alg(self) -> str:
@@ -61,9 +64,21 @@ class IssuerKey:
         return str(self.private.thumbprint())
 
     def sign(self, payload: Mapping[str, Any], header: Mapping[str, Any]) -> str:
-        """A compact JWS over `payload` with `alg` and `kid` added to `header`."""
-        protected = {"alg": SIGNING_ALG, "kid": self.kid, **header}
+        """A compact JWS over `payload` with `alg`, `kid` and, when the key has a certificate, `x5c`
+        added to `header` (`kid` stays for JWKS resolution, RFC 7515 §4.1.6)."""
+        chain = {"x5c": list(self.x5c)} if self.x5c else {}
+        protected = {"alg": SIGNING_ALG, "kid": self.kid, **chain, **header}
         return es256.sign_compact(self._signing_key, protected, payload)
+
+    @property
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        return self._signing_key.public_key()
+
+    @property
+    def signing_key(self) -> ec.EllipticCurvePrivateKey:
+        """The private key as `cryptography` holds it, for signatures that are not JWS (a certificate
+        request, a COSE signature)."""
+        return self._signing_key
 
     @cached_property
     def _signing_key(self) -> ec.EllipticCurvePrivateKey:
@@ -89,8 +104,23 @@ class KeyRing:
         """Every key still published, oldest first."""
         return sorted(self._keys.values(), key=lambda key: key.created_at)
 
+    def get(self, kid: str) -> IssuerKey | None:
+        return self._keys.get(kid)
+
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         return {"keys": [key.public_jwk for key in self._keys.values()]}
+
+    def set_chain(self, kid: str, x5c: tuple[str, ...], not_after: int | None) -> None:
+        """Attach a certificate chain to a key: from now on its signatures carry it in `x5c`."""
+        self._keys[kid] = replace(self._keys[kid], x5c=x5c, not_after=not_after)
+
+    def read_private_key(self, path: Path) -> jwk.JWK:
+        """Another private key of the issuer (its CA's), protected as the signing keys are."""
+        return load_key_file(path, self._passphrase)
+
+    def write_private_key(self, path: Path, private: jwk.JWK) -> None:
+        """Store a private key owner-only, encrypted with the signing keys' passphrase if they are."""
+        write_private_file(path, private.export_to_pem(private_key=True, password=self._passphrase))
 
     def rotate(self) -> IssuerKey:
         """Make a new active key; the previous ones stay published."""
@@ -114,8 +144,7 @@ class KeyRing:
     def _generate(self) -> IssuerKey:
         private = jwk.JWK.generate(kty="EC", crv="P-256")
         kid = private.thumbprint()
-        pem = private.export_to_pem(private_key=True, password=self._passphrase)
-        write_private_file(self._dir / f"{kid}.pem", pem)
+        self.write_private_key(self._dir / f"{kid}.pem", private)
         key = IssuerKey(kid, int(time.time()), private)
         self._keys[kid] = key
         return key
@@ -146,14 +175,15 @@ def load_key_file(path: Path, passphrase: bytes | None) -> jwk.JWK:
         raise KeyPassphraseError(f"{path} is not a private key: {error}") from error
 
 
-def change_passphrase(keys_dir: Path, old: bytes | None, new: bytes | None) -> int:
-    """Rewrite every key file under a new passphrase (None: in clear); returns the files rewritten.
+def change_passphrase(keys_dir: Path, old: bytes | None, new: bytes | None, pattern: str = "*.pem") -> int:
+    """Rewrite every key file (`pattern` in `keys_dir`) under a new passphrase (None: in clear); returns the
+    files rewritten.
 
     Files already in the wanted form are checked and left alone, so an interrupted run can
     be repeated. Nothing is written until every key has been read.
     """
     keys = {}
-    for path in sorted(keys_dir.glob("*.pem")):
+    for path in sorted(keys_dir.glob(pattern)):
         encrypted = path.read_bytes().lstrip().startswith(ENCRYPTED_PEM)
         if encrypted == (new is not None):
             load_key_file(path, new)

@@ -17,6 +17,7 @@ from flask import Response, redirect, render_template
 from werkzeug.wrappers import Response as BaseResponse
 
 from issuer.errors import AuthorizationError
+from issuer.protocol.client_attestation import ClientAttestations
 from issuer.service.sign_ins import SignIns
 
 PAGE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -34,10 +35,17 @@ class Pages:
         return {"issuer_name": self.issuer_name, "style_url": f"{self.issuer_url}/pages/style.css"}
 
 
-def pushed_authorization_response(sign_ins: SignIns, form: Mapping[str, str]) -> dict[str, Any]:
+def pushed_authorization_response(
+    sign_ins: SignIns,
+    attestations: ClientAttestations,
+    form: Mapping[str, str],
+    attestation: Mapping[str, list[str]] | None = None,
+) -> dict[str, Any]:
     """The request_uri and its lifetime (RFC 9126 §2.2); a refusal raises, and is answered as the token
     endpoint answers errors, with 400 for invalid_client too: a public client sends no credentials a 401
-    could challenge (RFC 6749 §5.2)."""
+    could challenge (RFC 6749 §5.2). A wallet attestation authenticates the wallet as at the token
+    endpoint (HAIP 1.0 §4.3), a failed one with 401 `invalid_client`; its `sub` must be the client_id."""
+    attestations.verify(attestation or {}, form.get("client_id", ""))
     request_uri, expires_in = sign_ins.push(form)
     return {"request_uri": request_uri, "expires_in": expires_in}
 

@@ -1,7 +1,9 @@
 """Credential endpoint (OID4VCI §8): validate the request and its key proofs, then issue or defer.
 
-Errors follow §8.3.1.2. A batch carries one `jwt` proof per credential, all with the same
-`c_nonce`, which is consumed once for the whole request (§8.2, Appendix F.1).
+Errors follow §8.3.1.2. A batch carries one `jwt` proof per credential, or one key attestation naming
+every key, all with the same `c_nonce`, which is consumed once for the whole request (§8.2, Appendix F).
+When the issuer offers request encryption (§10), a request may come as a JWE (`application/jwt`), and one
+that asks for an encrypted response must (§8.2: so that no one can substitute the response key).
 """
 
 from __future__ import annotations
@@ -10,15 +12,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from issuer.crypto.trust_anchors import TrustAnchors
 from issuer.errors import (
     InvalidCredentialRequest,
+    InvalidEncryptionParameters,
     InvalidNonce,
-    InvalidProof,
     UnknownCredentialConfiguration,
     UnknownCredentialIdentifier,
 )
-from issuer.protocol.encryption import ResponseEncryption, parse_response_encryption
-from issuer.protocol.proofs import verify_jwt_proof
+from issuer.protocol.credential_proofs import ProofPolicy, ProvenKeys, proven_keys
+from issuer.protocol.encryption import (
+    RequestEncryption,
+    ResponseEncryption,
+    decrypt_request,
+    parse_response_encryption,
+)
 from issuer.service.context import Context
 from issuer.service.issuance import Issuance
 from issuer.service.tokens import Tokens
@@ -35,13 +43,40 @@ class CredentialReply:
 
 
 def credential_response(
-    ctx: Context, issuance: Issuance, tokens: Tokens, grant: AccessGrant, request: Mapping[str, Any]
+    ctx: Context,
+    issuance: Issuance,
+    tokens: Tokens,
+    grant: AccessGrant,
+    request: Mapping[str, Any],
+    anchors: TrustAnchors,
 ) -> CredentialReply:
     config_id = _configuration_id(issuance, grant, request)
     encryption = parse_encryption_field(request)
-    holder_jwks = _holder_keys(ctx, issuance, tokens, grant, config_id, request)
-    result = issuance.request(grant, config_id, holder_jwks)
+    proven = _proven_keys(ctx, issuance, tokens, grant, config_id, request, anchors)
+    attestation = proven.attestation.record() if proven.attestation else None
+    result = issuance.request(grant, config_id, proven.keys, key_attestation=attestation)
     return CredentialReply(*issuance_body(result), encryption)
+
+
+def encrypted_request(encryption: RequestEncryption, data: bytes) -> dict[str, Any]:
+    """The JSON object of a (Deferred) Credential Request sent as a JWE (§10)."""
+    if encryption.keys is None:
+        raise InvalidCredentialRequest("this issuer does not take encrypted requests: send application/json")
+    try:
+        compact = data.decode("ascii")
+    except UnicodeDecodeError as error:
+        raise InvalidEncryptionParameters("an encrypted request must be a compact JWE") from error
+    return decrypt_request(compact, encryption.keys)
+
+
+def check_plain_request(encryption: RequestEncryption, request: Mapping[str, Any]) -> None:
+    """A request sent in the clear, where the issuer's encryption offer allows it (§8.2, §9.1, §10)."""
+    if encryption.required:
+        raise InvalidEncryptionParameters("this issuer requires encrypted requests (credential_request_encryption)")
+    if encryption.keys is not None and "credential_response_encryption" in request:
+        raise InvalidEncryptionParameters(
+            "a request that asks for an encrypted response must itself be encrypted (credential_request_encryption)"
+        )
 
 
 def issuance_body(result: IssuanceResult) -> tuple[int, dict[str, Any]]:
@@ -80,48 +115,29 @@ def parse_encryption_field(request: Mapping[str, Any]) -> ResponseEncryption | N
     return None if value is None else parse_response_encryption(value)
 
 
-def _holder_keys(
-    ctx: Context, issuance: Issuance, tokens: Tokens, grant: AccessGrant, config_id: str, request: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    """The holder's public keys, one per credential, from verified `jwt` proofs (Appendix F.4)."""
+def _proven_keys(
+    ctx: Context,
+    issuance: Issuance,
+    tokens: Tokens,
+    grant: AccessGrant,
+    config_id: str,
+    request: Mapping[str, Any],
+    anchors: TrustAnchors,
+) -> ProvenKeys:
+    """The holder's public keys, one per credential, from verified proofs (Appendix F.4); the proofs'
+    `c_nonce` is consumed here, once."""
     credential_type = issuance.types[config_id]
-    batch_size = ctx.settings.batch_size
     if not credential_type.requires_key_binding:
-        return [{}]
-    proofs = request.get("proofs")
-    if proofs is None:
-        raise InvalidProof("proofs is missing")
-    if not isinstance(proofs, dict) or len(proofs) != 1:
-        raise InvalidProof("proofs must be an object with exactly one proof type")
-    proof_type, values = next(iter(proofs.items()))
-    if proof_type != "jwt":
-        raise InvalidProof(f"proof type {str(proof_type)[:40]} is not supported for {config_id}")
-    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-        raise InvalidProof("proofs.jwt must be a non-empty array of JWTs")
-    if len(values) > batch_size:
-        raise InvalidProof(f"at most {batch_size} proofs are accepted in one request")
-    verified = [
-        verify_jwt_proof(
-            value,
-            audience=ctx.issuer_url,
-            allowed_algs=credential_type.proof_algs,
-            client_id=grant.client_id,
-            now=ctx.clock(),
-        )
-        for value in values
-    ]
-    nonces = {proof.nonce for proof in verified}
-    if None in nonces:
-        raise InvalidProof("the proof has no nonce; get one from the nonce endpoint")
-    if len(nonces) != 1:
-        raise InvalidProof("all proofs of a request must carry the same nonce")
-    if not tokens.consume_nonce(nonces.pop() or ""):
+        return ProvenKeys([{}], "")
+    policy = ProofPolicy(
+        audience=ctx.issuer_url,
+        client_id=grant.client_id,
+        now=ctx.clock(),
+        batch_size=ctx.settings.batch_size,
+        anchors=anchors,
+        singular_proof=not ctx.settings.haip,
+    )
+    proven = proven_keys(request, credential_type, policy)
+    if not tokens.consume_nonce(proven.nonce):
         raise InvalidNonce("the nonce is unknown, expired or already used")
-    thumbprints = {_key_identity(proof.jwk) for proof in verified}
-    if len(thumbprints) != len(verified):
-        raise InvalidProof("each proof must use a different key")
-    return [proof.jwk for proof in verified]
-
-
-def _key_identity(public_jwk: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(sorted((k, str(v)) for k, v in public_jwk.items() if k in ("kty", "crv", "x", "y", "n", "e")))
+    return proven

@@ -1,7 +1,12 @@
-"""Credential Response encryption (OID4VCI §8.2 `credential_response_encryption`, §10).
+"""Encrypted Credential Responses and Requests (OID4VCI §8.2, §10).
 
-The wallet sends a public key and an `enc`; the response body becomes a compact JWE with
-`alg` from the key, `enc` as asked, the key's `kid` copied, and `zip` only when requested.
+Responses: the wallet sends a public key and an `enc` (`credential_response_encryption`); the response
+body becomes a compact JWE with `alg` from the key, `enc` as asked, the key's `kid` copied, and `zip` only
+when requested.
+
+Requests: when the issuer offers it (`credential_request_encryption`), a wallet sends its (Deferred)
+Credential Request as a compact JWE (`application/jwt`) to one of the issuer's encryption keys, named by
+`kid`; its plaintext is the request's JSON object.
 """
 
 from __future__ import annotations
@@ -12,14 +17,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from jwcrypto import jwe, jwk
+from jwcrypto.common import JWException, base64url_decode
 
 from issuer.crypto import es256
-from issuer.errors import InvalidEncryptionParameters
+from issuer.crypto.encryption_keys import EncryptionKeys
+from issuer.errors import InvalidCredentialRequest, InvalidEncryptionParameters
+from issuer.protocol import wire_json
 
 SUPPORTED_ALGS = ("ECDH-ES",)
 SUPPORTED_ENCS = ("A128GCM", "A256GCM")
 SUPPORTED_ZIPS = ("DEF",)
+REQUEST_MEDIA_TYPE = "application/jwt"
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+
+
+@dataclass(frozen=True)
+class RequestEncryption:
+    """Whether wallets may (`keys`) or must (`required`) encrypt their Credential Requests."""
+
+    keys: EncryptionKeys | None  # None: request encryption is not offered
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,3 +80,36 @@ def encrypt_response(body: Mapping[str, Any], encryption: ResponseEncryption) ->
     token = jwe.JWE(json.dumps(body, separators=(",", ":")).encode(), protected=json.dumps(header))
     token.add_recipient(jwk.JWK(**encryption.jwk))
     return str(token.serialize(compact=True))
+
+
+def decrypt_request(compact: str, keys: EncryptionKeys) -> dict[str, Any]:
+    """The JSON object an encrypted request carries; InvalidEncryptionParameters for a JWE this issuer
+    cannot or will not decrypt (§10: `alg` ECDH-ES, an `enc` and `zip` it supports, its key's `kid`)."""
+    parts = compact.strip().split(".")
+    if len(parts) != 5:
+        raise InvalidEncryptionParameters("an encrypted request must be a compact JWE")
+    try:
+        header = wire_json.loads(base64url_decode(parts[0]))
+    except (ValueError, TypeError) as error:
+        raise InvalidEncryptionParameters("the JWE header is not base64url JSON") from error
+    if not isinstance(header, dict):
+        raise InvalidEncryptionParameters("the JWE header must be a JSON object")
+    if header.get("alg") not in SUPPORTED_ALGS:
+        raise InvalidEncryptionParameters(f"the request must be encrypted with alg {', '.join(SUPPORTED_ALGS)}")
+    if header.get("enc") not in SUPPORTED_ENCS:
+        raise InvalidEncryptionParameters(f"enc must be one of {', '.join(SUPPORTED_ENCS)}")
+    if header.get("zip") not in (None, *SUPPORTED_ZIPS):
+        raise InvalidEncryptionParameters("zip must be DEF when present")
+    kid = header.get("kid")
+    key = keys.find(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise InvalidEncryptionParameters("the JWE kid names no encryption key of this issuer: read its metadata again")
+    token = jwe.JWE()
+    try:
+        token.deserialize(compact.strip(), key=key.private)
+        body = wire_json.loads(token.payload)
+    except (JWException, ValueError, TypeError) as error:
+        raise InvalidEncryptionParameters("the request cannot be decrypted with the key it names") from error
+    if not isinstance(body, dict):
+        raise InvalidCredentialRequest("the decrypted request must be a JSON object")
+    return body

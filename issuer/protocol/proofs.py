@@ -2,13 +2,15 @@
 
 A proof shows the wallet holds the private key the credential will be bound to. Every
 failure is `invalid_proof`; the nonce is returned, not checked, because all proofs of a
-batch share one `c_nonce`, which the Credential endpoint consumes once.
+batch share one `c_nonce`, which the Credential endpoint consumes once. A proof with a key
+attestation in its `key_attestation` header must be signed by one of the attested keys, which
+it may then leave out of its header.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,7 @@ from issuer.protocol import wire_json
 
 PROOF_TYPE = "openid4vci-proof+jwt"
 MAX_PROOF_LENGTH = 8192
+MAX_ATTESTED_PROOF_LENGTH = 32768  # a key attestation in the header brings its certificate chain
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "n", "e")
 SUPPORTED_CERTIFICATE_KEYS = (
@@ -49,8 +52,11 @@ def verify_jwt_proof(
     now: float,
     max_age: int = 300,
     leeway: int = 60,
+    attested_keys: Sequence[dict[str, Any]] | None = None,
 ) -> VerifiedProof:
-    if len(proof) > MAX_PROOF_LENGTH:
+    """The proven key and the proof's nonce; with `attested_keys` (from the proof's key attestation,
+    checked by the caller), the proof must be signed by one of them."""
+    if len(proof) > (MAX_PROOF_LENGTH if attested_keys is None else MAX_ATTESTED_PROOF_LENGTH):
         raise InvalidProof("the proof is too long")
     header, claims = _decode(proof)
     if header.get("typ") != PROOF_TYPE:
@@ -60,7 +66,7 @@ def verify_jwt_proof(
     alg = header.get("alg")
     if not isinstance(alg, str) or alg == "none" or alg.startswith("HS") or alg not in allowed_algs:
         raise InvalidProof(f"the proof alg must be one of {', '.join(allowed_algs)}")
-    holder_jwk = _verified_holder_key(proof, header, alg)
+    holder_jwk = _verified_holder_key(proof, header, alg, attested_keys)
     _check_claims(claims, audience=audience, client_id=client_id, now=now, max_age=max_age, leeway=leeway)
     nonce = claims.get("nonce")
     if nonce is not None and not isinstance(nonce, str):
@@ -82,12 +88,31 @@ def _decode(proof: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
-def _verified_holder_key(proof: str, header: dict[str, Any], alg: str) -> dict[str, Any]:
+def key_attestation_in(proof: str) -> str | None:
+    """The key attestation in a proof's `key_attestation` header, unverified, if there is one."""
+    try:
+        header = wire_json.loads(base64url_decode(proof.split(".")[0]))
+    except (ValueError, TypeError):
+        return None
+    attestation = header.get("key_attestation") if isinstance(header, dict) else None
+    return attestation if isinstance(attestation, str) else None
+
+
+def _verified_holder_key(
+    proof: str, header: dict[str, Any], alg: str, attested: Sequence[dict[str, Any]] | None
+) -> dict[str, Any]:
     """The holder's public JWK, once the proof's signature verifies with it."""
+    if attested is not None and not any(name in header for name in ("jwk", "kid", "x5c")):
+        signer = next((key for key in attested if signature_valid(proof, key, alg)), None)
+        if signer is None:
+            raise InvalidProof("the proof is not signed by a key its key attestation attests")
+        return signer
     key = _holder_key(header)
     public = {name: key[name] for name in PUBLIC_MEMBERS if name in key}
     if not signature_valid(proof, public, alg):
         raise InvalidProof("the proof signature does not verify")
+    if attested is not None and public not in attested:
+        raise InvalidProof("the proof is not signed by a key its key attestation attests")
     return public
 
 

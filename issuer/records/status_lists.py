@@ -54,6 +54,7 @@ class _List:
     order: array[int] | None = None
     token: str | None = None
     token_signed_at: int = 0
+    token_signer: IssuerKey | None = None
 
     def index_at(self, position: int) -> int:
         if self.order is None:  # the permutation costs ~0.1 s for 100,000 entries: made when first needed
@@ -118,14 +119,17 @@ class StatusLists:
             return sorted(self._lists)
 
     def token(self, list_id: int, uri: str, signer: IssuerKey, ttl: int) -> str:
-        """The list as a signed Status List Token (§5.1), re-signed when changed or half-way to stale."""
+        """The list as a signed Status List Token (§5.1), re-signed when changed, half-way to stale, or when
+        the signer changed (a new key, or a certificate for the key: HAIP §6.1 wants `x5c` on the token)."""
         with self._lock:
             status_list = self._lists[list_id]
             now = int(self._clock())
-            if status_list.token is None or now - status_list.token_signed_at >= ttl // 2:
+            stale = now - status_list.token_signed_at >= ttl // 2
+            if status_list.token is None or stale or status_list.token_signer is not signer:
                 claims = self._claims(status_list, uri, now, ttl)
                 status_list.token = signer.sign(claims, {"typ": TOKEN_TYPE})
                 status_list.token_signed_at = now
+                status_list.token_signer = signer
             return status_list.token
 
     def claims(self, list_id: int, uri: str, ttl: int) -> dict[str, Any]:

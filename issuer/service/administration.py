@@ -1,5 +1,5 @@
-"""Looking after the issuer: settings, signing keys, credential type definitions, reachability,
-backup and restore."""
+"""Looking after the issuer: settings, signing keys and their certificates, credential type definitions,
+reachability, backup and restore."""
 
 from __future__ import annotations
 
@@ -8,24 +8,38 @@ from typing import IO, Any
 
 from issuer import reachability
 from issuer.config import Settings, SettingsError, save_settings
+from issuer.crypto.certificates import CertificateError, IssuerCertificates
+from issuer.crypto.encryption_keys import EncryptionKeys
 from issuer.crypto.keys import KeyRing
-from issuer.errors import InvalidInput
+from issuer.crypto.trust_anchors import TrustAnchors
+from issuer.errors import Conflict, InvalidInput
 from issuer.protocol.credential_types import CredentialTypes
 from issuer.reachability import Reachability
+from issuer.service import profile
 from issuer.service.context import Context
 from issuer.storage.backup import BackupError, create_backup, stage_restore
 
 
 class Administration:
-    def __init__(self, ctx: Context, keys: KeyRing, types: CredentialTypes) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        keys: KeyRing,
+        types: CredentialTypes,
+        certificates: IssuerCertificates,
+        encryption_keys: EncryptionKeys | None = None,
+    ) -> None:
         self._ctx = ctx
         self._keys = keys
         self._types = types
+        self._certificates = certificates
+        self._encryption_keys = encryption_keys
 
     def save_settings(self, changes: dict[str, Any], operator: str | None = None) -> Settings:
-        """Store settings for the next start (ports, public URL, retention)."""
+        """Store settings for the next start (ports, public URL, retention, the HAIP profile); settings the
+        issuer could not start with (the HAIP profile without its certificate) are refused, not saved."""
         try:
-            saved = save_settings(self._ctx.settings.data_dir, changes)
+            saved = save_settings(self._ctx.settings.data_dir, changes, self._startable)
         except SettingsError as error:
             raise InvalidInput(str(error)) from error
         self._ctx.audit(operator, "settings_changed", "", **{k: str(v) for k, v in changes.items()})
@@ -43,11 +57,58 @@ class Administration:
         ]
 
     def rotate_key(self, operator: str | None = None) -> dict[str, Any]:
-        """A new signing key; the old ones stay in the JWKS so their credentials still verify."""
+        """A new signing key; the old ones stay in the JWKS so their credentials still verify. With its
+        own CA, the issuer certifies the new key in the same step; the encryption key rotates with it,
+        the old one still accepted for a grace period."""
+        if self._ctx.settings.haip and not self._certificates.own_ca:
+            raise Conflict(
+                "under the HAIP profile a new key needs a certificate at once, and your organisation's CA "
+                "issues it: switch the profile off, rotate, run 'certificates csr' and 'certificates import', "
+                "then switch it on again"
+            )
         with self._ctx.transaction():
             key = self._keys.rotate()
+            if self._certificates.own_ca:
+                self._certificates.certify(key, self._ctx.issuer_url)
+            if self._encryption_keys is not None:
+                self._encryption_keys.rotate()
             self._ctx.audit(operator, "key_rotated", key.kid)
         return next(info for info in self.key_info() if info["kid"] == key.kid)
+
+    # ----- certificates -----
+
+    def create_issuing_ca(self, country: str, operator: str | None = None, *, replace: bool = False) -> dict[str, Any]:
+        """The issuer's own CA and a certificate from it for the active signing key; signatures carry the
+        chain in `x5c` from now on."""
+        try:
+            with self._ctx.transaction():
+                self._certificates.create_ca(
+                    country, self._ctx.settings.issuer_name, self._ctx.issuer_url, replace=replace
+                )
+        except CertificateError as error:
+            raise InvalidInput(str(error)) from error
+        self._ctx.audit(operator, "issuing_ca_created", self._keys.active.kid, country=country.strip().upper())
+        return self.certificate_status()
+
+    def certificate_status(self) -> dict[str, Any]:
+        """The trust anchor (PEM, for verifiers), whether the issuer is its own CA, the certificates with
+        their end dates, and a warning for each that ends within 30 days."""
+        return {
+            "trust_anchor": self._certificates.trust_anchor_pem(),
+            "own_ca": self._certificates.own_ca,
+            "certificates": [info.to_json() for info in self._certificates.infos()],
+            "warnings": self._certificates.expiring(),
+        }
+
+    def _startable(self, settings: Settings) -> None:
+        """SettingsError when the issuer could not start with `settings` (docs/haip.md)."""
+        anchors = TrustAnchors.load(settings.data_dir, settings.wallet_trust_anchors)
+        issuer_url = settings.public_url or self._ctx.issuer_url
+        profile.check(settings, issuer_url, self._keys.active, self._types, anchors)
+
+    def certificate_warnings(self) -> list[str]:
+        """What the status bar says: certificates that end within 30 days."""
+        return self._certificates.expiring()
 
     @property
     def credential_types_folder(self) -> Path:

@@ -3,6 +3,12 @@
 It composes the parts on one Context, as `Collection` composes its managers in Anki:
 `service.offers`, `.tokens`, `.issuance`, `.sign_ins`, `.ledger`, `.desk`, `.admin`. Each
 endpoint takes only the part it needs; the desk and the admin API call the parts by name.
+`service.keys` and `service.certificates` are the signing keys and their X.509 chains, for the
+formats that sign with them; `service.trust_anchors` the wallet providers it trusts, for wallet and
+key attestations; `service.request_encryption` the keys wallets may encrypt requests to.
+
+Settings that cannot work (the HAIP profile without its certificate, an http URL, or a credential
+type without a scope) refuse the start with a SettingsError naming what to do.
 """
 
 from __future__ import annotations
@@ -12,10 +18,16 @@ import time
 from collections.abc import Callable
 
 from issuer.config import Settings
+from issuer.crypto.certificates import IssuerCertificates
+from issuer.crypto.encryption_keys import EncryptionKeys
 from issuer.crypto.keys import KeyRing
+from issuer.crypto.trust_anchors import TrustAnchors
 from issuer.events import EventBus
+from issuer.protocol.client_attestation import ClientAttestations
 from issuer.protocol.codes import SecretHasher, load_or_create_key
 from issuer.protocol.credential_types import CredentialTypes
+from issuer.protocol.encryption import RequestEncryption
+from issuer.service import profile
 from issuer.service.administration import Administration
 from issuer.service.context import Context
 from issuer.service.desk import Desk
@@ -46,18 +58,29 @@ class IssuerService:
         self.settings = settings
         self.issuer_url = issuer_url
         self.events = bus or EventBus()
-        self.store = store or JournalStore(data_dir)
         self.keys = keys or KeyRing(keys_dir)
         self.credential_types = CredentialTypes(data_dir / "credential_types")
+        self.certificates = IssuerCertificates(data_dir, self.keys, lambda: self.context.time())
+        self.trust_anchors = TrustAnchors.load(data_dir, settings.wallet_trust_anchors)
+        profile.check(settings, issuer_url, self.keys.active, self.credential_types, self.trust_anchors)
+        self.store = store or JournalStore(data_dir)  # opened once the settings are known to work
         hasher = SecretHasher(load_or_create_key(keys_dir / "secret-hash.key"))
         self.context = Context(settings, issuer_url, self.store, hasher, clock, self.events)
+        encryption_keys = None
+        if settings.offers_request_encryption:
+            encryption_keys = EncryptionKeys(data_dir, self.keys, self.context.time)
+            encryption_keys.ensure()
+        self.request_encryption = RequestEncryption(encryption_keys, settings.require_request_encryption)
+        attestations = ClientAttestations(
+            self.trust_anchors, issuer_url, required=settings.require_wallet_attestation, clock=self.context.time
+        )
         self.desk = Desk(self.context)
-        self.admin = Administration(self.context, self.keys, self.credential_types)
+        self.admin = Administration(self.context, self.keys, self.credential_types, self.certificates, encryption_keys)
         self.ledger = Ledger(self.context, self.keys, self.desk.holders)
         self.offers = Offers(self.context, self.credential_types, self.ledger, self.desk.holders)
         self.sign_ins = SignIns(self.context, self.offers, self.credential_types)
         self.tokens = Tokens(
-            self.context, self.offers, self.sign_ins, load_or_create_key(keys_dir / "access-token.key")
+            self.context, self.offers, self.sign_ins, load_or_create_key(keys_dir / "access-token.key"), attestations
         )
         self.issuance = Issuance(self.context, self.offers, self.ledger, self.keys, self.credential_types)
         self._purge_lock = threading.Lock()

@@ -4,6 +4,12 @@ and what wallets report back (§11).
 An issuance writes the ledger first and the live offer last, and answers the wallet after
 both. So a ledger record that its still-live offer does not list is a credential no wallet
 received; `recover_interrupted` finds those at start.
+
+"The Credential Endpoint can be accessed multiple times by a Wallet using the same Access Token,
+even for the same Credential" (§8): while its token lasts, an offer stays live after its credentials
+are delivered, and each credential may be asked for again, up to `max_credential_requests` times,
+each time bound to the new proof's key and recorded in the ledger; what was issued before stays valid
+(§14.3). A wallet whose answer was lost retries without a new visit to the desk.
 """
 
 from __future__ import annotations
@@ -44,21 +50,31 @@ class Issuance:
         self._keys = keys
         self.types = types
 
-    def request(self, grant: AccessGrant, config_id: str, holder_jwks: list[dict[str, Any]]) -> IssuanceResult:
-        """Issue one credential per holder key now, or open a deferred transaction (§8, §9)."""
+    def request(
+        self,
+        grant: AccessGrant,
+        config_id: str,
+        holder_jwks: list[dict[str, Any]],
+        *,
+        key_attestation: Mapping[str, Any] | None = None,
+    ) -> IssuanceResult:
+        """Issue one credential per holder key now, or open a deferred transaction (§8, §9);
+        `key_attestation`: what the ledger keeps of the keys' attestation (Appendix D)."""
         if config_id not in grant.configuration_ids:
             raise InsufficientScope(f"the access token does not cover {config_id}")
+        limit = self._ctx.settings.max_credential_requests
         with self._ctx.transaction():
             offer = self._offers.get(grant.offer_id)
             if offer is None:
                 raise CredentialRequestDenied("this offer is complete or no longer valid")
             if offer.decision == OfferState.REJECTED:
                 raise CredentialRequestDenied("the front desk declined this issuance")
-            if config_id in offer.issued_config_ids():
-                raise CredentialRequestDenied(f"{config_id} was already issued for this offer")
+            if offer.requests_for(config_id) >= limit:
+                times = "" if limit == 1 else f" {limit} times"
+                raise CredentialRequestDenied(f"{config_id} was already issued{times} for this offer")
             if offer.deferred and offer.decision != OfferState.APPROVED:
-                return self._open_transaction(offer, config_id, holder_jwks)
-            return self._issue(offer, config_id, holder_jwks)
+                return self._open_transaction(offer, config_id, holder_jwks, key_attestation)
+            return self._issue(offer, config_id, holder_jwks, key_attestation)
 
     def deferred(self, grant: AccessGrant, transaction_id: str) -> IssuanceResult:
         """Poll a deferred transaction (OID4VCI §9): 202 until approved, then the credentials once."""
@@ -75,7 +91,8 @@ class Issuance:
                 raise CredentialRequestDenied("the front desk declined this issuance")
             if offer.decision != OfferState.APPROVED:
                 return IssuanceResult(transaction_id=transaction_id, interval=ctx.settings.deferred_interval)
-            return self._issue(offer, transaction.config_id, [dict(key) for key in transaction.holder_jwks])
+            keys = [dict(key) for key in transaction.holder_jwks]
+            return self._issue(offer, transaction.config_id, keys, transaction.key_attestation)
 
     def notify(self, grant: AccessGrant, notification_id: str, event: str, description: str | None) -> None:
         """Record a wallet's notification (OID4VCI §11); repeating one changes nothing."""
@@ -132,24 +149,41 @@ class Issuance:
             for document in self._ctx.store.offers.all()
         )
 
-    def _open_transaction(self, offer: Offer, config_id: str, holder_jwks: list[dict[str, Any]]) -> IssuanceResult:
+    def _open_transaction(
+        self,
+        offer: Offer,
+        config_id: str,
+        holder_jwks: list[dict[str, Any]],
+        key_attestation: Mapping[str, Any] | None,
+    ) -> IssuanceResult:
         ctx = self._ctx
         if offer.transaction is not None:
             raise CredentialRequestDenied("a deferred issuance is already waiting for this offer")
         transaction_id = new_secret(24)
-        transaction = Transaction(ctx.hasher.digest(transaction_id), config_id, tuple(holder_jwks))
+        transaction = Transaction(ctx.hasher.digest(transaction_id), config_id, tuple(holder_jwks), key_attestation)
         self._offers.save(offer, offer.waiting_for_desk(ctx.now(), transaction))
         ctx.publish(events.CREDENTIAL_DEFERRED, offer.offer_id, config_id=config_id)
         return IssuanceResult(transaction_id=transaction_id, interval=ctx.settings.deferred_interval)
 
-    def _issue(self, offer: Offer, config_id: str, holder_jwks: list[dict[str, Any]]) -> IssuanceResult:
+    def _issue(
+        self,
+        offer: Offer,
+        config_id: str,
+        holder_jwks: list[dict[str, Any]],
+        key_attestation: Mapping[str, Any] | None,
+    ) -> IssuanceResult:
         ctx = self._ctx
         credential_type = self.types[config_id]
         now = ctx.now()
         issued_at = now - now % ROUNDING
         expires_at = issued_at + credential_type.validity_days * 86400  # rounded too, or it gives iat away
         signer = self._keys.active
-        credentials, records = [], []
+        if signer.not_after is not None:  # a credential never outlives the certificate that signs it
+            if signer.not_after <= now:
+                raise CredentialRequestDenied("the issuer's signing certificate has expired; ask the front desk")
+            expires_at = min(expires_at, signer.not_after - signer.not_after % ROUNDING)
+        credentials: list[str] = []
+        records: list[dict[str, Any]] = []
         for holder_jwk, place in zip(holder_jwks, self._ledger.allocate(len(holder_jwks)), strict=True):
             credential_id = f"urn:uuid:{uuid.uuid4()}"
             status = {"status_list": {"idx": place.index, "uri": self._ledger.status_list_uri(place.list_id)}}
@@ -183,13 +217,16 @@ class Issuance:
                     "status_list": {"list": place.list_id, "idx": place.index},
                     "status_changes": [],
                     "notifications": [],
+                    **({"wallet": {k: v for k, v in offer.wallet.items() if k != "jkt"}} if offer.wallet else {}),
+                    **({"key_attestation": dict(key_attestation)} if key_attestation else {}),
                 }
             )
         complete = {config_id, *offer.issued_config_ids()} >= set(offer.covered)
-        # When the offer is complete, its archive record's durable write covers these too.
-        record_ids = ctx.store.ledger.add(records, durable=not complete)
-        delivered = offer.delivered(now, Delivery(config_id, tuple(record_ids), now))
-        if complete:
+        final = complete and ctx.settings.max_credential_requests == 1  # no repeat request can follow
+        # When the offer is archived, its archive record's durable write covers these too.
+        record_ids = ctx.store.ledger.add(records, durable=not final)
+        delivered = offer.delivered(now, Delivery(config_id, tuple(record_ids), now), complete=complete)
+        if final:
             self._offers.archive(delivered, OfferState.ISSUED)
         else:
             self._offers.save(offer, delivered)

@@ -194,7 +194,8 @@ class Offers:
         return InvalidGrant("the transaction code is wrong")
 
     def expire(self) -> list[str]:
-        """Archive offers whose code or access token can no longer be used; their ids."""
+        """Archive offers whose code or access token can no longer be used; their ids. An issued offer,
+        kept live for repeat requests, is archived as issued once no token of it can be used."""
         ctx = self._ctx
         now = ctx.clock()
         token_ttl = ctx.settings.access_token_ttl
@@ -202,6 +203,10 @@ class Offers:
         with ctx.transaction():
             for document in ctx.store.offers.all():
                 offer = Offer.from_document(document)
+                if offer.state == OfferState.ISSUED:
+                    if offer.last_use + token_ttl < now:
+                        self.archive(offer, OfferState.ISSUED)
+                    continue
                 unusable = (
                     (offer.unredeemed and offer.expires_at < now)
                     or (offer.state == OfferState.REDEEMED and (offer.redeemed_at or now) + token_ttl < now)

@@ -1,5 +1,6 @@
 """The token endpoint's work (OID4VCI §6, RFC 6749 §5): codes redeemed once for access tokens,
-refresh tokens for deferred issuances, nonces for key proofs, and DPoP binding.
+refresh tokens for deferred issuances, nonces for key proofs, DPoP binding, and the wallet attestation
+a wallet authenticates with (Appendix E), which the offer keeps for the ledger and the refresh token.
 
 Access tokens and nonces are sealed (HMAC) and need no write; what a code unlocks is
 recorded on its offer with a compare-and-set, so a code redeemed twice, in any process,
@@ -8,8 +9,11 @@ gives one token.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from issuer import events
 from issuer.errors import InvalidAuthorizationDetails, InvalidGrant, InvalidRequest, InvalidToken
+from issuer.protocol.client_attestation import AttestedClient, ClientAttestations
 from issuer.protocol.codes import NonceMint, SealedTokens, new_secret
 from issuer.protocol.dpop import DpopVerifier
 from issuer.service.context import Context
@@ -19,13 +23,16 @@ from issuer.service.types import AccessGrant, Offer, TokenResult
 
 
 class Tokens:
-    def __init__(self, ctx: Context, offers: Offers, sign_ins: SignIns, token_key: bytes) -> None:
+    def __init__(
+        self, ctx: Context, offers: Offers, sign_ins: SignIns, token_key: bytes, attestations: ClientAttestations
+    ) -> None:
         self._ctx = ctx
         self._offers = offers
         self._sign_ins = sign_ins
         self._tokens = SealedTokens(token_key, ctx.time)
         self._nonces = NonceMint(ctx.settings.nonce_ttl, ctx.time)
         self.dpop = DpopVerifier(require_nonce=ctx.settings.require_dpop_nonce, clock=ctx.time)
+        self.attestations = attestations
 
     def redeem_pre_authorized_code(
         self,
@@ -34,9 +41,12 @@ class Tokens:
         requested_config_ids: list[str] | None,
         client_id: str | None = None,
         jkt: str | None = None,
+        wallet: AttestedClient | None = None,
     ) -> TokenResult:
-        """Exchange a pre-authorized code for an access token (OID4VCI §6.1, §6.3), once."""
+        """Exchange a pre-authorized code for an access token (OID4VCI §6.1, §6.3), once; an attested
+        wallet is the token's client."""
         ctx = self._ctx
+        client_id = wallet.client_id if wallet else client_id
         offer_id = code.partition(".")[0]
         with ctx.transaction():
             offer = self._offers.get(offer_id)
@@ -59,13 +69,21 @@ class Tokens:
                 identifiers=requested_config_ids is not None,
                 jkt=jkt,
                 refresh_hash=ctx.hasher.digest(refresh_token) if refresh_token else None,
+                wallet=_wallet(wallet),
             )
             self._save_once(offer, redeemed, "the pre-authorized code is unknown or was already used")
         ctx.publish(events.TOKEN_ISSUED, offer_id)
         return self._token_result(redeemed, refresh_token)
 
     def redeem_authorization(
-        self, code: str, *, client_id: str, redirect_uri: str, code_verifier: str, jkt: str | None = None
+        self,
+        code: str,
+        *,
+        client_id: str,
+        redirect_uri: str,
+        code_verifier: str,
+        jkt: str | None = None,
+        wallet: AttestedClient | None = None,
     ) -> TokenResult:
         """Exchange an authorization code (OID4VCI §6.1, RFC 7636 §4.5) for an access token, once."""
         ctx = self._ctx
@@ -78,15 +96,21 @@ class Tokens:
                 raise InvalidGrant("the offer behind this authorization code is no longer valid")
             granted = request.config_ids or offer.config_ids
             redeemed = offer.redeemed(
-                ctx.now(), granted, client_id=client_id, identifiers=request.with_details, jkt=jkt
+                ctx.now(),
+                granted,
+                client_id=client_id,
+                identifiers=request.with_details,
+                jkt=jkt,
+                wallet=_wallet(wallet),
             )
             self._save_once(offer, redeemed, "the offer behind this authorization code is no longer valid")
         ctx.publish(events.TOKEN_ISSUED, offer_id)
         return self._token_result(redeemed, None)
 
-    def refresh(self, refresh_token: str, jkt: str | None = None) -> TokenResult:
+    def refresh(self, refresh_token: str, jkt: str | None = None, wallet: AttestedClient | None = None) -> TokenResult:
         """A new access token for a deferred issuance that outlives the first one (RFC 6749 §6);
-        a refresh token given to a DPoP client works only with the same key (RFC 9449 §5)."""
+        a refresh token given to a DPoP client works only with the same key (RFC 9449 §5), and one given
+        to an attested wallet only to the same wallet instance (attestation-based client auth -07 §10.3)."""
         ctx = self._ctx
         offer_id = refresh_token.partition(".")[0]
         with ctx.transaction():
@@ -95,6 +119,8 @@ class Tokens:
                 raise InvalidGrant("the refresh token is unknown or was already used")
             if offer.jkt and offer.jkt != jkt:
                 raise InvalidGrant("the refresh token is bound to another DPoP key")
+            if offer.wallet and (wallet is None or wallet.jkt != offer.wallet.get("jkt")):
+                raise InvalidGrant("the refresh token is bound to the attested wallet instance that received it")
             rotated = f"{offer_id}.{new_secret(32)}"
             refreshed = offer.with_refresh(ctx.hasher.digest(rotated))
             self._save_once(offer, refreshed, "the refresh token is unknown or was already used")
@@ -138,6 +164,11 @@ class Tokens:
             ]
         token_type = "DPoP" if offer.jkt else "Bearer"
         return TokenResult(self._tokens.seal(claims, ttl), ttl, details, refresh_token, token_type)
+
+
+def _wallet(wallet: AttestedClient | None) -> Mapping[str, str] | None:
+    """What the offer keeps of an attested wallet: the ledger's record, and the instance key."""
+    return {**wallet.record(), "jkt": wallet.jkt} if wallet else None
 
 
 def _granted(offer: Offer, requested: list[str] | None) -> tuple[str, ...]:

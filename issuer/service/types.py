@@ -21,7 +21,8 @@ SECRET_FIELDS = ("claims", "code_hash", "issuer_state_hash", "tx_code_hash", "re
 
 
 class OfferState(StrEnum):
-    """Where an offer stands. The first six are live (in the state file); the rest are final."""
+    """Where an offer stands. The first six are live (in the state file); the rest are final, though an
+    issued offer stays live while its access token lasts, for repeat requests (OID4VCI §8)."""
 
     CREATED = "created"
     FETCHED = "fetched"
@@ -91,13 +92,15 @@ class Transaction:
     hash: str
     config_id: str
     holder_jwks: tuple[Mapping[str, Any], ...]
+    key_attestation: Mapping[str, Any] | None = None  # what the ledger keeps of the keys' attestation
 
     def to_json(self) -> dict[str, Any]:
-        return {"hash": self.hash, "config_id": self.config_id, "holder_jwks": [dict(k) for k in self.holder_jwks]}
+        data = {"hash": self.hash, "config_id": self.config_id, "holder_jwks": [dict(k) for k in self.holder_jwks]}
+        return {**data, **({"key_attestation": dict(self.key_attestation)} if self.key_attestation else {})}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Transaction:
-        return cls(data["hash"], data["config_id"], tuple(data["holder_jwks"]))
+        return cls(data["hash"], data["config_id"], tuple(data["holder_jwks"]), data.get("key_attestation"))
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ class Offer:
     jkt: str | None = None  # the DPoP key the token is bound to
     redeemed_at: int | None = None
     authorization_id: str | None = None  # the sign-in bound to it (Authorization Code flow)
+    wallet: Mapping[str, str] | None = None  # the attested wallet that redeemed it (OID4VCI Appendix E)
     version: int = 0
 
     @property
@@ -148,6 +152,15 @@ class Offer:
     def issued_config_ids(self) -> set[str]:
         return {delivery.config_id for delivery in self.issued}
 
+    def requests_for(self, config_id: str) -> int:
+        """How many Credential Requests for `config_id` were answered with credentials."""
+        return sum(delivery.config_id == config_id for delivery in self.issued)
+
+    @property
+    def last_use(self) -> int:
+        """When the offer's code was redeemed or, later, its credentials last delivered."""
+        return max([self.redeemed_at or self.created_at, *(delivery.at for delivery in self.issued)])
+
     def with_step(self, now: int, event: str, detail: Mapping[str, Any] | None = None, **changes: Any) -> Offer:
         return replace(self, timeline=(*self.timeline, Step(now, event, detail)), **changes)
 
@@ -163,6 +176,7 @@ class Offer:
         identifiers: bool,
         jkt: str | None,
         refresh_hash: str | None = None,
+        wallet: Mapping[str, str] | None = None,
     ) -> Offer:
         return self.with_step(
             now,
@@ -174,6 +188,7 @@ class Offer:
             identifiers=identifiers,
             jkt=jkt,
             refresh_hash=refresh_hash,
+            wallet=wallet,
         )
 
     def with_refresh(self, refresh_hash: str) -> Offer:
@@ -193,9 +208,13 @@ class Offer:
         state = decision if self.state == OfferState.PENDING else self.state
         return self.with_step(now, event, detail, decision=decision, state=state)
 
-    def delivered(self, now: int, delivery: Delivery) -> Offer:
+    def delivered(self, now: int, delivery: Delivery, *, complete: bool = False) -> Offer:
+        """Credentials handed over; `complete`: every configuration it covers has now been delivered."""
         detail = {"config_id": delivery.config_id, "count": len(delivery.record_ids)}
-        return self.with_step(now, events.CREDENTIAL_ISSUED, detail, issued=(*self.issued, delivery), transaction=None)
+        state = OfferState.ISSUED if complete else self.state
+        return self.with_step(
+            now, events.CREDENTIAL_ISSUED, detail, issued=(*self.issued, delivery), transaction=None, state=state
+        )
 
     def archive_document(self, final_state: OfferState, now: int) -> dict[str, Any]:
         """The offer as the history keeps it: no secrets, no claim values."""
@@ -235,6 +254,7 @@ class Offer:
             "jkt": self.jkt,
             "redeemed_at": self.redeemed_at,
             "authorization_id": self.authorization_id,
+            "wallet": dict(self.wallet) if self.wallet else None,
         }
         document.update({name: value for name, value in optional.items() if value is not None})
         return document
@@ -270,6 +290,7 @@ class Offer:
             jkt=document.get("jkt"),
             redeemed_at=document.get("redeemed_at"),
             authorization_id=document.get("authorization_id"),
+            wallet=document.get("wallet"),
             version=document.get("version", 0),
         )
 

@@ -40,7 +40,7 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 MAX_CLIENTS = 10_000  # buckets kept at most; the least recently seen address is forgotten first
 TOKEN_PATHS = ("/token",)
-WALLET_POST_PATHS = ("/nonce", "/credential", "/deferred_credential", "/notification")
+WALLET_POST_PATHS = ("/nonce", "/challenge", "/credential", "/deferred_credential", "/notification")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

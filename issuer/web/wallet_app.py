@@ -1,5 +1,6 @@
-"""The wallet-facing Flask app: metadata, offers, token, nonce, credential, deferred, notification,
-status lists and the sign-in pages. Views parse and render; the endpoints and the service decide."""
+"""The wallet-facing Flask app: metadata, offers, token, nonce, challenge, credential, deferred,
+notification, status lists and the sign-in pages. Views parse and render; the endpoints and the service
+decide."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as BaseResponse
 
+from issuer.crypto.keys import IssuerKey
 from issuer.endpoints import (
     access,
     authorize,
+    challenge,
     credential,
     deferred,
     metadata,
@@ -27,7 +30,8 @@ from issuer.endpoints import (
 )
 from issuer.endpoints.credential import CredentialReply
 from issuer.errors import InvalidNotificationRequest, ProtocolError
-from issuer.protocol.encryption import encrypt_response
+from issuer.protocol.client_attestation import ATTESTATION_HEADER, POP_HEADER
+from issuer.protocol.encryption import REQUEST_MEDIA_TYPE, RequestEncryption, encrypt_response
 from issuer.service import AccessGrant, IssuerService
 from issuer.service.tokens import Tokens
 from issuer.web.common import (
@@ -45,9 +49,9 @@ from resources import resource_path
 # On every wallet-facing response: CORS for browser wallets (the guard adds the security headers).
 WALLET_HEADERS = [
     ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP"),
+    ("Access-Control-Allow-Headers", f"Authorization, Content-Type, DPoP, {ATTESTATION_HEADER}, {POP_HEADER}"),
     ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-    ("Access-Control-Expose-Headers", "WWW-Authenticate, DPoP-Nonce"),
+    ("Access-Control-Expose-Headers", "WWW-Authenticate, DPoP-Nonce, OAuth-Client-Attestation-Challenge"),
     ("Access-Control-Max-Age", "600"),
 ]
 PAR_HEADERS = {"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"}  # RFC 9126 §2.2
@@ -60,20 +64,38 @@ def create_app(service: IssuerService) -> Flask:
     install_error_handlers(app)
     url, settings, types, keys = service.issuer_url, service.settings, service.credential_types, service.keys
     tokens, issuance, ctx = service.tokens, service.issuance, service.context
+    encryption, attestations = service.request_encryption, service.tokens.attestations
     pages = authorize.Pages(settings.issuer_name, url)
+
+    def issuer_metadata() -> dict[str, Any]:
+        return metadata.credential_issuer_metadata(url, settings, types, encryption)
+
     documents = {
-        metadata.CREDENTIAL_ISSUER: lambda: metadata.credential_issuer_metadata(url, settings, types),
-        metadata.AUTHORIZATION_SERVER: lambda: metadata.authorization_server_metadata(url, settings, types),
+        metadata.AUTHORIZATION_SERVER: lambda: metadata.authorization_server_metadata(
+            url, settings, types, attestations
+        ),
         metadata.JWT_VC_ISSUER: lambda: metadata.jwt_vc_issuer_metadata(url, keys),
     }
 
-    def version() -> tuple[int, str]:
-        return types.version, keys.active.kid
+    def version() -> tuple[Any, ...]:
+        request_key = encryption.keys.active if encryption.keys else None
+        return types.version, keys.active.kid, keys.active.x5c, request_key.kid if request_key else None
 
     for segment, build in documents.items():
         path = metadata.well_known_path(url, segment)
         app.add_url_rule(path, endpoint=path, view_func=_document_view(build, version), methods=["GET"])
     app.add_url_rule("/jwks", endpoint="jwks", view_func=_document_view(keys.jwks, version), methods=["GET"])
+    issuer_path = metadata.well_known_path(url, metadata.CREDENTIAL_ISSUER)
+    signed = _signed_document(issuer_metadata, version, lambda: keys.active, ctx.now)
+    json_view = _document_view(issuer_metadata, version)
+
+    @app.get(issuer_path, endpoint=issuer_path)
+    def credential_issuer_metadata() -> BaseResponse:
+        """JSON, or signed (§12.2.3) for a wallet that prefers `application/jwt`, once there is a chain."""
+        wanted = metadata.prefers_signed(request.accept_mimetypes) and keys.active.x5c
+        response = signed() if wanted else json_view()
+        response.headers["Vary"] = "Accept"
+        return response
 
     @app.get("/offers/<reference>")
     def credential_offer(reference: str) -> Response:
@@ -93,12 +115,18 @@ def create_app(service: IssuerService) -> Flask:
         proof = request.headers.get("DPoP")
         jkt = access.token_request_key(tokens, proof, f"{url}/token", required=settings.require_dpop)
         headers = {**NO_STORE, **({"DPoP-Nonce": tokens.dpop.new_nonce()} if tokens.dpop.require_nonce else {})}
-        return json_response(token.token_response(tokens, body, jkt), headers=headers)
+        return json_response(token.token_response(tokens, body, jkt, _attestation_headers()), headers=headers)
 
     @app.post("/par")
     def pushed_authorization_request() -> Response:
-        body = authorize.pushed_authorization_response(service.sign_ins, form("a pushed authorization request"))
+        body = authorize.pushed_authorization_response(
+            service.sign_ins, attestations, form("a pushed authorization request"), _attestation_headers()
+        )
         return json_response(body, 201, PAR_HEADERS)
+
+    @app.post("/challenge")
+    def challenge_endpoint() -> Response:
+        return json_response(challenge.challenge_response(attestations), headers=NO_STORE)
 
     @app.get("/authorize")
     def authorization_endpoint() -> BaseResponse:
@@ -116,13 +144,16 @@ def create_app(service: IssuerService) -> Flask:
 
     @app.post("/nonce")
     def nonce_endpoint() -> Response:
-        return json_response(nonce.nonce_response(tokens), headers=NO_STORE)
+        """A `c_nonce`, and a fresh `DPoP-Nonce` for the wallet's next DPoP proof (HAIP 1.0 §4)."""
+        headers = {**NO_STORE, "DPoP-Nonce": tokens.dpop.new_nonce()}
+        return json_response(nonce.nonce_response(tokens), headers=headers)
 
     @app.post("/credential")
     def credential_endpoint() -> Response:
         grant = _access_grant(tokens, f"{url}/credential")
         try:
-            reply = credential.credential_response(ctx, issuance, tokens, grant, json_object())
+            body = _credential_request(encryption)
+            reply = credential.credential_response(ctx, issuance, tokens, grant, body, service.trust_anchors)
         except ProtocolError as error:
             issuance.refused(grant.offer_id, error.error, error.description)
             raise
@@ -131,7 +162,8 @@ def create_app(service: IssuerService) -> Flask:
     @app.post("/deferred_credential")
     def deferred_endpoint() -> Response:
         grant = _access_grant(tokens, f"{url}/deferred_credential")
-        return _credential_reply(deferred.deferred_credential_response(issuance, grant, json_object()))
+        body = _credential_request(encryption)
+        return _credential_reply(deferred.deferred_credential_response(issuance, grant, body))
 
     @app.post("/notification")
     def notification_endpoint() -> Response:
@@ -163,6 +195,19 @@ def create_app(service: IssuerService) -> Flask:
     return app
 
 
+def _attestation_headers() -> dict[str, list[str]]:
+    return {name: request.headers.getlist(name) for name in (ATTESTATION_HEADER, POP_HEADER)}
+
+
+def _credential_request(encryption: RequestEncryption) -> dict[str, Any]:
+    """A (Deferred) Credential Request's body: JSON, or a JWE to one of the issuer's keys (§10)."""
+    if request.mimetype == REQUEST_MEDIA_TYPE:
+        return credential.encrypted_request(encryption, request.get_data(cache=True))
+    body = json_object()
+    credential.check_plain_request(encryption, body)
+    return body
+
+
 def _access_grant(tokens: Tokens, url: str) -> AccessGrant:
     headers = request.headers
     return access.access_grant(tokens, headers.get("Authorization", ""), headers.get("DPoP"), request.method, url)
@@ -181,6 +226,25 @@ def _document_view(build: Callable[[], Any], version: Callable[[], Any]) -> Call
         response = Response(cache["body"], mimetype="application/json", headers={"Cache-Control": "no-cache"})
         response.set_etag(cache["etag"])
         return response.make_conditional(request)
+
+    return view
+
+
+def _signed_document(
+    build: Callable[[], dict[str, Any]],
+    version: Callable[[], Any],
+    signer: Callable[[], IssuerKey],
+    now: Callable[[], int],
+) -> Callable[[], BaseResponse]:
+    """A GET view for the signed Credential Issuer metadata, signed again when what it is built from
+    changes or half its lifetime has passed."""
+    cache: dict[str, Any] = {}
+
+    def view() -> BaseResponse:
+        current, signed_at = version(), now()
+        if cache.get("version") != current or signed_at - cache["at"] >= metadata.SIGNED_METADATA_LIFETIME // 2:
+            cache.update(version=current, at=signed_at, body=metadata.signed_metadata(build(), signer(), signed_at))
+        return Response(cache["body"], mimetype=metadata.SIGNED_MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
 
     return view
 

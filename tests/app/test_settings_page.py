@@ -50,7 +50,9 @@ def test_wallet_sign_in_requirements_reach_the_metadata_after_a_restart(qtbot: Q
     settle(qtbot, window.tasks)
     restarted = Settings.load(window.service.settings.data_dir)
     assert (restarted.require_par, restarted.require_dpop) == (True, True)
-    metadata = authorization_server_metadata("https://desk.example", restarted, window.service.credential_types)
+    metadata = authorization_server_metadata(
+        "https://desk.example", restarted, window.service.credential_types, window.service.tokens.attestations
+    )
     assert metadata["require_pushed_authorization_requests"] is True
 
 

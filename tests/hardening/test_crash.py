@@ -302,6 +302,10 @@ class Parked:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
+    # These checks count one credential per offer: a wallet's retry after a lost answer may not get a
+    # second one, as it may when repeat requests are allowed (max_credential_requests, OID4VCI §8).
+    (tmp_path / "data").mkdir(mode=0o700)
+    (tmp_path / "data" / "settings.json").write_text(json.dumps({"max_credential_requests": 1}))
     running = Server(tmp_path / "data", tmp_path)
     try:
         yield running

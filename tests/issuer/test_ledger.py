@@ -185,7 +185,8 @@ def test_an_issuance_cut_off_before_its_answer_is_undone_at_the_next_start(tmp_p
     """The process dies after the ledger write and before the live offer is updated, so no
     wallet got an answer: on restart the record is revoked as undelivered, the offer is live
     again, and the wallet's retry gets one fresh credential."""
-    settings = Settings.load(tmp_path / "data", port=0, admin_port=0)
+    # One request per credential: the issuance archives the offer at once, and the process dies there.
+    settings = Settings.load(tmp_path / "data", port=0, admin_port=0, max_credential_requests=1)
     settings.data_dir.mkdir()
     service = IssuerService(settings, "https://desk.example", clock=clock)
     offer = service.offers.create(OfferRequest(["employee_badge"], BADGE))

@@ -46,7 +46,7 @@ def test_a_failing_listener_does_not_break_issuance(service: IssuerService) -> N
     assert redeem(service, offer).access_token
 
 
-def test_no_secret_or_claim_value_is_stored_in_clear(service: IssuerService, tmp_path: Path) -> None:
+def test_no_secret_or_claim_value_is_stored_in_clear(service: IssuerService, tmp_path: Path, clock: Clock) -> None:
     offer = service.offers.create(OfferRequest(["employee_badge"], CLAIMS, tx_code=True, by_reference=True))
     code = offer.credential_offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"][
         "pre-authorized_code"
@@ -57,6 +57,7 @@ def test_no_secret_or_claim_value_is_stored_in_clear(service: IssuerService, tmp
     token = redeem(service, offer, offer.tx_code)
     grant = service.tokens.authorize(token.access_token)
     service.issuance.request(grant, "employee_badge", [public_jwk(new_key())])
+    clock.now += service.settings.access_token_ttl + 1  # no repeat request can come any more
     service.purge_expired()
     everything = "".join(p.read_text() for p in (tmp_path / "data").rglob("*.json"))
     assert "Lovelace" not in everything  # claims leave the disk with the finished offer
@@ -178,11 +179,13 @@ def test_settings_file_and_overrides(tmp_path: Path) -> None:
         Settings.load(tmp_path)
 
 
-def test_recent_offers_include_finished_ones(service: IssuerService) -> None:
+def test_recent_offers_include_finished_ones(service: IssuerService, clock: Clock) -> None:
     finished = service.offers.create(OfferRequest(["employee_badge"], CLAIMS))
     grant = service.tokens.authorize(redeem(service, finished).access_token)
     result = service.issuance.request(grant, "employee_badge", [public_jwk(new_key())])
     service.issuance.notify(grant, result.notification_id or "", "credential_deleted", None)
+    clock.now += service.settings.access_token_ttl + 1  # its token has ended: the offer is archived
+    service.purge_expired()
     live = service.offers.create(OfferRequest(["employee_badge"], CLAIMS))
     rows = service.offers.recent()
     assert [r["offer_id"] for r in rows] == [live.offer_id, finished.offer_id]
