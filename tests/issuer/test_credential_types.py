@@ -36,8 +36,12 @@ display = [{ name = "Student number", locale = "en-US" }]
 
 def test_first_start_copies_the_shipped_types(tmp_path: Path) -> None:
     types = load_credential_types(tmp_path / "types")
-    assert sorted(types) == ["employee_badge", "membership_card"]
-    assert sorted(p.name for p in (tmp_path / "types").iterdir()) == ["employee_badge.json", "membership_card.json"]
+    assert sorted(types) == ["employee_badge", "membership_card", "membership_mdoc"]
+    assert sorted(p.name for p in (tmp_path / "types").iterdir()) == [
+        "employee_badge.json",
+        "membership_card.json",
+        "membership_mdoc.json",
+    ]
     badge = types["employee_badge"]
     assert badge.format == "dc+sd-jwt" and badge.vct and badge.proof_algs == ("ES256",)
     assert [(c.name, c.mandatory) for c in badge.claims] == [
@@ -61,7 +65,7 @@ def test_a_toml_type_added_by_an_operator_is_loaded(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d["credential_configuration"].update(format="mso_mdoc"), "not supported"),
+        (lambda d: d["credential_configuration"].update(format="ldp_vc"), "not supported"),
         (lambda d: d["credential_configuration"].pop("vct"), "needs 'vct'"),
         (lambda d: d["credential_configuration"]["credential_metadata"].update(display=[]), "display"),
         (lambda d: d.update(validity_days=0), "validity_days"),
