@@ -29,8 +29,12 @@ from PySide6.QtWidgets import (
 
 from app.style import ERROR_STYLE, TX_CODE_STYLE
 from app.tasks import Tasks
+from app.widgets.binary_claim import BinaryClaimField
 from app.widgets.qr import QrView
+from issuer.protocol.claim_values import BOOL, BSTR, FULL_DATE, UINT
 from issuer.service import CreatedOffer, IssuerService, OfferRequest
+
+HINTS = {FULL_DATE: "YYYY-MM-DD", UINT: "a whole number", BOOL: "true or false"}
 
 
 class ComposePage(QWidget):
@@ -44,7 +48,7 @@ class ComposePage(QWidget):
         self._service = service
         self._tasks = tasks
         self._operator = operator
-        self._fields: dict[str, QLineEdit] = {}
+        self._fields: dict[str, QLineEdit | BinaryClaimField] = {}
         self._holder: dict[str, Any] | None = None
         self._replaces: tuple[str, ...] = ()
         self._sign_in: dict[str, Any] | None = None  # a waiting wallet's request this form completes
@@ -125,7 +129,7 @@ class ComposePage(QWidget):
         layout.addLayout(right, 1)
         self._build_form()
 
-    def field(self, claim: str) -> QLineEdit:
+    def field(self, claim: str) -> QLineEdit | BinaryClaimField:
         return self._fields[claim]
 
     def create_offer(self) -> None:
@@ -275,7 +279,9 @@ class ComposePage(QWidget):
         type_ids = self._sign_in["credential_configuration_ids"] if self._sign_in else [self.type_picker.currentData()]
         specs = {spec.name: spec for t in type_ids for spec in self._service.credential_types[t].claims}
         for spec in specs.values():
-            edit = QLineEdit()
+            edit = BinaryClaimField() if spec.value_type == BSTR else QLineEdit()
+            if isinstance(edit, QLineEdit):
+                edit.setPlaceholderText(HINTS.get(spec.value_type or "", ""))
             edit.setObjectName(f"claim_{spec.name}")
             edit.setAccessibleName(spec.label)
             self._fields[spec.name] = edit

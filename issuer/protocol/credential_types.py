@@ -3,6 +3,10 @@
 Each file in `<data>/credential_types/` (JSON or TOML, copied from `resources/` on first
 start) holds one OID4VCI credential configuration (§12.2.4, Appendix A) plus local issuance
 settings. The file name, without its suffix, is the `credential_configuration_id`.
+
+An `mso_mdoc` type (Appendix A.2) names its `doctype`, addresses each data element as
+`[namespace, element]` (Appendix C) and may declare the element's CBOR type as `value_type`
+(`issuer.protocol.claim_values`), a local setting that the published metadata leaves out.
 """
 
 from __future__ import annotations
@@ -17,10 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from issuer.errors import InvalidInput
+from issuer.protocol.claim_values import TSTR, VALUE_TYPES, ClaimValueError, typed_value
 from resources import resource_path
 
-SUPPORTED_FORMATS = ("dc+sd-jwt", "jwt_vc_json")
+MSO_MDOC = "mso_mdoc"
+SUPPORTED_FORMATS = ("dc+sd-jwt", "jwt_vc_json", MSO_MDOC)
 CLAIM_VALUE_MAX_LENGTH = 1000
+LOCAL_CLAIM_SETTINGS = ("value_type",)
+# The issuer signs with ES256 on P-256: COSE -7, or -9 fully specified (Appendix A.2; HAIP 1.0 §7).
+COSE_ES256 = (-7, -9)
+# A device key is an EC2 or OKP COSE_Key (ISO/IEC 18013-5 §9.1.2.4): proofs by such keys only.
+MDOC_PROOF_ALGS = ("ES256", "ES384", "ES512", "EdDSA")
 
 
 class CredentialTypeError(ValueError):
@@ -35,6 +46,7 @@ class ClaimSpec:
     path: tuple[str, ...]
     mandatory: bool
     label: str
+    value_type: str | None = None  # an mdoc element's CBOR type; None: text, a number or a boolean
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,10 @@ class CredentialType:
     @property
     def vct(self) -> str:
         return str(self.configuration.get("vct", ""))
+
+    @property
+    def doctype(self) -> str:
+        return str(self.configuration.get("doctype", ""))
 
     @property
     def types(self) -> list[str]:
@@ -75,6 +91,9 @@ class CredentialType:
                 uri = display.get(image, {}).get("uri")
                 if uri and "://" not in uri:
                     display[image]["uri"] = f"{public_url}/{uri.lstrip('/')}"
+        for claim in published.get("credential_metadata", {}).get("claims", []):
+            for setting in LOCAL_CLAIM_SETTINGS:
+                claim.pop(setting, None)
         return published
 
     def validate_claims(self, claims: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,6 +104,12 @@ class CredentialType:
             if value is None or (isinstance(value, str) and not value.strip()):
                 if spec.mandatory:
                     raise InvalidInput(f"{self.id}: '{spec.label}' ({spec.name}) is required")
+                continue
+            if spec.value_type is not None:
+                try:
+                    accepted[spec.name] = typed_value(spec.value_type, value)
+                except ClaimValueError as error:
+                    raise InvalidInput(f"{self.id}: '{spec.label}' ({spec.name}) {error}") from None
                 continue
             if not isinstance(value, str | int | float | bool):
                 raise InvalidInput(f"{self.id}: '{spec.name}' must be text, a number or a boolean")
@@ -163,10 +188,12 @@ def _credential_type(type_id: str, document: Mapping[str, Any]) -> CredentialTyp
         raise ValueError("a dc+sd-jwt type needs 'vct' (OID4VCI Appendix A.3)")
     if credential_format == "jwt_vc_json" and not configuration.get("credential_definition", {}).get("type"):
         raise ValueError("a jwt_vc_json type needs 'credential_definition.type' (OID4VCI Appendix A.1)")
+    if credential_format == MSO_MDOC:
+        _check_mdoc_configuration(configuration)
     metadata = configuration.get("credential_metadata", {})
     if not metadata.get("display"):
         raise ValueError("'credential_metadata.display' needs at least one entry with a name")
-    claims = tuple(_claim_spec(entry) for entry in metadata.get("claims", []))
+    claims = tuple(_claim_spec(entry, mdoc=credential_format == MSO_MDOC) for entry in metadata.get("claims", []))
     names = [spec.name for spec in claims]
     if len(set(names)) != len(names):
         raise ValueError("a claim is listed twice in 'credential_metadata.claims'")
@@ -176,10 +203,40 @@ def _credential_type(type_id: str, document: Mapping[str, Any]) -> CredentialTyp
     return CredentialType(type_id, credential_format, configuration, claims, validity_days)
 
 
-def _claim_spec(entry: Mapping[str, Any]) -> ClaimSpec:
+def _check_mdoc_configuration(configuration: Mapping[str, Any]) -> None:
+    """What Appendix A.2 and ISO/IEC 18013-5 ask of an mso_mdoc configuration this issuer can serve."""
+    doctype = configuration.get("doctype")
+    if not isinstance(doctype, str) or not doctype.strip():
+        raise ValueError("an mso_mdoc type needs 'doctype' (OID4VCI Appendix A.2)")
+    algs = configuration.get("credential_signing_alg_values_supported", list(COSE_ES256[:1]))
+    if not isinstance(algs, list) or not all(isinstance(alg, int) and not isinstance(alg, bool) for alg in algs):
+        raise ValueError("'credential_signing_alg_values_supported' of an mso_mdoc type lists COSE numbers, such as -7")
+    if not set(algs) & set(COSE_ES256):
+        raise ValueError("'credential_signing_alg_values_supported' must include -7 (ES256): the issuer signs with it")
+    if "cose_key" not in configuration.get("cryptographic_binding_methods_supported", ["cose_key"]):
+        raise ValueError("an mso_mdoc type binds the mdoc to a 'cose_key' (cryptographic_binding_methods_supported)")
+    jwt_proof = configuration.get("proof_types_supported", {}).get("jwt")
+    if not isinstance(jwt_proof, dict):
+        raise ValueError("an mso_mdoc type needs a jwt proof type: the mdoc holds the wallet's key (deviceKeyInfo)")
+    unusable = set(jwt_proof.get("proof_signing_alg_values_supported", [])) - set(MDOC_PROOF_ALGS)
+    if unusable:
+        named = ", ".join(sorted(unusable))
+        raise ValueError(f"an mdoc's device key is an EC or EdDSA key: proofs with {named} cannot bind it")
+
+
+def _claim_spec(entry: Mapping[str, Any], *, mdoc: bool = False) -> ClaimSpec:
     path = tuple(str(part) for part in entry["path"])
     if not path:
         raise ValueError("a claim has an empty 'path'")
     name = path[-1]
     displays = entry.get("display") or [{}]
-    return ClaimSpec(name, path, bool(entry.get("mandatory", False)), str(displays[0].get("name", name)))
+    value_type = entry.get("value_type")
+    if mdoc:
+        if len(path) != 2 or not all(path) or not all(isinstance(part, str) for part in entry["path"]):
+            raise ValueError(f"an mdoc claim's path is [namespace, element] (OID4VCI Appendix C), not {list(path)}")
+        value_type = value_type or TSTR
+        if value_type not in VALUE_TYPES:
+            raise ValueError(f"claim {name!r}: value_type {value_type!r} is not one of {', '.join(VALUE_TYPES)}")
+    elif value_type is not None:
+        raise ValueError(f"claim {name!r}: 'value_type' is for mso_mdoc types")
+    return ClaimSpec(name, path, bool(entry.get("mandatory", False)), str(displays[0].get("name", name)), value_type)

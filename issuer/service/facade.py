@@ -77,12 +77,14 @@ class IssuerService:
         self.desk = Desk(self.context)
         self.admin = Administration(self.context, self.keys, self.credential_types, self.certificates, encryption_keys)
         self.ledger = Ledger(self.context, self.keys, self.desk.holders)
-        self.offers = Offers(self.context, self.credential_types, self.ledger, self.desk.holders)
+        self.offers = Offers(self.context, self.credential_types, self.ledger, self.desk.holders, self.certificates)
         self.sign_ins = SignIns(self.context, self.offers, self.credential_types)
         self.tokens = Tokens(
             self.context, self.offers, self.sign_ins, load_or_create_key(keys_dir / "access-token.key"), attestations
         )
-        self.issuance = Issuance(self.context, self.offers, self.ledger, self.keys, self.credential_types)
+        self.issuance = Issuance(
+            self.context, self.offers, self.ledger, self.keys, self.credential_types, self.certificates
+        )
         self._purge_lock = threading.Lock()
         self._next_purge = 0.0
         self.issuance.recover_interrupted()

@@ -22,6 +22,7 @@ from jwcrypto import jwk
 
 from issuer import events
 from issuer.crypto import es256
+from issuer.crypto.certificates import IssuerCertificates
 from issuer.crypto.keys import KeyRing
 from issuer.errors import (
     CredentialRequestDenied,
@@ -43,11 +44,20 @@ MAX_DESCRIPTION = 300
 
 
 class Issuance:
-    def __init__(self, ctx: Context, offers: Offers, ledger: Ledger, keys: KeyRing, types: CredentialTypes) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        offers: Offers,
+        ledger: Ledger,
+        keys: KeyRing,
+        types: CredentialTypes,
+        certificates: IssuerCertificates,
+    ) -> None:
         self._ctx = ctx
         self._offers = offers
         self._ledger = ledger
         self._keys = keys
+        self._certificates = certificates  # an mdoc carries the document-signer chain itself
         self.types = types
 
     def request(
@@ -182,6 +192,7 @@ class Issuance:
             if signer.not_after <= now:
                 raise CredentialRequestDenied("the issuer's signing certificate has expired; ask the front desk")
             expires_at = min(expires_at, signer.not_after - signer.not_after % ROUNDING)
+        chain = self._certificates.document_signer_chain(signer.kid)
         credentials: list[str] = []
         records: list[dict[str, Any]] = []
         for holder_jwk, place in zip(holder_jwks, self._ledger.allocate(len(holder_jwks)), strict=True):
@@ -200,6 +211,9 @@ class Issuance:
                     expires_at=expires_at,
                     credential_id=credential_id,
                     status=status,
+                    doctype=credential_type.doctype,
+                    elements=credential_type.claims,
+                    certificate_chain=chain,
                 )
             )
             records.append(

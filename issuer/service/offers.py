@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import quote
 
 from issuer import events
+from issuer.crypto.certificates import IssuerCertificates
 from issuer.errors import Conflict, InvalidGrant, InvalidInput, NotFound
 from issuer.protocol.codes import new_secret, new_tx_code
-from issuer.protocol.credential_types import CredentialTypes
+from issuer.protocol.credential_types import MSO_MDOC, CredentialTypes
 from issuer.records.holders import HolderDirectory
 from issuer.service.context import Context
 from issuer.service.ledger import Ledger
@@ -43,11 +44,19 @@ class Superseded(Exception):
 
 
 class Offers:
-    def __init__(self, ctx: Context, types: CredentialTypes, ledger: Ledger, holders: HolderDirectory) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        types: CredentialTypes,
+        ledger: Ledger,
+        holders: HolderDirectory,
+        certificates: IssuerCertificates,
+    ) -> None:
         self._ctx = ctx
         self._types = types
         self._ledger = ledger
         self._holders = holders
+        self._certificates = certificates
 
     # ----- the desk -----
 
@@ -287,6 +296,12 @@ class Offers:
         extra = sorted(set(claims) - known)
         if extra:
             raise InvalidInput(f"claims not defined by {', '.join(config_ids)}: {', '.join(extra)}")
+        mdocs = [c for c in config_ids if self._types[c].format == MSO_MDOC]
+        if mdocs and not self._certificates.chain():
+            raise InvalidInput(
+                f"{', '.join(mdocs)}: an mdoc is signed with a document-signer certificate, and the signing key has "
+                "none yet: make the issuing CA first ('frontdesk-issuer certificates init --country XX')"
+            )
         return {c: self._types[c].validate_claims(claims) for c in config_ids}
 
     def _notification_steps(self, document: Document) -> list[dict[str, Any]]:

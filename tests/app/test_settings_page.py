@@ -71,7 +71,7 @@ def test_reload_credential_types_updates_the_offer_form(qtbot: QtBot, window: Ma
     (folder / "student_card.toml").write_text(TOML_TYPE)
     page.reload_button.click()
     settle(qtbot, window.tasks)
-    assert page.types_result.text() == "3 credential types loaded."
+    assert page.types_result.text() == "4 credential types loaded."
     assert window.compose.type_picker.findData("student_card") >= 0
     (folder / "broken.json").write_text("{")
     page.reload_button.click()

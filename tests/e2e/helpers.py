@@ -26,7 +26,8 @@ CONFIG_IDS = ("employee_badge", "membership_card")
 BADGE_VCT = "urn:frontdesk:employee_badge:1"
 BADGE_CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 CARD_CLAIMS = {"given_name": "Grace", "family_name": "Hopper", "member_id": "M-1906", "level": "gold"}
-CLAIMS = {"employee_badge": BADGE_CLAIMS, "membership_card": CARD_CLAIMS}
+MDOC_CLAIMS = {"given_name": "Mary", "family_name": "Somerville", "member_id": "M-1780", "level": "silver"}
+CLAIMS = {"employee_badge": BADGE_CLAIMS, "membership_card": CARD_CLAIMS, "membership_mdoc": MDOC_CLAIMS}
 # §8.3.1.2 and RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E (E26, C10).
 ERROR_DESCRIPTION = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 OAUTH_ERROR_MEMBERS = {"error", "error_description", "error_uri"}

@@ -148,10 +148,10 @@ def test_advertised_endpoints_exist(published: Published, wallet: TestWallet, me
 
 
 def test_credential_configurations(metadata: dict[str, Any]) -> None:
-    """B9, B10, B11, B13 and the two shipped types."""
+    """B9, B10, B11, B13 and the three shipped types."""
     configurations = metadata["credential_configurations_supported"]
-    assert set(configurations) == {"employee_badge", "membership_card"}
-    required_by_format = {"dc+sd-jwt": "vct", "jwt_vc_json": "credential_definition"}
+    assert set(configurations) == {"employee_badge", "membership_card", "membership_mdoc"}
+    required_by_format = {"dc+sd-jwt": "vct", "jwt_vc_json": "credential_definition", "mso_mdoc": "doctype"}
     for configuration in configurations.values():
         assert configuration[required_by_format[configuration["format"]]]
         assert ("cryptographic_binding_methods_supported" in configuration) == (
@@ -164,6 +164,14 @@ def test_credential_configurations(metadata: dict[str, Any]) -> None:
     assert configurations["employee_badge"]["vct"] == "urn:frontdesk:employee_badge:1"
     card_types = configurations["membership_card"]["credential_definition"]["type"]
     assert card_types == ["VerifiableCredential", "MembershipCard"]
+    mdoc = configurations["membership_mdoc"]  # Appendix A.2: COSE algorithm numbers; Appendix C: [namespace, element]
+    assert mdoc["doctype"] == "org.frontdesk.membership.1" and mdoc["credential_signing_alg_values_supported"] == [-7]
+    assert mdoc["cryptographic_binding_methods_supported"] == ["cose_key"]
+    claims = mdoc["credential_metadata"]["claims"]
+    assert [claim["path"] for claim in claims] == [
+        ["org.frontdesk.membership.1", name] for name in ("given_name", "family_name", "member_id", "level")
+    ]
+    assert not any("value_type" in claim for claim in claims)  # a local setting, not published
 
 
 def test_batch_and_encryption_parameters(metadata: dict[str, Any]) -> None:

@@ -867,7 +867,8 @@ def test_access_tokens(target: Target, data: st.DataObject) -> None:
     authorization = data.draw(authorizations(target.token))
     headers = [("Content-Type", "application/json"), (b"Authorization", authorization)]
     reply = check(target.client.send("POST", target.paths[name], headers=headers, body=b"{}"))
-    if authorization.strip() != b"Bearer " + target.token.encode():
+    scheme, _, token = authorization.strip().partition(b" ")
+    if scheme.lower() != b"bearer" or token != target.token.encode():  # the scheme is case-insensitive (RFC 7235)
         assert (reply.status, error_of(reply)) == (401, "invalid_token"), reply
 
 

@@ -1,4 +1,5 @@
-"""A wallet this project did not write (@openid4vc/openid4vci on Node.js) receives credentials."""
+"""A wallet this project did not write (@openid4vc/openid4vci on Node.js) receives credentials; an mdoc library of
+the ecosystem (@owf/mdoc) verifies an mdoc and presents it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import html
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,11 @@ import pytest
 
 from issuer.service import OfferRequest
 from tests.conftest import RunningIssuer
+from wallet.certificates import load_anchor
 from wallet.client import TestWallet
 from wallet.code_flow import CHECK_AGAIN, CodeFlowWallet
+from wallet.mdoc import verify_mdoc
+from wallet.pki import Authority
 from wallet.verify import verify_jwt_vc_json, verify_sd_jwt_vc
 
 HERE = Path(__file__).parent
@@ -111,3 +116,46 @@ def test_authorization_code_flow_with_pkce_par_and_dpop(issuer: RunningIssuer) -
     )  # fmt: skip
     assert disclosed == claims
     assert issuer.service.offers.status(offer.offer_id)["state"] == "issued"
+
+
+def test_mdoc_received_then_verified_and_presented_by_an_mdoc_library(issuer: RunningIssuer, tmp_path: Path) -> None:
+    """oid4vc-ts receives the mdoc; @owf/mdoc verifies it against the trust anchor that `frontdesk-issuer
+    trust-anchor` prints, builds a device-signed DeviceResponse of two elements and verifies that too, and
+    refuses the mdoc under another trust anchor."""
+    issuer.service.admin.create_issuing_ca("DE", operator="desk")
+    printed = subprocess.run(
+        [sys.executable, "-m", "issuer", "trust-anchor", "--data-dir", str(issuer.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    (tmp_path / "anchor.pem").write_text(printed)
+    (tmp_path / "other.pem").write_bytes(Authority.root("Another Club").pem)
+    claims = {"given_name": "Mary", "family_name": "Somerville", "member_id": "M-1780", "level": "silver"}
+    offer = issuer.service.offers.create(OfferRequest(["membership_mdoc"], claims))
+    command = [
+        "node",
+        str(HERE / "mdoc.mjs"),
+        offer.offer_uri,
+        str(tmp_path / "anchor.pem"),
+        str(tmp_path / "other.pem"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert (output["received"]["credential_configuration_id"], output["received"]["format"]) == (
+        "membership_mdoc",
+        "mso_mdoc",
+    )
+    assert output["issuer_signed"] == claims
+    assert output["presented"] == {"given_name": "Mary", "member_id": "M-1780"} and output["device_signed"]
+    assert output["other_anchor_error"]
+    [credential] = output["received"]["credentials"]
+    mdoc = verify_mdoc(
+        credential,
+        load_anchor(printed),
+        doctype="org.frontdesk.membership.1",
+        holder_jwk=output["received"]["holder_jwk"],
+    )
+    assert mdoc.claims == {"org.frontdesk.membership.1": claims}

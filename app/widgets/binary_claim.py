@@ -1,0 +1,131 @@
+"""A claim field for a binary value (an mdoc `bstr` element, such as a portrait): a picture picked from a file.
+
+The operator picks a photo from a file; it becomes a JPEG (ISO/IEC 18013-5 portraits are JPEG) of at most
+640 pixels on its longer side and at most the size the issuer accepts, lowering the quality until it fits.
+A JPEG that already fits is kept as it is. The field reads and writes its value as base64 text, as the
+line edits of the other claims read and write theirs. The camera is not offered: PySide6-Essentials,
+which the app ships with, has no QtMultimedia.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, Signal
+from PySide6.QtGui import QImage, QImageWriter, QPixmap
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from app.style import ERROR_STYLE
+from issuer.protocol.claim_values import BINARY_MAX_BYTES
+
+LONGER_SIDE = 640
+THUMBNAIL = 64
+QUALITIES = (90, 80, 70, 60, 50, 40, 30)
+PICTURES = "Pictures (*.jpg *.jpeg *.png *.bmp *.gif *.webp);;All files (*)"
+JPEG_START = b"\xff\xd8\xff"
+
+
+class BinaryClaimField(QWidget):
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._data = b""
+        self.preview = QLabel()
+        self.preview.setFixedSize(THUMBNAIL, THUMBNAIL)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.summary = QLabel("No picture")
+        self.summary.setWordWrap(True)
+        self.choose_button = QPushButton("Choose picture…")
+        self.choose_button.clicked.connect(self._choose)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.clear)
+        self.remove_button.setEnabled(False)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.preview)
+        layout.addWidget(self.summary, 1)
+        layout.addWidget(self.choose_button)
+        layout.addWidget(self.remove_button)
+
+    def text(self) -> str:
+        """The picture as base64, or "" when there is none."""
+        return base64.b64encode(self._data).decode("ascii") if self._data else ""
+
+    def setText(self, text: str) -> None:  # noqa: N802 - read and written like a QLineEdit
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+        image = QImage.fromData(data)
+        self._show(data, image, "Picture" if not image.isNull() else "File")
+
+    def clear(self) -> None:
+        self._data = b""
+        self.preview.clear()
+        self.summary.setText("No picture")
+        self.summary.setStyleSheet("")
+        self.remove_button.setEnabled(False)
+        self.changed.emit()
+
+    def load_file(self, path: Path) -> bool:
+        """Take the picture in `path`; a file that is no picture, or cannot be made small enough, is refused
+        with a note in the field and leaves the value as it was."""
+        try:
+            original = path.read_bytes()
+        except OSError as error:
+            return self._refuse(f"Cannot read {path.name}: {error.strerror}")
+        image = QImage.fromData(original)
+        if image.isNull():
+            return self._refuse(f"{path.name} is not a picture")
+        fits = max(image.width(), image.height()) <= LONGER_SIDE and len(original) <= BINARY_MAX_BYTES
+        data = original if fits and original.startswith(JPEG_START) else _as_jpeg(image)
+        if not data:
+            return self._refuse(f"{path.name} does not fit in {BINARY_MAX_BYTES // 1000} kB, even made smaller")
+        self._show(data, QImage.fromData(data), path.name)
+        return True
+
+    def _choose(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Choose a picture", "", PICTURES)
+        if name:
+            self.load_file(Path(name))
+
+    def _show(self, data: bytes, image: QImage, name: str) -> None:
+        self._data = data
+        if not image.isNull():
+            thumbnail = QPixmap.fromImage(image).scaled(
+                THUMBNAIL, THUMBNAIL, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+            self.preview.setPixmap(thumbnail)
+            name = f"{name}, {image.width()}×{image.height()}"
+        self.summary.setText(f"{name}, {max(1, round(len(data) / 1000))} kB" if data else "No picture")
+        self.summary.setStyleSheet("")
+        self.remove_button.setEnabled(bool(data))
+        self.changed.emit()
+
+    def _refuse(self, reason: str) -> bool:
+        self.summary.setText(reason)
+        self.summary.setStyleSheet(ERROR_STYLE)
+        return False
+
+
+def _as_jpeg(image: QImage) -> bytes:
+    """`image` as a JPEG of at most LONGER_SIDE pixels and BINARY_MAX_BYTES, or b"" if no quality fits."""
+    if max(image.width(), image.height()) > LONGER_SIDE:
+        image = image.scaled(
+            LONGER_SIDE, LONGER_SIDE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+    image = image.convertToFormat(QImage.Format.Format_RGB32)  # JPEG has no alpha channel
+    for quality in QUALITIES:
+        encoded = QByteArray()
+        buffer = QBuffer(encoded)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        writer = QImageWriter(buffer, QByteArray(b"jpeg"))
+        writer.setQuality(quality)
+        written = writer.write(image)
+        buffer.close()
+        if written and encoded.size() <= BINARY_MAX_BYTES:
+            return bytes(encoded.data())
+    return b""
