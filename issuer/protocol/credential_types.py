@@ -20,7 +20,7 @@ from issuer.errors import InvalidInput
 from resources import resource_path
 
 SUPPORTED_FORMATS = ("dc+sd-jwt", "jwt_vc_json")
-CLAIM_VALUE_MAX_LENGTH = 1000
+CLAIM_VALUE_MAX_LENGTH = 200  # as for a holder's name (issuer.records.holders): a name fits both forms
 
 
 class CredentialTypeError(ValueError):
@@ -78,20 +78,21 @@ class CredentialType:
         return published
 
     def validate_claims(self, claims: Mapping[str, Any]) -> dict[str, Any]:
-        """The claims this type takes from `claims`; raises when a mandatory one is missing."""
+        """The claims this type takes from `claims`; raises when a mandatory one is missing, naming
+        the field by its label as the form shows it."""
         accepted: dict[str, Any] = {}
         for spec in self.claims:
             value = claims.get(spec.name)
             if value is None or (isinstance(value, str) and not value.strip()):
                 if spec.mandatory:
-                    raise InvalidInput(f"{self.id}: '{spec.label}' ({spec.name}) is required")
+                    raise InvalidInput(f"{spec.label} is required")
                 continue
             if not isinstance(value, str | int | float | bool):
-                raise InvalidInput(f"{self.id}: '{spec.name}' must be text, a number or a boolean")
+                raise InvalidInput(f"{spec.label} must be text, a number or true/false")
             if isinstance(value, str):
                 value = value.strip()
                 if len(value) > CLAIM_VALUE_MAX_LENGTH:
-                    raise InvalidInput(f"{self.id}: '{spec.name}' is longer than {CLAIM_VALUE_MAX_LENGTH} characters")
+                    raise InvalidInput(f"{spec.label} is longer than {CLAIM_VALUE_MAX_LENGTH} characters")
             accepted[spec.name] = value
         return accepted
 
