@@ -17,12 +17,14 @@ from typing import Any
 import pytest
 
 from issuer.__main__ import terminal_qr
-from tests.test_cli import CLAIMS, cli, served  # noqa: F401 - `served` is a fixture
+from tests import test_cli
+from tests.test_cli import CLAIMS, cli
 from wallet.client import TestWallet
 from wallet.code_flow import CodeFlowWallet
 from wallet.transport import WalletError
 
 Served = tuple[Path, str, str]
+served = test_cli.served  # the running issuer of the command-line tests, a fixture
 
 
 def admin_post(data_dir: Path, admin_url: str, path: str, body: Any) -> tuple[int, dict[str, Any]]:
