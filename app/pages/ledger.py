@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.ledger import LedgerModel, LedgerResult, read_ledger
+from app.pages import REASON_MAX_LENGTH
 from app.style import ERROR_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
 from issuer.errors import ServiceError
@@ -50,7 +51,7 @@ class LedgerPage(QWidget):
         self._offer_id: str | None = None
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Holder name, ledger id or offer id")
+        self.search.setPlaceholderText("Holder name (any case, any accents), ledger id or offer id")
         self.search.returnPressed.connect(self.refresh)
         self.type_filter = QComboBox()
         self.state_filter = QComboBox()
@@ -81,6 +82,7 @@ class LedgerPage(QWidget):
 
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Reason (kept in the audit log)")
+        self.reason.setMaxLength(REASON_MAX_LENGTH)
         self.revoke_button = QPushButton("Revoke…")
         self.suspend_button = QPushButton("Suspend")
         self.unsuspend_button = QPushButton("Lift suspension")

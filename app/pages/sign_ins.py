@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.sign_ins import SignIn, SignInsModel, read_sign_ins
+from app.pages import REASON_MAX_LENGTH
 from app.style import ERROR_STYLE, PLAIN_STYLE, SIGN_IN_TABLE_STYLE
 from app.tasks import Tasks
 from issuer.service import IssuerService
@@ -57,6 +58,7 @@ class SignInsPage(QWidget):
         self.table.setStyleSheet(SIGN_IN_TABLE_STYLE)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Reason for denying (kept in the audit log)")
+        self.reason.setMaxLength(REASON_MAX_LENGTH)
         self.confirm_button = QPushButton("Confirm")
         self.deny_button = QPushButton("Deny")
         self.confirm_button.clicked.connect(self.confirm)
