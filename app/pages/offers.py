@@ -38,8 +38,9 @@ class LiveOrFinished(QSortFilterProxyModel):
         self.setSourceModel(model)
 
     def show_live(self, live: bool | None) -> None:
+        self.beginFilterChange()
         self.live = live
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, _parent: QModelIndex | QPersistentModelIndex) -> bool:
         return self.live is None or is_live(self._model.offer_at(source_row)) == self.live

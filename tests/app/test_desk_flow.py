@@ -110,7 +110,9 @@ def test_a_wrong_transaction_code_shows_in_plain_words(qtbot: QtBot, window: Mai
     assert response.status == 400
     row = lambda: window.offers_model.row_of(created.offer_id)  # noqa: E731
     qtbot.waitUntil(lambda: row() is not None)
-    qtbot.waitUntil(lambda: window.offers_model.index(row(), LAST_STEP).data() == "wrong transaction code, 4 attempts left")
+    qtbot.waitUntil(
+        lambda: window.offers_model.index(row(), LAST_STEP).data() == "wrong transaction code, 4 attempts left"
+    )
 
 
 def test_approve_a_deferred_issuance_from_the_offers_page(qtbot: QtBot, window: MainWindow, wallet: TestWallet) -> None:
