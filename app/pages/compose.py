@@ -157,6 +157,11 @@ class ComposePage(QWidget):
         return self._fields[claim]
 
     @property
+    def current(self) -> CreatedOffer | None:
+        """The offer on the panel, if any."""
+        return self._current
+
+    @property
     def locked(self) -> bool:
         """An offer was made from the form: it is read-only until the next customer."""
         return self._current is not None

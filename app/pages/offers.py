@@ -72,6 +72,7 @@ class OffersPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setStretchLastSection(True)
+        model.modelReset.connect(self.table.resizeColumnsToContents)
         self.approve_button = QPushButton("Approve")
         self.reject_button = QPushButton("Reject")
         self.approve_button.clicked.connect(lambda: self.decide(approve=True))

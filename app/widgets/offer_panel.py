@@ -52,10 +52,10 @@ class OfferPanel(QWidget):
         self._shown = False  # an offer is on the panel, live or finished
         self._final = False
 
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.qr, 1)
-        layout.addWidget(self.result)
+        layout.addWidget(self.result, 0)
         link_row = QHBoxLayout()
         link_row.addWidget(self.link, 1)
         link_row.addWidget(self.copy_button)
@@ -75,7 +75,6 @@ class OfferPanel(QWidget):
     def show_offer(self, created: CreatedOffer) -> None:
         self._shown, self._final = True, False
         self.qr.set_text(created.offer_uri)
-        self.qr.show()
         self.link.setText(created.offer_uri)
         self.tx_code_label.setText(f"Transaction code: {created.tx_code}" if created.tx_code else "")
         self.file_message.clear()
@@ -87,7 +86,6 @@ class OfferPanel(QWidget):
         self._final = outcome.final
         if not outcome.shows_code:
             self.qr.set_text("")
-            self.qr.hide()
             self.link.clear()
             self.tx_code_label.clear()
         self._say(outcome.desk, RESULT_STYLE + STAGE_STYLES.get(outcome.stage, PLAIN_STYLE))
@@ -101,7 +99,6 @@ class OfferPanel(QWidget):
     def clear(self) -> None:
         self._shown, self._final = False, False
         self.qr.set_text("")
-        self.qr.show()
         self.link.clear()
         self.tx_code_label.clear()
         self.file_message.clear()
@@ -113,10 +110,16 @@ class OfferPanel(QWidget):
         self.result.setText(text)
 
     def _update_buttons(self) -> None:
+        """The code's actions while there is a code; cancel while the offer lives. The rest is hidden."""
         has_code = bool(self.qr.text)
-        for button in (self.copy_button, self.save_png, self.save_svg, self.print_button):
-            button.setEnabled(has_code)
-        self.cancel_button.setEnabled(self._shown and not self._final)
+        for widget in (self.link, self.copy_button, self.save_png, self.save_svg, self.print_button):
+            widget.setEnabled(has_code)
+            widget.setVisible(has_code)
+        cancellable = self._shown and not self._final
+        self.cancel_button.setEnabled(cancellable)
+        self.cancel_button.setVisible(cancellable)
+        self.qr.setVisible(has_code or not self._shown)
+        self._layout.setStretchFactor(self.result, 0 if self.qr.isVisibleTo(self) else 1)  # the result takes its place
 
     def _save_as(self, suffix: str) -> None:
         name, _ = QFileDialog.getSaveFileName(
