@@ -188,7 +188,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         runtime.start()
     except PortUnavailable as error:
-        raise CommandError(f"cannot listen: {error}") from error
+        raise CommandError(f"cannot listen: {error.cause}") from error
     except OSError as error:
         raise CommandError(f"cannot start: {error.strerror or error}") from error
     stop = threading.Event()

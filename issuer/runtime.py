@@ -121,8 +121,12 @@ class StartupError(SettingsError):
     """The issuer cannot start, for a reason its operator can fix, said in words."""
 
 
-class PortUnavailable(StartupError):
-    """The issuer or admin port cannot be listened on."""
+class PortUnavailable(OSError):
+    """The issuer or admin port cannot be listened on; `cause` says why in words."""
+
+    def __init__(self, error: OSError, cause: str) -> None:
+        super().__init__(error.errno, error.strerror)
+        self.cause = cause
 
 
 def open_data_folder(data_dir: Path) -> None:
@@ -144,12 +148,12 @@ def listen(host: str, port: int) -> socket.socket:
         return bind(host, port)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
-            raise PortUnavailable(f"port {port} is in use by another program") from error
+            raise PortUnavailable(error, f"port {port} is in use by another program") from error
         if error.errno == errno.EACCES:
-            raise PortUnavailable(f"port {port} needs administrator rights; use 1024 or above") from error
+            raise PortUnavailable(error, f"port {port} needs administrator rights; use 1024 or above") from error
         if error.errno == errno.EADDRNOTAVAIL:
-            raise PortUnavailable(f"{host} is not an address of this computer") from error
-        raise PortUnavailable(f"port {port} on {host}: {error.strerror or error}") from error
+            raise PortUnavailable(error, f"{host} is not an address of this computer") from error
+        raise PortUnavailable(error, f"port {port} on {host}: {error.strerror or error}") from error
 
 
 def check_secret_permissions(data_dir: Path) -> None:

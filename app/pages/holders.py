@@ -69,6 +69,8 @@ class HoldersPage(QWidget):
         self.results = QListWidget()
         self.use_button = QPushButton("New offer for this holder")
         self.use_button.clicked.connect(self._use_selected)
+        self.use_button.setEnabled(False)  # until a holder is selected
+        self.results.currentItemChanged.connect(lambda item, _previous: self.use_button.setEnabled(item is not None))
 
         form = QFormLayout()
         form.addRow("Given name *", self.given_name)

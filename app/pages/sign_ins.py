@@ -73,6 +73,10 @@ class SignInsPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addWidget(self.message)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.model.modelReset.connect(self._update_buttons)
+        self.model.rowsRemoved.connect(self._update_buttons)
+        self._update_buttons()
         self._expiry = QTimer(self)
         self._expiry.setSingleShot(True)
         self._expiry.setTimerType(Qt.TimerType.PreciseTimer)
@@ -143,6 +147,12 @@ class SignInsPage(QWidget):
             self._expiry.stop()
         else:
             self._expiry.start(max(0, int((following - now) * 1000)) + EXPIRY_MARGIN_MS)
+
+    def _update_buttons(self) -> None:
+        """Confirm and Deny apply to the selected waiting wallet only."""
+        selected = self.selected() is not None
+        self.confirm_button.setEnabled(selected)
+        self.deny_button.setEnabled(selected)
 
     def _count_changed(self) -> None:
         self.count_changed.emit(self.model.rowCount())
