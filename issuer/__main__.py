@@ -287,6 +287,8 @@ def _sign_ins(args: argparse.Namespace) -> int:
         return 0
     for request in waiting:
         offer = f"offer {request['offer_id']}" if request["offer_id"] else "no offer: needs --claims"
+        if request.get("holder_name"):
+            offer = f"for {request['holder_name']}, {offer}"
         types = ", ".join(request["credential_configuration_ids"])
         print(f"{request['authorization_id']}  code {request['confirmation']}  {types}  ({offer})")
     if not waiting:

@@ -51,7 +51,8 @@ class LedgerPage(QWidget):
         self._offer_id: str | None = None
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Holder name (any case, any accents), ledger id or offer id")
+        self.search.setPlaceholderText("Holder name, ledger id or offer id")
+        self.search.setToolTip("Case and accents do not matter: 'luden' finds 'Lüdenscheidt'")
         self.search.returnPressed.connect(self.refresh)
         self.type_filter = QComboBox()
         self.state_filter = QComboBox()
@@ -220,7 +221,7 @@ class LedgerPage(QWidget):
         self.revoke_button.setEnabled(state in ("valid", "suspended"))
         self.suspend_button.setEnabled(state == "valid")
         self.unsuspend_button.setEnabled(state == "suspended")
-        self.replace_button.setEnabled(state is not None)
+        self.replace_button.setEnabled(state in ("valid", "suspended"))  # a revoked one is replaced already
 
     def _search_failed(self, reason: str) -> None:
         self._error(f"The search failed: {reason}")

@@ -93,7 +93,12 @@ class Offers:
         with ctx.transaction():
             ctx.store.offers.insert(offer_id, offer.to_document())
             ctx.audit(
-                request.operator, "offer_created", offer_id, config_ids=list(config_ids), holder_id=request.holder_id
+                request.operator,
+                "offer_created",
+                offer_id,
+                config_ids=list(config_ids),
+                holder_id=request.holder_id,
+                holder_name=offer.holder_name,
             )
             for record_id in request.replaces:
                 self._ledger.apply_action(record_id, "revoke", request.operator, f"replaced by offer {offer_id}")
