@@ -68,6 +68,7 @@ def test_find_revoke_suspend_and_lift(qtbot: QtBot, window: MainWindow, monkeypa
     assert window.ledger.message.text() == f"Credential {first} is now revoked."
     assert window.ledger.model.index(1, 3).data() == "revoked"
     assert not window.ledger.revoke_button.isEnabled() and not window.ledger.suspend_button.isEnabled()
+    assert not window.ledger.replace_button.isEnabled()  # a revoked credential cannot be replaced again
     entry = window.service.desk.audit_log(limit=1)[0]
     assert (entry["action"], entry["operator"], entry["detail"]["reason"]) == (
         "credential_revoked",
