@@ -21,7 +21,7 @@ from app.tasks import Tasks
 from app.window import MainWindow
 from issuer import selftest
 from issuer.config import Settings
-from issuer.runtime import IssuerRuntime
+from issuer.runtime import IssuerRuntime, PortUnavailable
 from resources import resource_path
 
 HEADLESS_PLATFORMS = ("offscreen", "minimal")
@@ -57,12 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     QApplication.setWindowIcon(QIcon(str(resource_path("icons", "frontdesk-issuer-256.png"))))
     try:
         runtime = start_issuer(args)
+    except PortUnavailable as error:
+        return _could_not_start(error.cause)
     except (OSError, ValueError) as error:
-        message = f"The issuer could not start: {getattr(error, 'strerror', None) or error}"
-        print(f"frontdesk: {message}", file=sys.stderr)
-        if QGuiApplication.platformName() not in HEADLESS_PLATFORMS:
-            QMessageBox.critical(None, "Frontdesk Issuer", message)
-        return 1
+        return _could_not_start(getattr(error, "strerror", None) or str(error))
     if runtime.service is None:
         raise RuntimeError("the issuer started without its service")
     tasks = Tasks()
@@ -87,6 +85,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         window.stop_issuer()
+
+
+def _could_not_start(cause: str) -> int:
+    """Say why the issuer could not start (a port taken, a data folder that is a file), on stderr
+    and, with a screen, in a message box."""
+    message = f"The issuer could not start: {cause}"
+    print(f"frontdesk: {message}", file=sys.stderr)
+    if QGuiApplication.platformName() not in HEADLESS_PLATFORMS:
+        QMessageBox.critical(None, "Frontdesk Issuer", message)
+    return 1
 
 
 if __name__ == "__main__":

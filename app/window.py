@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
 from app.bridge import IssuerBridge
@@ -47,6 +47,7 @@ class MainWindow(QMainWindow):
         self.holders = HoldersPage(service, self.tasks, operator)
         self.holders.holder_chosen.connect(self._holder_chosen)
         self.compose.offer_created.connect(self._offer_created)
+        self.bridge.offer_changed.connect(self.compose.on_offer_event)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.compose, "New offer")
         self.tabs.addTab(self.offers, "Offers")
@@ -71,6 +72,12 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
         self.customer_display = CustomerDisplay()
+        self.compose.outcome_changed.connect(self.customer_display.show_outcome)
+        self.compose.session_cleared.connect(self.customer_display.show_idle)
+        self.new_customer_action = QAction("New customer", self)
+        self.new_customer_action.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
+        self.new_customer_action.triggered.connect(self._new_customer)
+        self.menuBar().addMenu("&Desk").addAction(self.new_customer_action)
         display_action = QAction("Customer display", self)
         display_action.triggered.connect(self.customer_display.show)
         self.menuBar().addMenu("&View").addAction(display_action)
@@ -146,6 +153,11 @@ class MainWindow(QMainWindow):
         self.compose.use_holder(holder)
         self.tabs.setCurrentWidget(self.compose)
 
+    def _new_customer(self) -> None:
+        self.tabs.setCurrentWidget(self.compose)
+        self.compose.new_customer()
+
     def _offer_created(self, created: CreatedOffer) -> None:
-        self.statusBar().showMessage(f"Offer {created.offer_id} created", 5000)
-        self.customer_display.show_offer(created, self.compose.type_picker.currentText())
+        credential = self.compose.type_picker.currentText()
+        self.statusBar().showMessage(f"Offer created: {credential}", 5000)
+        self.customer_display.show_offer(created, credential)

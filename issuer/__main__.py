@@ -10,6 +10,7 @@ line on stderr and exit 1.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -39,11 +40,14 @@ from issuer.crypto.keys import (
 from issuer.fileio import write_atomic, write_atomic_stream
 from issuer.protocol.credential_types import CredentialTypeError
 from issuer.records.ledger import STATES
-from issuer.runtime import SERVER_FILE, IssuerRuntime, issuer_url_of, read_admin_token
+from issuer.runtime import SERVER_FILE, IssuerRuntime, PortUnavailable, issuer_url_of, read_admin_token
+from issuer.service.types import STATE_WORDS, OfferGrant, OfferState
 from issuer.storage.backup import create_backup, restore_backup, running_issuer
 from issuer.storage.history import RECORD_ID
 
 ADMIN_TIMEOUT = 10.0
+TERMINAL_COLUMNS = 80
+QR_BORDER = 2  # modules of quiet zone on a terminal, whose background is light or dark anyway
 
 
 class CommandError(Exception):
@@ -81,7 +85,22 @@ def _parser() -> argparse.ArgumentParser:
     offer.add_argument("--claims", required=True, help="claims as a JSON object, or @file with one")
     offer.add_argument("--tx-code", action="store_true", help="protect the offer with a transaction code")
     offer.add_argument("--deferred", action="store_true", help="issue only after an operator approves")
-    offer.add_argument("--by-reference", action="store_true", help="put a credential_offer_uri in the link")
+    offer.add_argument(
+        "--grant",
+        choices=tuple(OfferGrant),
+        default=OfferGrant.PRE_AUTHORIZED,
+        help="pre-authorized_code (default), or authorization_code: the wallet signs in and the desk confirms",
+    )
+    reference = offer.add_mutually_exclusive_group()
+    reference.add_argument(
+        "--by-reference",
+        action="store_true",
+        default=None,
+        help="put a credential_offer_uri in the link (the default on a terminal: its QR code fits 80 columns)",
+    )
+    reference.add_argument(
+        "--by-value", dest="by_reference", action="store_false", help="put the whole offer in the link"
+    )
     offer.add_argument("--operator", help="who makes the offer, for the timeline")
     offer.add_argument(
         "--replaces", action="append", default=[], metavar="CREDENTIAL", help="revoke this credential now: a re-issue"
@@ -131,6 +150,12 @@ def _parser() -> argparse.ArgumentParser:
         _data_dir(decide)
         decide.add_argument("offer_id")
         decide.set_defaults(run=_decide, action=name)
+
+    cancel = commands.add_parser("cancel", help="cancel a live offer: its codes and tokens stop working now")
+    _data_dir(cancel)
+    cancel.add_argument("offer_id")
+    cancel.add_argument("--operator", help="who cancels it, for the audit log")
+    cancel.set_defaults(run=_cancel)
 
     status = commands.add_parser("status", help="an offer's state and timeline")
     _data_dir(status)
@@ -190,8 +215,10 @@ def _serve(args: argparse.Namespace) -> int:
     runtime = IssuerRuntime(settings, key_passphrase=passphrase)
     try:
         runtime.start()
+    except PortUnavailable as error:
+        raise CommandError(f"cannot listen: {error.cause}") from error
     except OSError as error:
-        raise CommandError(f"cannot listen: {error.strerror or error}") from error
+        raise CommandError(f"cannot start: {error.strerror or error}") from error
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -206,12 +233,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _offer(args: argparse.Namespace) -> int:
+    on_terminal = sys.stdout.isatty() and not args.json
+    by_reference = args.by_reference if args.by_reference is not None else on_terminal
     body = {
         "credential_configuration_ids": args.config,
         "claims": _claims(args.claims),
         "tx_code": args.tx_code,
         "deferred": args.deferred,
-        "by_reference": args.by_reference,
+        "by_reference": by_reference,
+        "grant": args.grant,
         "operator": args.operator,
         "replaces": [_record_id(value) for value in args.replaces],
     }
@@ -223,8 +253,35 @@ def _offer(args: argparse.Namespace) -> int:
     print(created["offer_uri"])
     if created["tx_code"]:
         print(f"transaction code (shown once): {created['tx_code']}")
-    if sys.stdout.isatty():
-        segno.make(created["offer_uri"], error="m").terminal(compact=True)
+    if on_terminal:
+        columns = shutil.get_terminal_size().columns
+        print(terminal_qr(created["offer_uri"], columns) or _too_wide(created["offer_uri"], columns), end="")
+    return 0
+
+
+def terminal_qr(text: str, columns: int = TERMINAL_COLUMNS) -> str | None:
+    """The QR code of `text` in half-block characters (two rows of modules per line), or None
+    when it is wider than `columns`; a by-reference link always fits 80 columns."""
+    qr = segno.make(text, error="m")
+    if qr.symbol_size(border=QR_BORDER)[0] > columns:
+        return None
+    out = io.StringIO()
+    qr.terminal(out, compact=True, border=QR_BORDER)
+    return out.getvalue()
+
+
+def _too_wide(text: str, columns: int) -> str:
+    width = segno.make(text, error="m").symbol_size(border=QR_BORDER)[0]
+    return (
+        f"(the QR code is {width} columns wide, this terminal has {columns}: "
+        "use --by-reference for a smaller one, or open the link above)\n"
+    )
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    body = {"operator": args.operator} if args.operator else {}
+    result = _admin(args.data_dir, "POST", f"/api/offers/{_offer_id(args.offer_id)}/cancel", body)
+    print(f"{result['offer_id']}: {result['state']}")
     return 0
 
 
@@ -239,7 +296,11 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(status))
         return 0
-    print(f"{status['offer_id']}: {status['state']} ({', '.join(status['credential_configuration_ids'])})")
+    state = status["state"]
+    words = STATE_WORDS.get(OfferState(state), state) if state in tuple(OfferState) else state
+    shown = state if words == state else f"{state} ({words})"
+    holder = f", for {status['holder_name']}" if status.get("holder_name") else ""
+    print(f"{status['offer_id']}: {shown}  {', '.join(status['credential_configuration_ids'])}{holder}")
     for step in status["timeline"]:
         when = datetime.fromtimestamp(step["at"]).isoformat(sep=" ", timespec="seconds")
         detail = " ".join(f"{k}={v}" for k, v in step.get("detail", {}).items() if v is not None)
@@ -254,6 +315,8 @@ def _sign_ins(args: argparse.Namespace) -> int:
         return 0
     for request in waiting:
         offer = f"offer {request['offer_id']}" if request["offer_id"] else "no offer: needs --claims"
+        if request.get("holder_name"):
+            offer = f"for {request['holder_name']}, {offer}"
         types = ", ".join(request["credential_configuration_ids"])
         print(f"{request['authorization_id']}  code {request['confirmation']}  {types}  ({offer})")
     if not waiting:

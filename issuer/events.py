@@ -28,6 +28,7 @@ ISSUANCE_REJECTED = "issuance_rejected"
 NOTIFICATION_RECEIVED = "notification_received"
 OFFER_EXPIRED = "offer_expired"
 OFFER_BURNED = "offer_burned"
+OFFER_CANCELLED = "offer_cancelled"
 CREDENTIAL_STATUS_CHANGED = "credential_status_changed"
 # Authorization Code flow: a wallet's browser waits for the desk.
 AUTHORIZATION_REQUESTED = "authorization_requested"

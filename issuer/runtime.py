@@ -11,10 +11,12 @@ opens the data folder, and the signing keys are loaded with their passphrase, if
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import logging
 import os
 import secrets
+import socket
 import stat
 import threading
 import time
@@ -53,18 +55,19 @@ class IssuerRuntime:
         self._sweeper: threading.Thread | None = None
 
     def start(self) -> IssuerService:
+        """Open the data folder and listen; a StartupError names the cause in words."""
         settings = self.settings
-        ensure_private_dir(settings.data_dir)
+        open_data_folder(settings.data_dir)
         settings = self.settings = _apply_pending_restore(settings)
         check_secret_permissions(settings.data_dir)
         passphrase = self._key_passphrase
         if passphrase is None:
             passphrase = resolve_passphrase(settings.key_passphrase_file, os.environ)
         keys = KeyRing(settings.data_dir / "keys", passphrase)
-        issuer_sock = bind(settings.host, settings.port)
+        issuer_sock = listen(settings.host, settings.port)
         try:
-            admin_sock = bind(settings.admin_host, settings.admin_port)
-        except OSError:
+            admin_sock = listen(settings.admin_host, settings.admin_port)
+        except PortUnavailable:
             issuer_sock.close()
             raise
         port, admin_port = issuer_sock.getsockname()[1], admin_sock.getsockname()[1]
@@ -113,6 +116,45 @@ class IssuerRuntime:
                     next_holder_purge = time.monotonic() + HOLDER_PURGE_INTERVAL
             if self._stopped.wait(PURGE_INTERVAL):
                 return
+
+
+class StartupError(SettingsError):
+    """The issuer cannot start, for a reason its operator can fix, said in words."""
+
+
+class PortUnavailable(OSError):
+    """The issuer or admin port cannot be listened on; `cause` says why in words."""
+
+    def __init__(self, error: OSError, cause: str) -> None:
+        super().__init__(error.errno, error.strerror)
+        self.cause = cause
+
+
+def open_data_folder(data_dir: Path) -> None:
+    """Create the data folder (owner-only) or use it; a file, or a folder that cannot be made, is named."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StartupError(f"the data folder {data_dir} is a file; choose a folder with --data-dir")
+    blocking = next((parent for parent in data_dir.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise StartupError(f"the data folder {data_dir} cannot be made: {blocking} is a file")
+    try:
+        ensure_private_dir(data_dir)
+    except OSError as error:
+        raise StartupError(f"the data folder {data_dir} cannot be made: {error.strerror or error}") from error
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port; a port taken or refused is named as such."""
+    try:
+        return bind(host, port)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise PortUnavailable(error, f"port {port} is in use by another program") from error
+        if error.errno == errno.EACCES:
+            raise PortUnavailable(error, f"port {port} needs administrator rights; use 1024 or above") from error
+        if error.errno == errno.EADDRNOTAVAIL:
+            raise PortUnavailable(error, f"{host} is not an address of this computer") from error
+        raise PortUnavailable(error, f"port {port} on {host}: {error.strerror or error}") from error
 
 
 def check_secret_permissions(data_dir: Path) -> None:

@@ -3,7 +3,8 @@
 #   - system libraries Qt needs (only as root; otherwise the missing ones are printed),
 #   - the virtual environment .venv with the project installed in editable mode,
 #   - with --test: the test, packaging (PyInstaller, which needs binutils) and dev (ruff, mypy,
-#     import-linter, pre-commit) extras, and the Node.js interop test dependencies.
+#     import-linter, pre-commit) extras, poppler-utils (a printed PDF read back), and the Node.js
+#     interop test dependencies.
 # Usage: tools/install.sh [--test] [--desktop]
 #   --desktop  also the X11 libraries Qt needs to open a real window
 # Environment: PYTHON (default python3) is the interpreter the venv is made from.
@@ -63,6 +64,7 @@ install_system_packages() {
     fi
     if $with_test; then
         wanted+=(binutils)  # objdump and strip, for the PyInstaller bundle test
+        wanted+=(poppler-utils)  # pdftoppm and pdftotext: the printed take-away sheet is read back in a test
     fi
     for package in "${wanted[@]}"; do
         installed "$package" || missing+=("$package")

@@ -1,5 +1,8 @@
 """Render every page of the desktop app with sample data to PNG files (for the README).
 
+The New offer page is taken before and after the wallet takes its credential, and the printed
+take-away sheet is rendered from its PDF (pdftoppm, from poppler-utils).
+
 Runs without a display: `QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py [OUT_DIR]`
 (or under `xvfb-run` for a real X window). The issuer runs for real in a temporary data
 folder, and a test wallet redeems some of the sample offers over HTTP.
@@ -8,6 +11,7 @@ folder, and a test wallet redeems some of the sample offers over HTTP.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -15,15 +19,18 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtGui import QPdfWriter  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.main import parse_args, start_issuer  # noqa: E402
+from app.pages.compose import ComposePage  # noqa: E402
 from app.pages.login import LoginDialog  # noqa: E402
 from app.tasks import Tasks  # noqa: E402
+from app.widgets.takeaway import print_sheet  # noqa: E402
 from app.window import MainWindow  # noqa: E402
 from issuer.records.holders import HolderRequest  # noqa: E402
 from issuer.service import IssuerService, OfferRequest  # noqa: E402
-from wallet.client import TestWallet
+from wallet.client import TestWallet  # noqa: E402
 from wallet.code_flow import CodeFlowWallet  # noqa: E402
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
@@ -64,6 +71,31 @@ def wallet_signing_in(service: IssuerService) -> CodeFlowWallet:
     return wallet
 
 
+def hand_over(compose: ComposePage) -> None:
+    """The person scans the offer on the panel and types the code the operator reads out."""
+    created = compose.current
+    assert created is not None
+    with TestWallet() as wallet:
+        wallet.receive(created.offer_uri, created.tx_code)
+    deadline = time.monotonic() + 10
+    while not compose.panel.result.text().startswith("Received") and time.monotonic() < deadline:
+        time.sleep(0.01)
+        QApplication.processEvents()
+
+
+def take_away_sheet(compose: ComposePage, path: Path) -> None:
+    """The sheet as printed: into a PDF, then that PDF as a PNG (pdftoppm, from poppler-utils)."""
+    sheet = compose.sheet()
+    assert sheet is not None
+    with tempfile.TemporaryDirectory() as folder:
+        pdf = Path(folder) / "sheet.pdf"
+        writer = QPdfWriter(str(pdf))
+        print_sheet(writer, sheet)
+        del writer
+        subprocess.run(["pdftoppm", "-r", "80", "-png", "-singlefile", str(pdf), str(path.with_suffix(""))], check=True)
+    print(path)
+
+
 def settle(tasks: Tasks) -> None:
     """Let queued events arrive and every task they started finish and show its result."""
     QApplication.processEvents()
@@ -95,12 +127,16 @@ def main() -> int:
         window = MainWindow(runtime, operator="Ada", tasks=tasks)
         window.show()
         compose = window.compose
-        for name, value in BADGE.items():
+        grace = service.desk.search_holders("Grace Hopper")[0]
+        compose.use_holder(grace)
+        for name, value in {"employee_id": "E-1906", "department": "Navy"}.items():
             compose.field(name).setText(value)
         settle(tasks)
         compose.create_offer()
         signing_in = wallet_signing_in(service)
         settle(tasks)
+        window.customer_display.show()
+        save(window.customer_display, out / "customer-display.png")
         pages = {
             "compose": window.compose,
             "offers": window.offers,
@@ -117,8 +153,11 @@ def main() -> int:
                 page.table.selectRow(0)
             save(window, out / f"{name}.png")
         signing_in.close()
-        window.customer_display.show()
-        save(window.customer_display, out / "customer-display.png")
+        take_away_sheet(compose, out / "take-away-sheet.png")
+        window.tabs.setCurrentWidget(compose)
+        hand_over(compose)
+        settle(tasks)
+        save(window, out / "compose-issued.png")
         window.close()
     app.quit()
     return 0

@@ -31,7 +31,7 @@ def read_ledger(service: IssuerService, query: LedgerQuery) -> LedgerResult:
     """One search and the names of the holders it found (task thread)."""
     records = service.ledger.find(query)
     names: dict[str, str] = {}
-    for holder_id in {r["holder_id"] for r in records if r.get("holder_id")}:
+    for holder_id in {r["holder_id"] for r in records if r.get("holder_id") and not r.get("holder_name")}:
         try:
             holder = service.desk.holder(holder_id)
         except ServiceError:
@@ -66,7 +66,7 @@ class LedgerModel(QAbstractTableModel):
         credential_type = self._service.credential_types.get(record["config_id"])
         return (
             _date(record["issued_at"]),
-            self._result.holder_names.get(holder_id, "") if holder_id else "",
+            record.get("holder_name") or (self._result.holder_names.get(holder_id, "") if holder_id else ""),
             credential_type.display_name if credential_type else record["config_id"],
             record["state"],
             record.get("operator") or "",

@@ -6,33 +6,25 @@ comes back. Reads run in the order the events came, so the last answer is the ne
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
 
 from app.tasks import Tasks
-from issuer.service import IssuerService, OfferState
+from issuer.service import FINISHED, STATE_WORDS, IssuerService, OfferState
 
-COLUMNS = ("Created", "Credential", "State", "Last step")
-STATE_LABELS: dict[OfferState, str] = {
-    OfferState.CREATED: "created",
-    OfferState.FETCHED: "scanned",
-    OfferState.REDEEMED: "scanned",
-    OfferState.PENDING: "waiting for approval",
-    OfferState.APPROVED: "approved",
-    OfferState.REJECTED: "rejected",
-    OfferState.ISSUED: "issued",
-    OfferState.EXPIRED: "expired",
-    OfferState.BURNED: "failed",
-    OfferState.DENIED: "rejected",
-}
+COLUMNS = ("Created", "Holder", "Credential", "Operator", "State", "Time left", "Last step")
+STATE, TIME_LEFT, LAST_STEP = COLUMNS.index("State"), COLUMNS.index("Time left"), COLUMNS.index("Last step")
+STATE_LABELS: dict[OfferState, str] = dict(STATE_WORDS)  # one vocabulary with the command line and the README
 NOTIFICATION_LABELS = {
-    "credential_accepted": "accepted",
-    "credential_failure": "failed",
-    "credential_deleted": "deleted",
+    "credential_accepted": "stored in the wallet",
+    "credential_failure": "the wallet could not store it",
+    "credential_deleted": "deleted from the wallet",
 }
+TICK_MS = 1000
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -42,6 +34,9 @@ class OffersModel(QAbstractTableModel):
         self._service = service  # read here only for the credential types, which are in memory
         self._tasks = tasks
         self._rows: list[dict[str, Any]] = []
+        self._ticker = QTimer(self)  # the time left moves on by the clock alone, without reading the issuer
+        self._ticker.timeout.connect(self._tick)
+        self._ticker.start(TICK_MS)
         tasks.run(service.offers.recent, self._loaded)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
@@ -61,8 +56,11 @@ class OffersModel(QAbstractTableModel):
         row = self._rows[index.row()]
         return (
             datetime.fromtimestamp(row["created_at"]).strftime("%H:%M:%S"),
-            self._credential_names(row),
+            row.get("holder_name") or "",
+            self.credential_names(row),
+            row.get("operator") or "",
             state_label(row),
+            time_left(row, time.time()),
             step_label(row),
         )[index.column()]
 
@@ -93,19 +91,36 @@ class OffersModel(QAbstractTableModel):
         self._rows[row] = status
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
+    def _tick(self) -> None:
+        if self._rows:
+            self.dataChanged.emit(self.index(0, TIME_LEFT), self.index(len(self._rows) - 1, TIME_LEFT))
+
     def _status_unavailable(self, _reason: str) -> None:
         """An offer that is no longer known (purged) keeps the row it had."""
 
-    def _credential_names(self, row: dict[str, Any]) -> str:
+    def credential_names(self, row: dict[str, Any]) -> str:
         types = self._service.credential_types
         return ", ".join(types[c].display_name if c in types else c for c in row["credential_configuration_ids"])
 
 
+def is_live(row: dict[str, Any]) -> bool:
+    return OfferState(row["state"]) not in FINISHED
+
+
 def state_label(row: dict[str, Any]) -> str:
-    notifications = [s for s in row["timeline"] if s["event"] == "notification_received"]
-    if notifications:
-        return NOTIFICATION_LABELS.get(str(notifications[-1]["detail"]["event"]), "issued")
+    """The state in the desk's words; what the wallet reported afterwards is a step, not a state."""
     return STATE_LABELS[OfferState(row["state"])]
+
+
+def time_left(row: dict[str, Any], now: float) -> str:
+    """How long the wallet has left to scan the code: only while it is not yet redeemed."""
+    if OfferState(row["state"]) not in (OfferState.CREATED, OfferState.FETCHED):
+        return ""
+    left = int(row["expires_at"] - now)
+    if left <= 0:
+        return "expired"
+    minutes, seconds = divmod(left, 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}" if minutes >= 60 else f"{minutes}:{seconds:02d}"
 
 
 def step_label(row: dict[str, Any]) -> str:
@@ -119,4 +134,8 @@ def step_label(row: dict[str, Any]) -> str:
         return f"the wallet's request was refused: {detail.get('reason') or detail.get('error')}"
     if step["event"] == "issuance_rejected" and detail.get("reason"):
         return f"rejected: {detail['reason']}"
+    if step["event"] == "notification_received":
+        return NOTIFICATION_LABELS.get(str(detail.get("event")), "the wallet reported back")
+    if step["event"] == "offer_cancelled":
+        return f"cancelled by {detail['operator']}" if detail.get("operator") else "cancelled"
     return str(step["event"]).replace("_", " ")

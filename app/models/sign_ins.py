@@ -39,15 +39,18 @@ def read_sign_ins(service: IssuerService) -> list[SignIn]:
 
 
 def _holder_text(service: IssuerService, request: dict[str, Any]) -> str:
+    """The person a request is for, by name: the offer's holder, or the name its claims give."""
     if request["offer_id"] is None:
         return "started in the wallet: fill in on confirming"
+    if request.get("holder_name"):
+        return str(request["holder_name"])
     if request.get("holder_id"):
         try:
             holder = service.desk.holder(request["holder_id"])
         except ServiceError:
-            return f"offer {request['offer_id']}"
-        return f"{holder['given_name']} {holder['family_name']} (offer {request['offer_id']})"
-    return f"offer {request['offer_id']}"
+            return "a holder no longer registered"
+        return f"{holder['given_name']} {holder['family_name']}"
+    return "an offer made at the desk, without a name"
 
 
 class SignInsModel(QAbstractTableModel):

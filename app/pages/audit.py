@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
-from app.models.audit import AuditModel
+from app.models.audit import AuditModel, AuditRead, read_audit
 from app.style import ERROR_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
 from issuer.service import IssuerService
@@ -41,7 +40,7 @@ class AuditPage(QWidget):
 
     def refresh(self) -> None:
         self._tasks.run(
-            partial(self._service.desk.audit_log, limit=SHOWN_ENTRIES),
+            partial(read_audit, self._service, SHOWN_ENTRIES),
             self._show,
             self._failed,
             busy=self.refresh_button,
@@ -65,8 +64,8 @@ class AuditPage(QWidget):
         if name:
             self.export(Path(name))
 
-    def _show(self, entries: list[dict[str, Any]]) -> None:
-        self.model.show(entries)
+    def _show(self, read: AuditRead) -> None:
+        self.model.show(read)
         self.table.resizeColumnsToContents()
 
     def _failed(self, reason: str) -> None:

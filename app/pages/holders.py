@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_STYLE, PLAIN_STYLE, WARNING_STYLE
 from app.tasks import Tasks
-from issuer.records.holders import DOCUMENT_TYPES, HolderRequest
+from issuer.records.holders import DOCUMENT_TYPES, MAX_FIELD_LENGTH, HolderRequest
 from issuer.service import IssuerService
 
 DOCUMENT_LABELS = {
@@ -55,16 +55,22 @@ class HoldersPage(QWidget):
             self.document_type.addItem(DOCUMENT_LABELS[document_type], document_type)
         self.document_number = QLineEdit()
         self.document_number.setPlaceholderText("only the last 4 characters are kept")
+        for edit in (self.given_name, self.family_name, self.email, self.document_number):
+            edit.setMaxLength(MAX_FIELD_LENGTH)  # the same limit as the offer form's fields
         self.register_button = QPushButton("Identity checked: register")
         self.register_button.clicked.connect(self.register)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        for edit in (self.given_name, self.family_name, self.email, self.document_number):
+            edit.textChanged.connect(self._form_changed)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search by name or e-mail")
+        self.search.setPlaceholderText("Search by name or e-mail (any case, any accents)")
         self.search.textChanged.connect(self.refresh)
         self.results = QListWidget()
         self.use_button = QPushButton("New offer for this holder")
         self.use_button.clicked.connect(self._use_selected)
+        self.use_button.setEnabled(False)  # until a holder is selected
+        self.results.currentItemChanged.connect(lambda item, _previous: self.use_button.setEnabled(item is not None))
 
         form = QFormLayout()
         form.addRow("Given name *", self.given_name)
@@ -106,10 +112,19 @@ class HoldersPage(QWidget):
         self._tasks.run(partial(self._service.desk.search_holders, self.search.text()), self._show, self._search_failed)
 
     def _registered(self, holder: dict[str, Any]) -> None:
-        self._say(f"{holder['given_name']} {holder['family_name']} is registered.")
+        registered = f"{holder['given_name']} {holder['family_name']} is registered."
+        if holder.get("warnings"):
+            self._say(" ".join([registered, *(f"Note: {warning}." for warning in holder["warnings"])]), WARNING_STYLE)
+        else:
+            self._say(registered)
         for edit in (self.given_name, self.family_name, self.email, self.document_number):
             edit.clear()
         self.refresh()
+
+    def _form_changed(self) -> None:
+        """A refusal clears once the form changes: the operator is fixing it."""
+        if self.message.styleSheet() == ERROR_STYLE:
+            self._say("")
 
     def _search_failed(self, reason: str) -> None:
         self._say(f"The search failed: {reason}", ERROR_STYLE)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.ledger import LedgerModel, LedgerResult, read_ledger
+from app.pages import REASON_MAX_LENGTH
 from app.style import ERROR_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
 from issuer.errors import ServiceError
@@ -51,6 +52,7 @@ class LedgerPage(QWidget):
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Holder name, ledger id or offer id")
+        self.search.setToolTip("Case and accents do not matter: 'luden' finds 'Lüdenscheidt'")
         self.search.returnPressed.connect(self.refresh)
         self.type_filter = QComboBox()
         self.state_filter = QComboBox()
@@ -81,6 +83,7 @@ class LedgerPage(QWidget):
 
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Reason (kept in the audit log)")
+        self.reason.setMaxLength(REASON_MAX_LENGTH)
         self.revoke_button = QPushButton("Revoke…")
         self.suspend_button = QPushButton("Suspend")
         self.unsuspend_button = QPushButton("Lift suspension")
@@ -218,7 +221,7 @@ class LedgerPage(QWidget):
         self.revoke_button.setEnabled(state in ("valid", "suspended"))
         self.suspend_button.setEnabled(state == "valid")
         self.unsuspend_button.setEnabled(state == "suspended")
-        self.replace_button.setEnabled(state is not None)
+        self.replace_button.setEnabled(state in ("valid", "suspended"))  # a revoked one is replaced already
 
     def _search_failed(self, reason: str) -> None:
         self._error(f"The search failed: {reason}")

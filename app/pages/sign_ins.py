@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.sign_ins import SignIn, SignInsModel, read_sign_ins
+from app.pages import REASON_MAX_LENGTH
 from app.style import ERROR_STYLE, PLAIN_STYLE, SIGN_IN_TABLE_STYLE
 from app.tasks import Tasks
 from issuer.service import IssuerService
@@ -57,6 +58,7 @@ class SignInsPage(QWidget):
         self.table.setStyleSheet(SIGN_IN_TABLE_STYLE)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Reason for denying (kept in the audit log)")
+        self.reason.setMaxLength(REASON_MAX_LENGTH)
         self.confirm_button = QPushButton("Confirm")
         self.deny_button = QPushButton("Deny")
         self.confirm_button.clicked.connect(self.confirm)
@@ -71,6 +73,10 @@ class SignInsPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addWidget(self.message)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.model.modelReset.connect(self._update_buttons)
+        self.model.rowsRemoved.connect(self._update_buttons)
+        self._update_buttons()
         self._expiry = QTimer(self)
         self._expiry.setSingleShot(True)
         self._expiry.setTimerType(Qt.TimerType.PreciseTimer)
@@ -141,6 +147,12 @@ class SignInsPage(QWidget):
             self._expiry.stop()
         else:
             self._expiry.start(max(0, int((following - now) * 1000)) + EXPIRY_MARGIN_MS)
+
+    def _update_buttons(self) -> None:
+        """Confirm and Deny apply to the selected waiting wallet only."""
+        selected = self.selected() is not None
+        self.confirm_button.setEnabled(selected)
+        self.deny_button.setEnabled(selected)
 
     def _count_changed(self) -> None:
         self.count_changed.emit(self.model.rowCount())

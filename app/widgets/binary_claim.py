@@ -28,7 +28,10 @@ JPEG_START = b"\xff\xd8\xff"
 
 
 class BinaryClaimField(QWidget):
-    changed = Signal()
+    """Read, written, locked and watched like the QLineEdit of a text claim (`text`, `setText`,
+    `setReadOnly`, `textChanged`), so the offer form treats every claim field alike."""
+
+    textChanged = Signal(str)  # noqa: N815 - QLineEdit's name
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,7 +71,7 @@ class BinaryClaimField(QWidget):
         self.summary.setText("No picture")
         self.summary.setStyleSheet("")
         self.remove_button.setEnabled(False)
-        self.changed.emit()
+        self.textChanged.emit("")
 
     def load_file(self, path: Path) -> bool:
         """Take the picture in `path`; a file that is no picture, or cannot be made small enough, is refused
@@ -102,8 +105,12 @@ class BinaryClaimField(QWidget):
             name = f"{name}, {image.width()}×{image.height()}"
         self.summary.setText(f"{name}, {max(1, round(len(data) / 1000))} kB" if data else "No picture")
         self.summary.setStyleSheet("")
-        self.remove_button.setEnabled(bool(data))
-        self.changed.emit()
+        self.remove_button.setEnabled(bool(data) and self.choose_button.isEnabled())
+        self.textChanged.emit(self.text())
+
+    def setReadOnly(self, read_only: bool) -> None:  # noqa: N802 - QLineEdit's name
+        self.choose_button.setEnabled(not read_only)
+        self.remove_button.setEnabled(not read_only and bool(self._data))
 
     def _refuse(self, reason: str) -> bool:
         self.summary.setText(reason)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import segno
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPagedPaintDevice, QPainter, QPaintEvent
+from PySide6.QtCore import QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.style import QR_DARK, QR_LIGHT
@@ -52,13 +52,6 @@ class QrView(QWidget):
             raise ValueError("save as .png or .svg")
         self._qr.save(str(path), scale=10, border=QUIET_ZONE)
 
-    def print_to(self, device: QPagedPaintDevice) -> None:
-        """The code centred on the page (a printer or a PDF), as large as fits."""
-        painter = QPainter(device)
-        page = device.pageLayout().paintRectPixels(device.logicalDpiX())
-        self._paint(painter, page.width(), page.height())
-        painter.end()
-
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(QR_LIGHT))
@@ -66,18 +59,26 @@ class QrView(QWidget):
         painter.end()
 
     def _paint(self, painter: QPainter, width: int, height: int) -> None:
-        if self._qr is None:
-            return
-        matrix = self._qr.matrix
-        modules = len(matrix) + 2 * QUIET_ZONE
-        module = max(1, min(width, height) // modules)  # whole pixels per module: sharp edges
-        side = module * modules
-        left, top = (width - side) // 2, (height - side) // 2
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(QR_DARK))
-        for y, row in enumerate(matrix):
-            for x, dark in enumerate(row):
-                if dark:
-                    painter.drawRect(
-                        QRectF(left + (x + QUIET_ZONE) * module, top + (y + QUIET_ZONE) * module, module, module)
-                    )
+        if self._qr is not None:
+            paint_qr(painter, self._qr, QRect(0, 0, width, height))
+
+
+def paint_qr(painter: QPainter, qr: segno.QRCode, area: QRect) -> None:
+    """The code centred in `area`, as large as fits, with whole device pixels per module (sharp edges)."""
+    matrix = qr.matrix
+    modules = len(matrix) + 2 * QUIET_ZONE
+    module = max(1, min(area.width(), area.height()) // modules)
+    side = module * modules
+    left, top = area.left() + (area.width() - side) // 2, area.top() + (area.height() - side) // 2
+    painter.save()
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(QR_LIGHT))
+    painter.drawRect(QRectF(left, top, side, side))
+    painter.setBrush(QColor(QR_DARK))
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                painter.drawRect(
+                    QRectF(left + (x + QUIET_ZONE) * module, top + (y + QUIET_ZONE) * module, module, module)
+                )
+    painter.restore()

@@ -11,10 +11,39 @@ from issuer.records.holders import HolderRequest
 from issuer.records.ledger import LedgerQuery
 from issuer.service.desk import Desk
 from issuer.service.offers import Offers
-from issuer.service.types import OfferRequest
+from issuer.service.types import OfferGrant, OfferRequest
+
+OFFER_FIELDS = (
+    "credential_configuration_ids",
+    "claims",
+    "tx_code",
+    "deferred",
+    "by_reference",
+    "expires_in",
+    "operator",
+    "holder_id",
+    "replaces",
+    "grant",
+)
+HOLDER_FIELDS = ("given_name", "family_name", "document_type", "document_number", "email", "operator")
+DECISION_FIELDS = ("operator", "reason")
+APPROVAL_FIELDS = ("operator", "claims", "holder_id")
+
+
+def known_fields(body: Mapping[str, Any], allowed: tuple[str, ...]) -> Mapping[str, Any]:
+    """The body, if every field in it is one the route takes: a typo ("grnat") must not be
+    ignored, or a sign-in offer would silently become a pre-authorized one."""
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        names = ", ".join(name[:40] for name in unknown[:5])
+        raise InvalidInput(
+            f"unknown field{'s' if len(unknown) > 1 else ''}: {names} (this route takes {', '.join(allowed)})"
+        )
+    return body
 
 
 def create_offer(offers: Offers, body: Mapping[str, Any]) -> dict[str, Any]:
+    known_fields(body, OFFER_FIELDS)
     config_ids = body.get("credential_configuration_ids")
     if not isinstance(config_ids, list) or not all(isinstance(c, str) for c in config_ids):
         raise InvalidInput("credential_configuration_ids must be a list of credential type ids")
@@ -30,6 +59,9 @@ def create_offer(offers: Offers, body: Mapping[str, Any]) -> dict[str, Any]:
     expires_in = body.get("expires_in")
     if expires_in is not None and (not isinstance(expires_in, int) or isinstance(expires_in, bool)):
         raise InvalidInput("expires_in must be a number of seconds")
+    grant = body.get("grant", OfferGrant.PRE_AUTHORIZED)
+    if not isinstance(grant, str):
+        raise InvalidInput(f"grant must be one of {', '.join(OfferGrant)}")
     created = offers.create(
         OfferRequest(
             credential_configuration_ids=config_ids,
@@ -38,6 +70,7 @@ def create_offer(offers: Offers, body: Mapping[str, Any]) -> dict[str, Any]:
             operator=operator_of(body),
             holder_id=holder_id,
             replaces=tuple(replaces),
+            grant=grant,
             **options,
         )
     )
@@ -51,6 +84,7 @@ def create_offer(offers: Offers, body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def register_holder(desk: Desk, body: Mapping[str, Any]) -> dict[str, Any]:
+    known_fields(body, HOLDER_FIELDS)
     fields = {name: body.get(name, "") for name in ("given_name", "family_name", "document_type", "document_number")}
     request = HolderRequest(**fields, email=body.get("email", ""))
     return desk.register_holder(request, operator_of(body))
@@ -73,8 +107,12 @@ def credential_types(types: CredentialTypes) -> dict[str, Any]:
     }
 
 
-def credential_query(args: Mapping[str, str]) -> LedgerQuery:
-    """Ledger filters from query parameters: q, type, state, operator, offer, from, until, limit."""
+def credential_query(args: Mapping[str, str], types: CredentialTypes) -> LedgerQuery:
+    """Ledger filters from query parameters: q, type, state, operator, offer, from, until, limit.
+    An unknown type is an error, not an empty answer: it is a typo, not a credential nobody holds."""
+    config_id = args.get("type") or None
+    if config_id is not None and config_id not in types:
+        raise InvalidInput(f"unknown credential type: {config_id[:60]} (the types are {', '.join(types)})")
     numbers = {}
     for name in ("from", "until", "limit"):
         value = args.get(name)
@@ -83,7 +121,7 @@ def credential_query(args: Mapping[str, str]) -> LedgerQuery:
         numbers[name] = int(value) if value is not None else None
     return LedgerQuery(
         text=args.get("q", "")[:200],
-        config_id=args.get("type") or None,
+        config_id=config_id,
         state=args.get("state") or None,
         operator=args.get("operator") or None,
         offer_id=args.get("offer") or None,
@@ -95,6 +133,7 @@ def credential_query(args: Mapping[str, str]) -> LedgerQuery:
 
 def authorization_claims(body: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
     """The holder's claims (for a request the wallet started) and holder id, from an approval."""
+    known_fields(body, APPROVAL_FIELDS)
     claims, holder_id = body.get("claims"), body.get("holder_id")
     if claims is not None and not isinstance(claims, dict):
         raise InvalidInput("claims must be a JSON object of claim names and values")

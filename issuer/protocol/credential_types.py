@@ -26,7 +26,7 @@ from resources import resource_path
 
 MSO_MDOC = "mso_mdoc"
 SUPPORTED_FORMATS = ("dc+sd-jwt", "jwt_vc_json", MSO_MDOC)
-CLAIM_VALUE_MAX_LENGTH = 1000
+CLAIM_VALUE_MAX_LENGTH = 200  # as for a holder's name (issuer.records.holders): a name fits both forms
 LOCAL_CLAIM_SETTINGS = ("value_type",)
 # The issuer signs with ES256 on P-256: COSE -7, or -9 fully specified (Appendix A.2; HAIP 1.0 §7).
 COSE_ES256 = (-7, -9)
@@ -97,26 +97,27 @@ class CredentialType:
         return published
 
     def validate_claims(self, claims: Mapping[str, Any]) -> dict[str, Any]:
-        """The claims this type takes from `claims`; raises when a mandatory one is missing."""
+        """The claims this type takes from `claims`; raises when a mandatory one is missing, naming
+        the field by its label as the form shows it."""
         accepted: dict[str, Any] = {}
         for spec in self.claims:
             value = claims.get(spec.name)
             if value is None or (isinstance(value, str) and not value.strip()):
                 if spec.mandatory:
-                    raise InvalidInput(f"{self.id}: '{spec.label}' ({spec.name}) is required")
+                    raise InvalidInput(f"{spec.label} is required")
                 continue
             if spec.value_type is not None:
                 try:
                     accepted[spec.name] = typed_value(spec.value_type, value)
                 except ClaimValueError as error:
-                    raise InvalidInput(f"{self.id}: '{spec.label}' ({spec.name}) {error}") from None
+                    raise InvalidInput(f"{spec.label} {error}") from None
                 continue
             if not isinstance(value, str | int | float | bool):
-                raise InvalidInput(f"{self.id}: '{spec.name}' must be text, a number or a boolean")
+                raise InvalidInput(f"{spec.label} must be text, a number or true/false")
             if isinstance(value, str):
                 value = value.strip()
                 if len(value) > CLAIM_VALUE_MAX_LENGTH:
-                    raise InvalidInput(f"{self.id}: '{spec.name}' is longer than {CLAIM_VALUE_MAX_LENGTH} characters")
+                    raise InvalidInput(f"{spec.label} is longer than {CLAIM_VALUE_MAX_LENGTH} characters")
             accepted[spec.name] = value
         return accepted
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from issuer.records.status_lists import INVALID, STATUS_NAMES, SUSPENDED, VALID, StatusReference
+from issuer.records.text import has_every_word, search_words
 
 CREDENTIAL = "credential"
 STATES = ("valid", "revoked", "suspended", "expired")
@@ -30,7 +31,7 @@ ACTIONS: dict[str, tuple[frozenset[int], int]] = {
 class LedgerQuery:
     """Filters for finding credentials; empty filters match everything."""
 
-    text: str = ""  # a record, offer or credential id, or part of one
+    text: str = ""  # the holder's name, a record, offer or credential id, or part of one
     holder_ids: Collection[str] | None = None  # holders found by name
     config_id: str | None = None
     state: str | None = None
@@ -54,8 +55,10 @@ def state_of(record: Mapping[str, Any], status: int | None, now: float) -> str:
 
 
 def matcher(query: LedgerQuery, state: Callable[[Mapping[str, Any]], str]) -> Callable[[Mapping[str, Any]], bool]:
-    """A predicate over history records for `query`; `state` gives a record's current state."""
+    """A predicate over history records for `query`; `state` gives a record's current state.
+    The text finds the holder's name kept on the record (any case, any accents) or part of an id."""
     text = query.text.strip().lower()
+    words = search_words(query.text)
     holder_ids = set(query.holder_ids) if query.holder_ids is not None else None
 
     def matches(record: Mapping[str, Any]) -> bool:
@@ -74,10 +77,11 @@ def matcher(query: LedgerQuery, state: Callable[[Mapping[str, Any]], str]) -> Ca
             return False
         if text or holder_ids is not None:
             by_holder = holder_ids is not None and record.get("holder_id") in holder_ids
+            by_name = bool(words) and has_every_word(words, record.get("holder_name"))
             by_text = bool(text) and any(
                 text in str(record.get(name, "")).lower() for name in ("offer_id", "credential_id", "key")
             )
-            if not (by_holder or by_text):
+            if not (by_holder or by_name or by_text):
                 return False
         return query.state is None or state(record) == query.state
 

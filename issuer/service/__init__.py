@@ -2,7 +2,9 @@
 
 from issuer.service.facade import IssuerService
 from issuer.service.types import (
+    FINISHED,
     PRE_AUTHORIZED_GRANT,
+    STATE_WORDS,
     AccessGrant,
     CreatedOffer,
     IssuanceResult,
@@ -14,7 +16,9 @@ from issuer.service.types import (
 )
 
 __all__ = [
+    "FINISHED",
     "PRE_AUTHORIZED_GRANT",
+    "STATE_WORDS",
     "AccessGrant",
     "CreatedOffer",
     "IssuanceResult",

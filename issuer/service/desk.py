@@ -6,7 +6,7 @@ from typing import Any
 
 from issuer.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from issuer.records.audit import audit_csv
-from issuer.records.holders import HolderDirectory, HolderRequest, new_holder
+from issuer.records.holders import DOCUMENT_LABELS, HolderDirectory, HolderRequest, new_holder
 from issuer.records.operators import Operator, OperatorDirectory
 from issuer.service.context import Context
 
@@ -47,12 +47,16 @@ class Desk:
     # ----- holders -----
 
     def register_holder(self, request: HolderRequest, operator: str | None) -> dict[str, Any]:
+        """Register a holder; the answer's `warnings` say when the same person (same name and
+        document) was registered before, so the desk can use that record instead."""
         holder = new_holder(request, checked_by=operator, now=self._ctx.now())
         with self._ctx.transaction():
+            earlier = self.holders.same_person(holder)
             self.holders.add(holder)
             check = holder["identity_check"]
             self._ctx.audit(operator, "holder_registered", holder["holder_id"], document_type=check["document_type"])
-        return holder
+        warnings = [duplicate_warning(holder, len(earlier))] if earlier else []
+        return {**holder, "warnings": warnings}
 
     def holder(self, holder_id: str) -> dict[str, Any]:
         found = self.holders.get(holder_id)
@@ -82,3 +86,13 @@ class Desk:
 
     def audit_csv(self, operator: str | None = None) -> str:
         return audit_csv(self._ctx.store.audit.entries(operator))
+
+
+def duplicate_warning(holder: dict[str, Any], earlier: int) -> str:
+    check = holder["identity_check"]
+    document = f"{DOCUMENT_LABELS[check['document_type']]} ending in {check['document_suffix']}"
+    times = "once" if earlier == 1 else f"{earlier} times"
+    return (
+        f"{holder['given_name']} {holder['family_name']} with a {document} was already registered {times}: "
+        "check that this is not the same person twice"
+    )

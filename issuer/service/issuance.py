@@ -76,6 +76,7 @@ class Issuance:
         with self._ctx.transaction():
             offer = self._offers.get(grant.offer_id)
             if offer is None:
+                self._refuse_cancelled(grant.offer_id)
                 raise CredentialRequestDenied("this offer is complete or no longer valid")
             if offer.decision == OfferState.REJECTED:
                 raise CredentialRequestDenied("the front desk declined this issuance")
@@ -91,6 +92,8 @@ class Issuance:
         ctx = self._ctx
         with ctx.transaction():
             offer = self._offers.get(grant.offer_id)
+            if offer is None:
+                self._refuse_cancelled(grant.offer_id)
             transaction = offer.transaction if offer else None
             if offer is None or transaction is None or not ctx.hasher.matches(transaction_id, transaction.hash):
                 if self._transaction_elsewhere(ctx.hasher.digest(transaction_id)):
@@ -152,6 +155,12 @@ class Issuance:
                     and not record.get("undelivered")
                 ):
                     self._ledger.mark_undelivered(record)
+
+    def _refuse_cancelled(self, offer_id: str) -> None:
+        """An access token outlives its offer by design (it is sealed, not stored); the desk's
+        cancellation still ends what it covers (OID4VCI §8.3.1.2, credential_request_denied)."""
+        if self._offers.cancelled(offer_id):
+            raise CredentialRequestDenied("the front desk cancelled this offer")
 
     def _transaction_elsewhere(self, transaction_hash: str) -> bool:
         return any(
@@ -226,6 +235,7 @@ class Issuance:
                     "expires_at": expires_at,
                     "operator": offer.operator,
                     "holder_id": offer.holder_id,
+                    "holder_name": offer.holder_name,
                     "kid": signer.kid,
                     "holder_jkt": _thumbprint(holder_jwk),
                     "status_list": {"list": place.list_id, "idx": place.index},

@@ -23,6 +23,7 @@ from issuer.service.context import Context
 from issuer.service.ledger import Ledger
 from issuer.service.types import (
     PRE_AUTHORIZED_GRANT,
+    STATE_WORDS,
     CreatedOffer,
     Offer,
     OfferGrant,
@@ -65,14 +66,15 @@ class Offers:
         config_ids = tuple(dict.fromkeys(request.credential_configuration_ids))
         claims = self._accepted_claims(config_ids, request.claims)
         grant = self._grant_of(request)
-        if request.holder_id is not None and self._holders.get(request.holder_id) is None:
-            raise NotFound(f"no holder {request.holder_id!r}")
+        holder = self._holders.get(request.holder_id) if request.holder_id is not None else None
+        if request.holder_id is not None and holder is None:
+            raise NotFound("There is no holder with this id: choose the holder again on the Holders page")
         for record_id in request.replaces:
             self._ledger.check_revocable(record_id)
         now = ctx.now()
         ttl = request.expires_in or ctx.settings.offer_ttl
         if not MIN_TTL <= ttl <= MAX_TTL:
-            raise InvalidInput("an offer must expire between 30 seconds and 7 days from now")
+            raise InvalidInput("An offer must expire between 30 seconds and 7 days from now")
         offer_id = secrets.token_hex(8)  # hex: never mistaken for a command-line option
         reference_secret = new_secret(24)
         tx_code = new_tx_code(ctx.settings.tx_code_length) if request.tx_code else None
@@ -95,11 +97,17 @@ class Offers:
             by_reference=request.by_reference,
             operator=request.operator,
             holder_id=request.holder_id,
+            holder_name=holder_name(claims, holder),
         ).with_step(now, events.OFFER_CREATED)
         with ctx.transaction():
             ctx.store.offers.insert(offer_id, offer.to_document())
             ctx.audit(
-                request.operator, "offer_created", offer_id, config_ids=list(config_ids), holder_id=request.holder_id
+                request.operator,
+                "offer_created",
+                offer_id,
+                config_ids=list(config_ids),
+                holder_id=request.holder_id,
+                holder_name=offer.holder_name,
             )
             for record_id in request.replaces:
                 self._ledger.apply_action(record_id, "revoke", request.operator, f"replaced by offer {offer_id}")
@@ -118,11 +126,33 @@ class Offers:
     def reject(self, offer_id: str, operator: str | None = None, reason: str = "") -> dict[str, Any]:
         return self._decide(offer_id, OfferState.REJECTED, events.ISSUANCE_REJECTED, operator, reason)
 
+    def cancel(self, offer_id: str, operator: str | None = None) -> dict[str, Any]:
+        """End a live offer at the desk: from now on its pre-authorized code, transaction code,
+        issuer_state and any access token given for it are refused; the audit log says who."""
+        ctx = self._ctx
+        with ctx.transaction():
+            offer = self._live(offer_id)
+            detail = {"operator": operator} if operator else None
+            cancelled = offer.with_step(ctx.now(), events.OFFER_CANCELLED, detail)
+            try:
+                self.archive(cancelled, OfferState.CANCELLED)
+            except Superseded as error:
+                raise Conflict("The offer changed at this moment: look at it again, then cancel it") from error
+            ctx.audit(operator, "offer_cancelled", offer_id, holder_name=offer.holder_name)
+            view = public_view(cancelled.archive_document(OfferState.CANCELLED, ctx.now()))
+        ctx.publish(events.OFFER_CANCELLED, offer_id, operator=operator)
+        return view
+
+    def cancelled(self, offer_id: str) -> bool:
+        """Whether the desk cancelled this offer (it is then in the archive, no longer live)."""
+        archived = self._ctx.store.archive.find(offer_id) if offer_id else None
+        return archived is not None and archived.get("state") == OfferState.CANCELLED
+
     def status(self, offer_id: str) -> dict[str, Any]:
         with self._ctx.transaction():
             document = self._ctx.store.offers.get(offer_id) or self._ctx.store.archive.find(offer_id)
             if document is None:
-                raise NotFound(f"no offer {offer_id!r}")
+                raise NotFound("There is no offer with this id")
             view = public_view(document)
             view["timeline"] += self._notification_steps(document)
             return view
@@ -262,18 +292,26 @@ class Offers:
     ) -> dict[str, Any]:
         ctx = self._ctx
         with ctx.transaction():
-            offer = self.get(offer_id)
-            if offer is None:
-                raise NotFound(f"no live offer {offer_id!r}")
+            offer = self._live(offer_id)
             if not offer.deferred:
-                raise InvalidInput("this offer is issued immediately; there is nothing to approve")
+                raise InvalidInput("This offer is issued immediately: there is nothing to approve")
             if offer.decision:
-                raise Conflict(f"this offer was already {offer.decision}")
+                raise Conflict(f"This offer was already {STATE_WORDS[offer.decision]}")
             detail = {"operator": operator, **({"reason": reason} if reason else {})}
             decided = self.save(offer, offer.decided(ctx.now(), decision, event, detail))
             ctx.audit(operator, event, offer_id, **({"reason": reason} if reason else {}))
         ctx.publish(event, offer_id, **detail)
         return public_view(decided.to_document())
+
+    def _live(self, offer_id: str) -> Offer:
+        """A live offer, or why there is none: finished already, or never made."""
+        offer = self.get(offer_id) if isinstance(offer_id, str) else None
+        if offer is not None:
+            return offer
+        archived = self._ctx.store.archive.find(offer_id) if isinstance(offer_id, str) and offer_id else None
+        if archived is not None:
+            raise Conflict(f"This offer is already finished ({STATE_WORDS[OfferState(archived['state'])]})")
+        raise NotFound("There is no live offer with this id")
 
     def _grant_of(self, request: OfferRequest) -> OfferGrant:
         try:
@@ -281,12 +319,14 @@ class Offers:
         except ValueError as error:
             raise InvalidInput(f"grant must be one of {', '.join(OfferGrant)}") from error
         if grant == OfferGrant.AUTHORIZATION_CODE and (request.tx_code or request.deferred):
-            raise InvalidInput("an authorization code offer is confirmed at the desk: no transaction code or approval")
+            raise InvalidInput(
+                "A wallet that signs in is confirmed at the desk: it needs no transaction code and no approval"
+            )
         return grant
 
     def _accepted_claims(self, config_ids: tuple[str, ...], claims: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if not config_ids:
-            raise InvalidInput("choose at least one credential type")
+            raise InvalidInput("Choose at least one credential type")
         unknown = [c for c in config_ids if c not in self._types]
         if unknown:
             raise InvalidInput(f"unknown credential type: {', '.join(unknown)}")
@@ -295,12 +335,14 @@ class Offers:
         known = {spec.name for c in config_ids for spec in self._types[c].claims}
         extra = sorted(set(claims) - known)
         if extra:
-            raise InvalidInput(f"claims not defined by {', '.join(config_ids)}: {', '.join(extra)}")
+            names = " and ".join(self._types[c].display_name for c in config_ids)
+            raise InvalidInput(f"These claims are not defined by {names}: {', '.join(extra)}")
         mdocs = [c for c in config_ids if self._types[c].format == MSO_MDOC]
         if mdocs and not self._certificates.chain():
             raise InvalidInput(
-                f"{', '.join(mdocs)}: an mdoc is signed with a document-signer certificate, and the signing key has "
-                "none yet: make the issuing CA first ('frontdesk-issuer certificates init --country XX')"
+                f"{' and '.join(self._types[c].display_name for c in mdocs)} is an mdoc, signed with a document-signer "
+                "certificate, and the signing key has none yet: make the issuing CA first (Settings, or "
+                "'frontdesk-issuer certificates init --country XX')"
             )
         return {c: self._types[c].validate_claims(claims) for c in config_ids}
 
@@ -313,3 +355,15 @@ class Offers:
                 detail = {"event": notification["event"], "config_id": entry["config_id"]}
                 steps.append({"at": notification["at"], "event": events.NOTIFICATION_RECEIVED, "detail": detail})
         return steps
+
+
+def holder_name(claims: Mapping[str, Mapping[str, Any]], holder: Mapping[str, Any] | None) -> str | None:
+    """Whom an offer is for, in words, as the ledger shows it: the registered holder's name, else
+    the name its claims give (so the ledger finds a credential by name without a registration)."""
+    if holder is not None:
+        return f"{holder['given_name']} {holder['family_name']}"
+    for accepted in claims.values():
+        name = " ".join(str(accepted[part]) for part in ("given_name", "family_name") if accepted.get(part))
+        if name:
+            return name
+    return None

@@ -162,6 +162,8 @@ class SignIns:
                 offer_id = self._offer_for(sign_in, claims, holder_id, operator)
             elif claims is not None:
                 raise InvalidInput("this request is for an offer that already holds the claims")
+            elif self._offers.get(offer_id) is None:
+                raise Conflict("The offer of this sign-in is finished (cancelled or expired): make a new offer")
             approved = self._save(sign_in, replace(sign_in, state=SignInState.APPROVED, offer_id=offer_id))
             ctx.audit(operator, "authorization_approved", auth_id, offer_id=offer_id)
             view = self._view(approved)
@@ -342,6 +344,7 @@ class SignIns:
             "credential_configuration_ids": list(sign_in.request.config_ids or (offer.config_ids if offer else ())),
             "offer_id": sign_in.offer_id,
             "holder_id": offer.holder_id if offer else None,
+            "holder_name": offer.holder_name if offer else None,
             "created_at": sign_in.created_at,
             "expires_at": sign_in.expires_at,
         }

@@ -34,9 +34,27 @@ class OfferState(StrEnum):
     EXPIRED = "expired"
     BURNED = "burned"
     DENIED = "denied"
+    CANCELLED = "cancelled"  # by the desk: nothing of it works any more
 
 
 UNREDEEMED = frozenset({OfferState.CREATED, OfferState.FETCHED})
+FINISHED = frozenset(
+    {OfferState.ISSUED, OfferState.EXPIRED, OfferState.BURNED, OfferState.DENIED, OfferState.CANCELLED}
+)
+# The one vocabulary of the desk: what the app and the command line call each state (README, "Offer states").
+STATE_WORDS: dict[OfferState, str] = {
+    OfferState.CREATED: "created",
+    OfferState.FETCHED: "scanned",
+    OfferState.REDEEMED: "redeemed",
+    OfferState.PENDING: "waiting for approval",
+    OfferState.APPROVED: "approved",
+    OfferState.REJECTED: "rejected",
+    OfferState.ISSUED: "issued",
+    OfferState.EXPIRED: "expired",
+    OfferState.BURNED: "blocked",
+    OfferState.DENIED: "rejected",
+    OfferState.CANCELLED: "cancelled",
+}
 
 
 class OfferGrant(StrEnum):
@@ -123,6 +141,7 @@ class Offer:
     by_reference: bool = False
     operator: str | None = None
     holder_id: str | None = None
+    holder_name: str | None = None  # whom it is for, kept in the archive and on the ledger (not a claim)
     issued: tuple[Delivery, ...] = ()
     timeline: tuple[Step, ...] = ()
     decision: OfferState | None = None  # the desk's decision on a deferred issuance
@@ -241,6 +260,7 @@ class Offer:
             "by_reference": self.by_reference,
             "operator": self.operator,
             "holder_id": self.holder_id,
+            "holder_name": self.holder_name,
             "issued": [delivery.to_json() for delivery in self.issued],
             "timeline": [step.to_json() for step in self.timeline],
         }
@@ -279,6 +299,7 @@ class Offer:
             by_reference=document.get("by_reference", False),
             operator=document.get("operator"),
             holder_id=document.get("holder_id"),
+            holder_name=document.get("holder_name"),
             issued=tuple(Delivery.from_json(entry) for entry in document.get("issued", [])),
             timeline=tuple(Step.from_json(step) for step in document.get("timeline", [])),
             decision=OfferState(decision) if decision else None,
@@ -307,6 +328,8 @@ def public_view(document: Mapping[str, Any]) -> dict[str, Any]:
         "expires_at": document["expires_at"],
         "operator": document.get("operator"),
         "holder_id": document.get("holder_id"),
+        "holder_name": document.get("holder_name"),
+        "grant": str(document.get("grant", OfferGrant.PRE_AUTHORIZED)),
         "tx_attempts": document.get("tx_attempts", 0),
         "issued": [
             {"config_id": e["config_id"], "count": len(e["record_ids"]), "at": e["at"]}

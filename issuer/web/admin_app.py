@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import tempfile
+from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.wsgi import wrap_file
@@ -49,14 +50,25 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
     def offer_status(offer_id: str) -> Response:
         return json_response(offers.status(offer_id))
 
+    def decision_body(allowed: tuple[str, ...] = admin.DECISION_FIELDS) -> dict[str, Any]:
+        """An optional body of `operator` (and `reason`), nothing else."""
+        body = json_object(optional=True)
+        admin.known_fields(body, allowed)
+        return body
+
     @app.post("/api/offers/<offer_id>/approve")
     def approve(offer_id: str) -> Response:
-        return json_response(offers.approve(offer_id, admin.operator_of(json_object(optional=True))))
+        return json_response(offers.approve(offer_id, admin.operator_of(decision_body(("operator",)))))
 
     @app.post("/api/offers/<offer_id>/reject")
     def reject(offer_id: str) -> Response:
-        body = json_object(optional=True)
+        body = decision_body()
         return json_response(offers.reject(offer_id, admin.operator_of(body), admin.reason_of(body)))
+
+    @app.post("/api/offers/<offer_id>/cancel")
+    def cancel(offer_id: str) -> Response:
+        """Cancel a live offer: its codes, issuer_state and access tokens stop working now."""
+        return json_response(offers.cancel(offer_id, admin.operator_of(decision_body(("operator",)))))
 
     @app.post("/api/holders")
     def register_holder() -> Response:
@@ -85,12 +97,14 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
 
     @app.post("/api/authorizations/<auth_id>/deny")
     def deny_authorization(auth_id: str) -> Response:
-        body = json_object(optional=True)
+        body = decision_body()
         return json_response(sign_ins.deny(auth_id, admin.operator_of(body), admin.reason_of(body)))
 
     @app.get("/api/credentials")
     def find_credentials() -> Response:
-        return json_response({"credentials": ledger.find(admin.credential_query(request.args))})
+        return json_response(
+            {"credentials": ledger.find(admin.credential_query(request.args, service.credential_types))}
+        )
 
     @app.get("/api/credentials/<record_id>")
     def credential_record(record_id: str) -> Response:
@@ -98,7 +112,7 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
 
     @app.post("/api/credentials/<record_id>/<any(revoke, suspend, unsuspend):action>")
     def change_credential_status(record_id: str, action: str) -> Response:
-        body = json_object(optional=True)
+        body = decision_body()
         return json_response(ledger.change_status(record_id, action, admin.operator_of(body), admin.reason_of(body)))
 
     @app.get("/api/credential-types")

@@ -11,6 +11,8 @@ import zxingcpp
 from PySide6.QtGui import QImage, QPdfWriter
 from pytestqt.qtbot import QtBot
 
+from app.models.offers import LAST_STEP, STATE
+from app.widgets.takeaway import print_sheet
 from app.window import MainWindow
 from tests.app.helpers import create_offer, settle
 from wallet.client import TestWallet, WalletError
@@ -42,7 +44,7 @@ def scanned(image: QImage) -> str:
 
 def row_state(window: MainWindow, offer_id: str) -> str:
     row = window.offers_model.row_of(offer_id)
-    return "" if row is None else window.offers_model.index(row, 2).data()
+    return "" if row is None else window.offers_model.index(row, STATE).data()
 
 
 def test_the_form_follows_the_credential_type(window: MainWindow) -> None:
@@ -71,6 +73,8 @@ def test_scan_the_qr_and_watch_the_row(qtbot: QtBot, window: MainWindow, wallet:
     assert window.compose.tx_code_label.text() == f"Transaction code: {created.tx_code}"
     offer_uri = scanned(window.compose.qr.render_image())
     assert offer_uri == created.offer_uri == window.compose.link.text()
+    window.compose.qr.save(tmp_path / "offer.png")  # while the code is there: it leaves once issued
+    window.compose.qr.save(tmp_path / "offer.svg")
     qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "created")
 
     session = wallet.resolve_offer(offer_uri)
@@ -81,10 +85,10 @@ def test_scan_the_qr_and_watch_the_row(qtbot: QtBot, window: MainWindow, wallet:
     qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "issued")
     assert not isinstance(received, str) and received.notification_id
     wallet.notify(session, received.notification_id)
-    qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "accepted")
-
-    window.compose.qr.save(tmp_path / "offer.png")
-    window.compose.qr.save(tmp_path / "offer.svg")
+    row = window.offers_model.row_of(created.offer_id)
+    qtbot.waitUntil(lambda: window.offers_model.index(row, LAST_STEP).data() == "stored in the wallet")
+    assert row_state(window, created.offer_id) == "issued"  # one word for the state, as `status` says
+    assert window.compose.panel.result.text().startswith("Received by the wallet at")
     assert scanned(QImage(str(tmp_path / "offer.png"))) == offer_uri
     assert (tmp_path / "offer.svg").read_text().startswith("<?xml")
 
@@ -106,7 +110,9 @@ def test_a_wrong_transaction_code_shows_in_plain_words(qtbot: QtBot, window: Mai
     assert response.status == 400
     row = lambda: window.offers_model.row_of(created.offer_id)  # noqa: E731
     qtbot.waitUntil(lambda: row() is not None)
-    qtbot.waitUntil(lambda: window.offers_model.index(row(), 3).data() == "wrong transaction code, 4 attempts left")
+    qtbot.waitUntil(
+        lambda: window.offers_model.index(row(), LAST_STEP).data() == "wrong transaction code, 4 attempts left"
+    )
 
 
 def test_approve_a_deferred_issuance_from_the_offers_page(qtbot: QtBot, window: MainWindow, wallet: TestWallet) -> None:
@@ -138,7 +144,8 @@ def test_approve_a_deferred_issuance_from_the_offers_page(qtbot: QtBot, window: 
 
 
 def test_deciding_without_a_selection_says_what_to_do(window: MainWindow) -> None:
-    window.offers.approve_button.click()
+    assert not window.offers.approve_button.isEnabled()  # enabled only on a row waiting for approval
+    window.offers.decide(approve=True)
     assert window.offers.message.text() == "Select a deferred offer first."
 
 
@@ -155,7 +162,7 @@ def test_a_refused_credential_request_is_explained(qtbot: QtBot, window: MainWin
     qtbot.waitUntil(lambda: row() is not None)
     qtbot.waitUntil(
         lambda: (
-            window.offers_model.index(row(), 3).data()
+            window.offers_model.index(row(), LAST_STEP).data()
             == "the wallet's request was refused: the nonce is unknown, expired or already used"
         )
     )
@@ -165,7 +172,9 @@ def test_print_the_qr_code(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> 
     fill(window, BADGE)
     assert create_offer(qtbot, window) is not None
     writer = QPdfWriter(str(tmp_path / "offer.pdf"))  # the same paged-device path a printer takes
-    window.compose.qr.print_to(writer)
+    sheet = window.compose.sheet()
+    assert sheet is not None
+    print_sheet(writer, sheet)
     del writer
     pdf = (tmp_path / "offer.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 2000

@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from app import confirm
 from app.window import MainWindow
 from tests.app.helpers import create_offer, settle
 from tests.e2e.helpers import jwt_payload
@@ -16,6 +17,7 @@ BADGE = {"given_name": "Grace", "family_name": "Hopper", "employee_id": "E-1906"
 
 def hand_out(qtbot: QtBot, window: MainWindow, employee_id: str = "E-1906") -> tuple[str, str]:
     """Create an offer in the form and let a wallet take it over HTTP: (offer id, ledger id)."""
+    window.compose.new_customer()  # one customer after the other
     window.compose.tx_code.setChecked(False)
     for name, value in {**BADGE, "employee_id": employee_id}.items():
         window.compose.field(name).setText(value)
@@ -66,6 +68,7 @@ def test_find_revoke_suspend_and_lift(qtbot: QtBot, window: MainWindow, monkeypa
     assert window.ledger.message.text() == f"Credential {first} is now revoked."
     assert window.ledger.model.index(1, 3).data() == "revoked"
     assert not window.ledger.revoke_button.isEnabled() and not window.ledger.suspend_button.isEnabled()
+    assert not window.ledger.replace_button.isEnabled()  # a revoked credential cannot be replaced again
     entry = window.service.desk.audit_log(limit=1)[0]
     assert (entry["action"], entry["operator"], entry["detail"]["reason"]) == (
         "credential_revoked",
@@ -97,8 +100,9 @@ def test_the_offers_page_links_to_an_offers_credentials(qtbot: QtBot, window: Ma
     assert window.ledger.scope.text() == f"Credentials of offer {offer_id}"
 
 
-def test_replace_a_lost_credential(qtbot: QtBot, window: MainWindow) -> None:
+def test_replace_a_lost_credential(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     """A lost phone: Replace… fills the form; creating the offer revokes the old credential."""
+    monkeypatch.setattr(confirm, "ask", lambda *_args, **_kwargs: True)  # "Create and revoke"
     _, lost = hand_out(qtbot, window)
     window.tabs.setCurrentWidget(window.ledger)
     search(qtbot, window)
@@ -108,6 +112,9 @@ def test_replace_a_lost_credential(qtbot: QtBot, window: MainWindow) -> None:
     assert window.tabs.currentWidget() is window.compose
     assert lost in window.compose.replaces_label.text()
     assert window.service.ledger.record(lost)["state"] == "valid"  # nothing happens before the offer
+    for name, value in BADGE.items():  # no registered holder: the ledger keeps no claims to fill in
+        window.compose.field(name).setText(value)
+    window.compose.tx_code.setChecked(False)  # a new customer session starts with the default options
     created = create_offer(qtbot, window)
     assert created is not None and window.compose.replaces_label.text() == ""
     assert window.service.ledger.record(lost)["state"] == "revoked"

@@ -52,7 +52,8 @@ def test_an_offer_whose_wallet_signs_in(qtbot: QtBot, window: MainWindow, wallet
     authorization = wallet.start(session)
     window.tabs.setCurrentWidget(window.sign_ins)
     waiting(qtbot, window, authorization.confirmation)
-    assert "offer " + created.offer_id in window.sign_ins.model.index(0, 3).data()
+    shown = window.sign_ins.model.index(0, 3).data()
+    assert shown == "Grace Hopper" and created.offer_id not in shown  # the person, not an offer id
     window.sign_ins.confirm_button.click()
     settle(qtbot, window.tasks)
     assert window.sign_ins.message.text().startswith(f"Confirmed {authorization.confirmation}")
