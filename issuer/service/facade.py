@@ -28,6 +28,7 @@ from issuer.storage.interfaces import Store
 from issuer.storage.store import JournalStore
 
 PURGE_EVERY = 30.0
+SECRET_HASH_KEY, ACCESS_TOKEN_KEY = "secret-hash.key", "access-token.key"
 
 
 class IssuerService:
@@ -42,14 +43,14 @@ class IssuerService:
         clock: Callable[[], float] = time.time,
     ) -> None:
         data_dir = settings.data_dir
-        keys_dir = data_dir / "keys"
         self.settings = settings
         self.issuer_url = issuer_url
         self.events = bus or EventBus()
         self.store = store or JournalStore(data_dir)
-        self.keys = keys or KeyRing(keys_dir)
+        self.store.relay_events(self.events)
+        self.keys = keys or KeyRing(self.store.key_files)
         self.credential_types = CredentialTypes(data_dir / "credential_types")
-        hasher = SecretHasher(load_or_create_key(keys_dir / "secret-hash.key"))
+        hasher = SecretHasher(load_or_create_key(self.store.key_files, SECRET_HASH_KEY))
         self.context = Context(settings, issuer_url, self.store, hasher, clock, self.events)
         self.desk = Desk(self.context)
         self.admin = Administration(self.context, self.keys, self.credential_types)
@@ -57,7 +58,7 @@ class IssuerService:
         self.offers = Offers(self.context, self.credential_types, self.ledger, self.desk.holders)
         self.sign_ins = SignIns(self.context, self.offers, self.credential_types)
         self.tokens = Tokens(
-            self.context, self.offers, self.sign_ins, load_or_create_key(keys_dir / "access-token.key")
+            self.context, self.offers, self.sign_ins, load_or_create_key(self.store.key_files, ACCESS_TOKEN_KEY)
         )
         self.issuance = Issuance(self.context, self.offers, self.ledger, self.keys, self.credential_types)
         self._purge_lock = threading.Lock()
