@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from platformdirs import user_data_dir
 
 from issuer.fileio import write_atomic
 
 SETTINGS_FILE = "settings.json"
+STORE_URL_ENV = "FRONTDESK_STORE_URL"
+STORE_PASSWORD_ENV = "FRONTDESK_STORE_PASSWORD"
+# What every issuer process sharing one store must have alike: the identity wallets see, and
+# what decides how a wallet's request is answered.
+SHARED_SETTINGS = ("public_url", "issuer_name", "clients", "require_par", "require_dpop", "require_dpop_nonce")
 
 
 class SettingsError(ValueError):
@@ -62,6 +68,10 @@ class Settings:
     check_host: bool = True
     allowed_hosts: tuple[str, ...] = ()
     key_passphrase_file: str | None = None
+    # A shared PostgreSQL store instead of the data folder's journals; its password comes from
+    # FRONTDESK_STORE_PASSWORD or the first line of `store_password_file`, never from the URL.
+    store_url: str | None = None
+    store_password_file: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -122,6 +132,8 @@ class Settings:
             raise SettingsError("clients must map each client_id to a list of redirect URIs")
         if not 16 <= self.status_list_size <= 10_000_000:
             raise SettingsError("status_list_size must be from 16 to 10,000,000")
+        if self.store_url is not None:
+            check_store_url(self.store_url)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -147,6 +159,23 @@ def save_settings(data_dir: Path, changes: dict[str, Any]) -> Settings:
     settings = Settings.load(data_dir, **{k: v for k, v in stored.items() if k in known})
     write_atomic(data_dir / SETTINGS_FILE, (json.dumps(stored, indent=2) + "\n").encode())
     return settings
+
+
+def check_store_url(url: str) -> None:
+    """A `postgresql://` URL that holds no password (that comes from a file or the environment)."""
+    if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
+        raise SettingsError("store_url must be a postgresql:// URL")
+    parts = urlsplit(url)
+    if parts.password is not None or "password" in parse_qs(parts.query):
+        raise SettingsError(
+            f"store_url must not hold the password: put it in {STORE_PASSWORD_ENV} or in a file named by "
+            "store_password_file"
+        )
+
+
+def store_url_override(given: str | None, environ: Mapping[str, str]) -> str | None:
+    """The store URL that overrides settings.json: the command line's, else FRONTDESK_STORE_URL."""
+    return given or environ.get(STORE_URL_ENV) or None
 
 
 def check_public_url(url: str) -> None:
