@@ -89,9 +89,7 @@ class Issuance:
             notification = {"event": event, "at": self._ctx.now()}
             if description:
                 notification["description"] = description[:MAX_DESCRIPTION]
-            ledger.update(
-                notification_id, lambda row: row.update(notifications=[*row.get("notifications", []), notification])
-            )
+            ledger.update(notification_id, lambda row: _add_notification(row, notification))
         self._ctx.publish(events.NOTIFICATION_RECEIVED, grant.offer_id, event=event, notification_id=notification_id)
 
     def refused(self, offer_id: str, error: str, description: str) -> None:
@@ -196,6 +194,14 @@ class Issuance:
         ctx.publish(events.CREDENTIAL_ISSUED, offer.offer_id, config_id=config_id, count=len(credentials))
         # One notification id per Credential Response (§8.3): the first credential's ledger record.
         return IssuanceResult(credentials=credentials, notification_id=record_ids[0])
+
+
+def _add_notification(record: dict[str, Any], notification: dict[str, Any]) -> None:
+    """On the record as stored when it is changed: a notification another process recorded in
+    between is kept, and the same event is not recorded twice."""
+    notifications = record.get("notifications", [])
+    if not any(n["event"] == notification["event"] for n in notifications):
+        record["notifications"] = [*notifications, notification]
 
 
 def _thumbprint(holder_jwk: Mapping[str, Any]) -> str:

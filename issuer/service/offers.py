@@ -199,15 +199,19 @@ class Offers:
         now = ctx.clock()
         token_ttl = ctx.settings.access_token_ttl
         moved = []
+
+        def unusable(offer: Offer) -> bool:
+            return (
+                (offer.unredeemed and offer.expires_at < now)
+                or (offer.state == OfferState.REDEEMED and (offer.redeemed_at or now) + token_ttl < now)
+                or offer.created_at + ABANDONED_AFTER < now  # a deferred issuance nobody came back for
+            )
+
         with ctx.transaction():
-            for document in ctx.store.offers.all():
-                offer = Offer.from_document(document)
-                unusable = (
-                    (offer.unredeemed and offer.expires_at < now)
-                    or (offer.state == OfferState.REDEEMED and (offer.redeemed_at or now) + token_ttl < now)
-                    or offer.created_at + ABANDONED_AFTER < now  # a deferred issuance nobody came back for
-                )
-                if unusable:
+            candidates = [d["offer_id"] for d in ctx.store.offers.all() if unusable(Offer.from_document(d))]
+            for offer_id in candidates:
+                offer = self.get(offer_id)  # read again, and held: another process may have changed it
+                if offer is not None and unusable(offer):
                     self.archive(offer, OfferState.EXPIRED)
                     moved.append(offer.offer_id)
         for offer_id in moved:
