@@ -2,8 +2,8 @@
 package, in a temporary folder, on a free port of 127.0.0.1.
 
 PostgreSQL refuses to run as root, so under root (CI) the cluster belongs to `nobody` and its
-commands run through `runuser`. The cluster trades durability for speed (fsync off): the tests
-kill issuer processes, never the database server.
+commands run through `runuser`. For the tests the cluster trades durability for speed (fsync
+off): they kill issuer processes, never the database server; the benchmarks run it durable.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def server_binaries() -> Path:
 
 
 class Cluster:
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """`durable`: fsync and synchronous commits as a production server has them (benchmarks)."""
+        self.durable = durable
         self.bin = server_binaries()
         self.folder = Path(tempfile.mkdtemp(prefix="frontdesk-postgres-"))
         self.data = self.folder / "data"
@@ -62,9 +64,24 @@ class Cluster:
         )  # fmt: skip
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.folder} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+            "-c max_connections=300"
         )
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-w", "-o", options, "start")
+
+    def server_pids(self) -> list[int]:
+        """The postmaster and every backend it forked (for the CPU the database spends)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        return [postmaster, *children]
 
     def stop(self) -> None:
         try:
