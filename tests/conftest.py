@@ -70,7 +70,7 @@ def postgres_cluster() -> Iterator[Cluster]:
     try:
         cluster = Cluster()
     except ClusterUnavailable as error:
-        if os.environ.get("CI") == "true":
+        if os.environ.get("FRONTDESK_TEST_POSTGRES") == "required":  # CI on Debian: never skipped there
             raise
         pytest.skip(str(error))
     cluster.start()

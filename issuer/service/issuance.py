@@ -109,19 +109,19 @@ class Issuance:
         is dropped, so the wallet's retry is served afresh."""
         store = self._ctx.store
         with self._ctx.transaction():
-            live = {document["offer_id"]: Offer.from_document(document) for document in store.offers.all()}
+            live = {document["offer_id"] for document in store.offers.all()}
             if not live:
                 return
+            # Each candidate is checked again on its offer read now, and held: on a shared store
+            # another process may have finished that issuance since the first reads.
             for archived in store.archive.recent():
-                if archived.get("offer_id") in live:
+                if archived.get("offer_id") in live and self._offers.get(archived["offer_id"]) is not None:
                     store.archive.remove(archived["id"])
             for record in store.ledger.recent():
-                offer = live.get(record.get("offer_id", ""))
-                if (
-                    offer is not None
-                    and record["id"] not in offer.delivered_record_ids
-                    and not record.get("undelivered")
-                ):
+                if record.get("offer_id") not in live or record.get("undelivered"):
+                    continue
+                offer = self._offers.get(record["offer_id"])
+                if offer is not None and record["id"] not in offer.delivered_record_ids:
                     self._ledger.mark_undelivered(record)
 
     def _transaction_elsewhere(self, transaction_hash: str) -> bool:
