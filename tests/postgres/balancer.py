@@ -29,6 +29,10 @@ class Balancer:
 
     def __exit__(self, *_: object) -> None:
         self._closed = True
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() a close alone would leave waiting
+        except OSError:
+            pass
         self._listener.close()
         self._thread.join(5)
 

@@ -28,6 +28,7 @@ class ServeProcess:
     def __init__(self, data_dir: Path, database: PostgresDatabase, port: int, public_url: str) -> None:
         self.data_dir = data_dir
         self.port = port
+        self.public_url = public_url
         self.url = f"http://127.0.0.1:{port}"
         self.admin_url = ""
         environment = {
@@ -38,7 +39,7 @@ class ServeProcess:
         }
         command = [sys.executable, "-m", "issuer", "serve", "--data-dir", str(data_dir), "--port", str(port)]
         command += ["--admin-port", "0", "--public-url", public_url]
-        self._log = (data_dir.parent / f"{data_dir.name}.log").open("w")
+        self._log = (data_dir.parent / f"{data_dir.name}.log").open("a")
         self.process = subprocess.Popen(
             command, env=environment, stdout=subprocess.PIPE, stderr=self._log, text=True, cwd=Path.cwd()
         )
