@@ -14,9 +14,11 @@ import pytest
 from issuer.config import Settings
 from issuer.runtime import IssuerRuntime, read_admin_token
 from issuer.service import IssuerService
+from issuer.storage.postgres import schema
 from tests.postgres_cluster import Cluster, ClusterUnavailable
 
 KEY_PASSPHRASE = b"the passphrase of the tests' keys"
+MIGRATED = "frontdesk_migrated"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ def postgres_cluster() -> Iterator[Cluster]:
         pytest.skip(str(error))
     cluster.start()
     try:
+        cluster.create_template(MIGRATED, schema.migrate)  # each test's database starts as a copy of it
         yield cluster
     finally:
         cluster.stop()
@@ -85,7 +88,7 @@ def postgres(postgres_cluster: Cluster, tmp_path: Path) -> Iterator[PostgresData
     password_file = tmp_path / "store-password"
     password_file.write_text(postgres_cluster.password + "\n")
     password_file.chmod(0o600)
-    url = postgres_cluster.create_database()
+    url = postgres_cluster.create_database(MIGRATED)
     try:
         yield PostgresDatabase(url, postgres_cluster.password, password_file)
     finally:

@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -96,13 +97,24 @@ class Cluster:
     def connect(self, database: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(self.url(database), password=self.password, autocommit=True)
 
-    def create_database(self) -> str:
-        """A fresh, empty database; its URL."""
+    def create_database(self, template: str = "template1") -> str:
+        """A fresh database, a copy of `template`; its URL."""
         self._count += 1
         name = f"test_{self._count}"
         with self.connect() as connection:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            connection.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            )
         return self.url(name)
+
+    def create_template(self, name: str, prepare: Callable[[psycopg.Connection[tuple[object, ...]]], object]) -> None:
+        """A database prepared once (a schema), which `create_database(name)` copies."""
+        with self.connect() as connection:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        with self.connect(name) as connection:
+            prepare(connection)
 
     def drop_database(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]

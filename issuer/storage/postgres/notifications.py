@@ -87,9 +87,19 @@ class Notifications:
     def close(self) -> None:
         self._stopped.set()
         self._outbox.put(None)
-        for thread in (self._sender, self._listener):
-            if thread.is_alive():
-                thread.join(CONNECT_TIMEOUT)
+        if self._sender.is_alive():
+            self._sender.join(CONNECT_TIMEOUT)
+        if self._listener.is_alive():
+            self._wake_listener()
+            self._listener.join(CONNECT_TIMEOUT)
+
+    def _wake_listener(self) -> None:
+        """A notice of this process's own, which it ignores, so that the listener sees it should stop."""
+        try:
+            with self._db.autonomous() as connection:
+                self.announce(connection, KEYS_CHANNEL, {})
+        except (psycopg.Error, StoreError):
+            pass  # then it stops at its next timeout
 
     def _payload(self, message: Mapping[str, Any]) -> str:
         text = json.dumps({**message, "o": self.origin}, separators=(",", ":"), default=str)
@@ -110,6 +120,8 @@ class Notifications:
                     self._listening.set()
                     while not self._stopped.is_set():
                         for notice in connection.notifies(timeout=0.5):
+                            if self._stopped.is_set():
+                                break
                             self._dispatch(notice.channel, notice.payload)
             except (psycopg.Error, StoreError) as error:
                 log.warning("listening to the store: %s; connecting again", str(error).strip().splitlines()[0])

@@ -69,15 +69,18 @@ class PostgresStore:
         self._notifications.relay(bus)
 
     def agree_on(self, settings: Mapping[str, Any]) -> None:
-        for name, value in settings.items():
-            self._db.changed(
-                "INSERT INTO shared_settings (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
-                (name, Jsonb(value)),
-            )
-            stored = self._db.rows("SELECT value FROM shared_settings WHERE name = %s", (name,))[0][0]
-            if stored != _as_json(value):
+        names = list(settings)
+        self._db.changed(
+            "INSERT INTO shared_settings (name, value) SELECT * FROM unnest(%s::text[], %s::jsonb[]) "
+            "ON CONFLICT (name) DO NOTHING",
+            (names, [Jsonb(settings[name]) for name in names]),
+        )
+        stored = dict(self._db.rows("SELECT name, value FROM shared_settings WHERE name = ANY(%s)", (names,)))
+        for name in names:
+            if stored.get(name) != _as_json(settings[name]):
                 raise SharedSettingsMismatch(
-                    f"{name} is {stored!r} for the issuers sharing this store, not {value!r}: set it alike everywhere"
+                    f"{name} is {stored.get(name)!r} for the issuers sharing this store, not {settings[name]!r}: "
+                    "set it alike everywhere"
                 )
 
     def compact(self) -> None:
