@@ -69,11 +69,13 @@ def deployment(postgres: PostgresDatabase, tmp_path: Path) -> Iterator[Deploymen
         except BaseException:
             one.stop()
             raise
+        deployment = Deployment(one, other, balancer, postgres)
         try:
-            yield Deployment(one, other, balancer, postgres)
+            yield deployment
         finally:
+            deployment.one.stop()  # the process a test started again, if it did
+            deployment.other.stop()
             one.stop()
-            other.stop()
 
 
 def test_an_offer_made_through_one_is_redeemed_through_the_other(deployment: Deployment) -> None:

@@ -31,6 +31,7 @@ KEYS_CHANNEL = "frontdesk_keys"
 CHANNELS = (EVENTS_CHANNEL, STATUS_CHANNEL, KEYS_CHANNEL)
 MAX_PAYLOAD = 7900  # PostgreSQL's limit is 8000 bytes
 RECONNECT_AFTER = 1.0
+WAKE_TIMEOUT = 2
 BATCH = 100
 
 Handler = Callable[[Mapping[str, Any]], None]
@@ -96,10 +97,10 @@ class Notifications:
     def _wake_listener(self) -> None:
         """A notice of this process's own, which it ignores, so that the listener sees it should stop."""
         try:
-            with self._db.autonomous() as connection:
+            with psycopg.connect(self._db.conninfo, autocommit=True, connect_timeout=WAKE_TIMEOUT) as connection:
                 self.announce(connection, KEYS_CHANNEL, {})
-        except (psycopg.Error, StoreError):
-            pass  # then it stops at its next timeout
+        except psycopg.Error:
+            pass  # the database is gone: the listener stops at its next timeout
 
     def _payload(self, message: Mapping[str, Any]) -> str:
         text = json.dumps({**message, "o": self.origin}, separators=(",", ":"), default=str)
