@@ -160,9 +160,11 @@ class StatusLists:
         return current
 
     def _reload_if_unknown(self, list_id: int) -> None:
-        """Lists are numbered in order, so only the one after the newest known can be new."""
+        """Lists are numbered in order, so only the one after the newest known can be new; the
+        entries are read again only when another process did start it (asking costs one short read)."""
         if list_id not in self._lists and list_id == max(self._lists, default=0) + 1:
-            self._reload()
+            if any(row["list_id"] not in self._lists for row in self._store.lists()):
+                self._reload()
 
     def _reload(self) -> None:
         """Read the lists and their entries again (at start, and when changes may have been missed);
