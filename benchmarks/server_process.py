@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,10 +30,21 @@ class ServerError(RuntimeError):
 class ServerProcess:
     """`frontdesk-issuer serve` on ports chosen by the kernel; a context manager that always stops it."""
 
-    def __init__(self, executable: Path, data_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self,
+        executable: Path,
+        data_dir: Path,
+        log_path: Path,
+        *,
+        options: Sequence[str] = (),
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        """`options` are added to `serve`'s (a later one wins); `environment` replaces the process's."""
         self.executable = executable
         self.data_dir = data_dir
         self.log_path = log_path
+        self.options = list(options)
+        self.environment = dict(environment) if environment is not None else None
         self.issuer_url = ""
         self.admin_url = ""
         self.exit_code: int | None = None
@@ -47,6 +59,7 @@ class ServerProcess:
 
     def start(self) -> None:
         command = [str(self.executable), "serve", "--data-dir", str(self.data_dir), "--port", "0", "--admin-port", "0"]
+        command += self.options
         self._log = self.log_path.open("wb")
         # Its own session: a Ctrl-C in the terminal reaches the benchmark only, which then
         # stops the server itself (SIGTERM, wait) instead of racing it.
@@ -57,6 +70,7 @@ class ServerProcess:
             stdin=subprocess.DEVNULL,
             text=True,
             start_new_session=True,
+            env=self.environment,
         )
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=_drain, args=(self._process.stdout, lines), daemon=True).start()

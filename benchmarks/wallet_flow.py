@@ -28,13 +28,13 @@ class FlowError(Exception):
 
 
 class WalletFlow:
-    def __init__(self, issuer_url: str, admin_url: str, admin_token: str) -> None:
+    def __init__(self, issuer_url: str, admin_url: str, admin_token: str, wallet: TestWallet | None = None) -> None:
         self._admin_url = admin_url
         self._admin_headers = {"Authorization": f"Bearer {admin_token}", "Content-Type": "application/json"}
         self._offer_body = json.dumps(
             {"credential_configuration_ids": ["employee_badge"], "claims": CLAIMS, "by_reference": True}
         ).encode()
-        self._wallet = TestWallet()
+        self._wallet = wallet or TestWallet()
         self._keys = [new_key() for _ in range(PREPARED_KEYS)]  # key generation is the wallet's cost, not the issuer's
         self._used = 0
         self.current_step = ""

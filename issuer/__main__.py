@@ -2,9 +2,10 @@
 
 `serve` runs the issuer and its admin API until SIGINT or SIGTERM. `backup`, `restore`,
 `keys encrypt|decrypt`, `certificates init|csr|import|show` and `trust-anchor` look after the data folder
-(see README, "Backup and restore", and docs/haip.md). The other commands talk to a running server through the
-admin API, found through `<data>/server.json` and authenticated with `<data>/admin-token`. Failures print one
-line on stderr and exit 1.
+(see README, "Backup and restore", and docs/haip.md); `migrate` brings a PostgreSQL store's schema up to date
+and copies a data folder into it. The other commands talk to a running server through the admin API, found
+through `<data>/server.json` and authenticated with `<data>/admin-token`. Failures print one line on stderr and
+exit 1.
 """
 
 from __future__ import annotations
@@ -28,7 +29,16 @@ from typing import Any
 import segno
 
 from issuer import __version__
-from issuer.config import Settings, SettingsError, default_data_dir, ensure_private_dir
+from issuer.config import (
+    STORE_PASSWORD_ENV,
+    STORE_URL_ENV,
+    Settings,
+    SettingsError,
+    check_store_url,
+    default_data_dir,
+    ensure_private_dir,
+    store_url_override,
+)
 from issuer.crypto.certificates import CA_KEY_PATTERN, CERTIFICATES_DIR, TRUST_ANCHOR_FILE, IssuerCertificates
 from issuer.crypto.keys import (
     PASSPHRASE_ENV,
@@ -42,6 +52,7 @@ from issuer.protocol.credential_types import CredentialTypeError
 from issuer.records.ledger import STATES
 from issuer.runtime import SERVER_FILE, IssuerRuntime, PortUnavailable, issuer_url_of, read_admin_token
 from issuer.service.types import STATE_WORDS, OfferGrant, OfferState
+from issuer.storage.backends import store_password
 from issuer.storage.backup import create_backup, restore_backup, running_issuer
 from issuer.storage.history import RECORD_ID
 
@@ -77,7 +88,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--public-url", help="Credential Issuer Identifier, the https URL wallets use")
     serve.add_argument("--admin-port", type=int, help="admin API port; 0 picks a free one (default 8441)")
     serve.add_argument("--key-passphrase-file", type=Path, help="file whose first line unlocks encrypted keys")
+    _store_options(serve)
     serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser(
+        "migrate", help="bring a PostgreSQL store's schema up to date; with --data-dir, copy a data folder into it"
+    )
+    migrate.add_argument("--data-dir", type=Path, help="a data folder to copy into the (empty) store")
+    migrate.add_argument("--key-passphrase-file", type=Path, help="file whose first line is the key passphrase")
+    _store_options(migrate)
+    migrate.set_defaults(run=_migrate)
 
     offer = commands.add_parser("offer", help="create a credential offer")
     _data_dir(offer)
@@ -206,10 +226,25 @@ def _data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="data folder (default: the user data folder)")
 
 
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store-url", help=f"a shared PostgreSQL store, postgresql://user@host/db (or {STORE_URL_ENV})"
+    )
+    parser.add_argument(
+        "--store-password-file", help=f"file whose first line is the store's password (or {STORE_PASSWORD_ENV})"
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.load(
-        args.data_dir, host=args.host, port=args.port, public_url=args.public_url, admin_port=args.admin_port
+        args.data_dir,
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        admin_port=args.admin_port,
+        store_url=store_url_override(args.store_url, os.environ),
+        store_password_file=args.store_password_file,
     )
     passphrase = read_passphrase_file(args.key_passphrase_file) if args.key_passphrase_file else None
     runtime = IssuerRuntime(settings, key_passphrase=passphrase)
@@ -229,6 +264,43 @@ def _serve(args: argparse.Namespace) -> int:
             pass
     finally:
         runtime.stop()
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    url = store_url_override(args.store_url, os.environ)
+    if url is None:
+        raise CommandError(f"name the store: --store-url postgresql://user@host/db (or {STORE_URL_ENV})")
+    check_store_url(url)
+    settings = Settings.load(args.data_dir, store_url=url, store_password_file=args.store_password_file)
+    try:
+        from issuer.storage.postgres import PostgresStore, schema
+        from issuer.storage.postgres.copy import copy_folder
+        from issuer.storage.postgres.database import Database
+    except ImportError as error:
+        raise CommandError("a PostgreSQL store needs psycopg: pip install 'frontdesk-issuer[postgres]'") from error
+    password = store_password(settings, os.environ)
+    if args.data_dir is None:
+        database = Database(url, password, max_connections=1)
+        try:
+            with database.connect() as connection:
+                before, after = schema.migrate(connection)
+        finally:
+            database.close()
+        print(f"schema: version {after}" + (f" (was {before})" if before != after else " (up to date)"))
+        return 0
+    if args.key_passphrase_file:
+        passphrase: bytes | None = read_passphrase_file(args.key_passphrase_file)
+    else:
+        passphrase = resolve_passphrase(settings.key_passphrase_file, os.environ)
+    store = PostgresStore(url, password=password, key_passphrase=passphrase, max_connections=2)
+    try:
+        counts = copy_folder(args.data_dir, store, passphrase)
+    finally:
+        store.close()
+    summary = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items())
+    print(f"copied {args.data_dir} into {url} and checked the copy: {summary}")
+    print(f"{args.data_dir} is unchanged; serve from the store with --store-url")
     return 0
 
 
@@ -369,6 +441,7 @@ def _credentials(args: argparse.Namespace) -> int:
 
 def _backup(args: argparse.Namespace) -> int:
     folder = args.data_dir or default_data_dir()
+    _refuse_on_shared_store(folder, "backup")
     archive = args.archive.absolute()
     if running_issuer(folder):  # the running issuer takes it, under its store lock
         size = _admin_download(folder, "/api/backup", archive)
@@ -381,12 +454,22 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     folder = args.data_dir or default_data_dir()
+    _refuse_on_shared_store(folder, "restore")
     result = restore_backup(args.archive, folder, force=args.force)
     taken = datetime.fromtimestamp(result.created_at).isoformat(sep=" ", timespec="seconds")
     print(f"restored {result.files} files into {folder} (backup taken {taken})")
     if result.replaced:
         print(f"the previous data is in {result.replaced}")
     return 0
+
+
+def _refuse_on_shared_store(folder: Path, command: str) -> None:
+    """The data of a PostgreSQL store is in the database: pg_dump backs it up, not this archive."""
+    if store_url_override(None, os.environ) or Settings.load(folder).store_url:
+        raise CommandError(
+            f"this issuer keeps its data in a PostgreSQL store, which '{command}' does not cover: "
+            "use pg_dump and pg_restore for the database, and keep the key passphrase; see docs/deployment.md"
+        )
 
 
 def _keys(args: argparse.Namespace) -> int:

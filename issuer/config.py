@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from platformdirs import user_data_dir
 
@@ -33,6 +33,23 @@ HAIP_REQUIREMENTS: dict[str, Any] = {
 
 
 LIST_SETTINGS = ("trusted_proxies", "rate_limit_exempt", "allowed_hosts", "wallet_trust_anchors")
+STORE_URL_ENV = "FRONTDESK_STORE_URL"
+STORE_PASSWORD_ENV = "FRONTDESK_STORE_PASSWORD"
+# What every issuer process sharing one store must have alike: the identity wallets see, and
+# what decides how a wallet's request is answered.
+SHARED_SETTINGS = (
+    "public_url",
+    "issuer_name",
+    "clients",
+    "require_par",
+    "require_dpop",
+    "require_dpop_nonce",
+    "profile",
+    "max_credential_requests",
+    "require_wallet_attestation",
+    "request_encryption",
+    "require_request_encryption",
+)
 
 
 class SettingsError(ValueError):
@@ -84,6 +101,10 @@ class Settings:
     wallet_trust_anchors: tuple[str, ...] = ()  # PEM files (in the data folder) of wallet providers' CAs
     request_encryption: bool = False  # offer encrypted Credential Requests (OID4VCI §10)
     require_request_encryption: bool = False
+    # A shared PostgreSQL store instead of the data folder's journals; its password comes from
+    # FRONTDESK_STORE_PASSWORD or the first line of `store_password_file`, never from the URL.
+    store_url: str | None = None
+    store_password_file: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -153,6 +174,8 @@ class Settings:
         for name in ("require_wallet_attestation", "request_encryption", "require_request_encryption"):
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(f"{name} must be true or false")
+        if self.store_url is not None:
+            check_store_url(self.store_url)
 
     @property
     def haip(self) -> bool:
@@ -190,6 +213,23 @@ def save_settings(data_dir: Path, changes: dict[str, Any], check: Callable[[Sett
         check(settings)
     write_atomic(data_dir / SETTINGS_FILE, (json.dumps(stored, indent=2) + "\n").encode())
     return settings
+
+
+def check_store_url(url: str) -> None:
+    """A `postgresql://` URL that holds no password (that comes from a file or the environment)."""
+    if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
+        raise SettingsError("store_url must be a postgresql:// URL")
+    parts = urlsplit(url)
+    if parts.password is not None or "password" in parse_qs(parts.query):
+        raise SettingsError(
+            f"store_url must not hold the password: put it in {STORE_PASSWORD_ENV} or in a file named by "
+            "store_password_file"
+        )
+
+
+def store_url_override(given: str | None, environ: Mapping[str, str]) -> str | None:
+    """The store URL that overrides settings.json: the command line's, else FRONTDESK_STORE_URL."""
+    return given or environ.get(STORE_URL_ENV) or None
 
 
 def check_public_url(url: str) -> None:

@@ -41,6 +41,7 @@ class Event:
     offer_id: str
     detail: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.time)
+    remote: bool = False  # published by another process sharing the store, relayed here
 
 
 Listener = Callable[[Event], None]

@@ -5,7 +5,9 @@ faces wallets; the admin server (127.0.0.1 unless configured otherwise) faces th
 remote desks and requires the bearer token kept in `<data>/admin-token`.
 
 At start, a restore staged by the desktop app (`issuer.backup`) is applied before anything
-opens the data folder, and the signing keys are loaded with their passphrase, if any.
+opens the data folder, the store is opened (the data folder's journals, or the PostgreSQL store
+named by `store_url`, shared with other issuer processes, which must agree on the shared
+settings), and the signing keys are loaded with their passphrase, if any.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import threading
 import time
 from pathlib import Path
 
-from issuer.config import Settings, SettingsError, ensure_private_dir
+from issuer.config import SHARED_SETTINGS, Settings, SettingsError, ensure_private_dir
 from issuer.crypto.certificates import CA_KEY_PATTERN, CERTIFICATES_DIR
 from issuer.crypto.keys import KeyRing, resolve_passphrase
 from issuer.fileio import POSIX_MODES, write_private_file
 from issuer.service import IssuerService
+from issuer.storage.backends import open_store
 from issuer.storage.backup import PENDING_RESTORE, apply_pending_restore
 from issuer.web.admin_app import create_admin_app
 from issuer.web.server import IssuerServer, bind
@@ -63,23 +66,32 @@ class IssuerRuntime:
         passphrase = self._key_passphrase
         if passphrase is None:
             passphrase = resolve_passphrase(settings.key_passphrase_file, os.environ)
-        keys = KeyRing(settings.data_dir / "keys", passphrase)
-        issuer_sock = listen(settings.host, settings.port)
+        store = open_store(settings, passphrase, os.environ)
+        try:
+            keys = KeyRing(store.key_files, passphrase)
+            shared = settings.to_json()
+            store.agree_on({name: shared[name] for name in SHARED_SETTINGS})
+            issuer_sock = listen(settings.host, settings.port)
+        except BaseException:
+            store.close()
+            raise
         try:
             admin_sock = listen(settings.admin_host, settings.admin_port)
         except PortUnavailable:
             issuer_sock.close()
+            store.close()
             raise
         port, admin_port = issuer_sock.getsockname()[1], admin_sock.getsockname()[1]
         self.issuer_url = issuer_url_of(settings, port)
         self.admin_url = f"http://{_url_host(settings.admin_host)}:{admin_port}"
         self.settings = settings.with_ports(port, admin_port)
         try:
-            service = IssuerService(self.settings, self.issuer_url, keys=keys)
+            service = IssuerService(self.settings, self.issuer_url, store=store, keys=keys)
             admin_token = read_admin_token(settings.data_dir, create=True)
         except BaseException:
             issuer_sock.close()
             admin_sock.close()
+            store.close()
             raise
         self._servers = [
             IssuerServer(create_app(service), issuer_sock, threads=settings.threads, name="issuer"),

@@ -2,9 +2,10 @@
 # Install what Frontdesk Issuer needs, from the repository root, on Debian or Ubuntu:
 #   - system libraries Qt needs (only as root; otherwise the missing ones are printed),
 #   - the virtual environment .venv with the project installed in editable mode,
-#   - with --test: the test, packaging (PyInstaller, which needs binutils) and dev (ruff, mypy,
-#     import-linter, pre-commit) extras, poppler-utils (a printed PDF read back), and the Node.js
-#     interop test dependencies.
+#   - with --test: the test, packaging (PyInstaller, which needs binutils), dev (ruff, mypy,
+#     import-linter, pre-commit) and postgres (psycopg) extras, poppler-utils (a printed PDF read
+#     back), the PostgreSQL server the tests run a throw-away cluster of (Debian's postgresql), and
+#     the Node.js interop test dependencies.
 # Usage: tools/install.sh [--test] [--desktop]
 #   --desktop  also the X11 libraries Qt needs to open a real window
 # Environment: PYTHON (default python3) is the interpreter the venv is made from.
@@ -65,6 +66,7 @@ install_system_packages() {
     if $with_test; then
         wanted+=(binutils)  # objdump and strip, for the PyInstaller bundle test
         wanted+=(poppler-utils)  # pdftoppm and pdftotext: the printed take-away sheet is read back in a test
+        wanted+=(postgresql)  # initdb and pg_ctl, for the tests marked postgres
     fi
     for package in "${wanted[@]}"; do
         installed "$package" || missing+=("$package")
@@ -100,7 +102,7 @@ make_venv() {
 install_project() {
     local target=.
     if $with_test; then
-        target='.[test,packaging,dev]'
+        target='.[test,packaging,dev,postgres]'
     fi
     log "pip install -e $target"
     "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e "$target"

@@ -1,6 +1,7 @@
 """Issuer signing keys (ES256 on P-256): created on first start, kept owner-readable, published as JWKS.
 
-Private keys are PKCS#8 PEM files under `<data>/keys/`, mode 0600. Retired keys stay in
+Private keys are PKCS#8 PEM files under `<data>/keys/`, mode 0600 (or, in a shared store, rows
+the store encrypts with the key passphrase). Retired keys stay in
 the JWKS so that credentials signed with them still verify until they expire.
 
 With a passphrase, every key file is encrypted at rest (PKCS#8 with the best encryption
@@ -13,9 +14,9 @@ slows a guesser little: the passphrase has to be long, at least 12 characters.
 from __future__ import annotations
 
 import json
-import os
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -27,11 +28,14 @@ from jwcrypto import jwk
 from issuer.config import SettingsError
 from issuer.crypto import es256
 from issuer.fileio import write_private_file
+from issuer.storage.interfaces import KeyFiles
+from issuer.storage.local import FolderKeyFiles
 
 SIGNING_ALG = "ES256"
 PASSPHRASE_ENV = "FRONTDESK_KEY_PASSPHRASE"
 ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
 MIN_PASSPHRASE_LENGTH = 12
+INDEX = "keys.json"
 
 
 class KeyPassphraseError(SettingsError):
@@ -86,15 +90,24 @@ class IssuerKey:
 
 
 class KeyRing:
-    """The issuer's keys in a data folder: one active key, older ones kept for verification."""
+    """The issuer's keys: one active key, older ones kept for verification.
 
-    def __init__(self, keys_dir: Path, passphrase: bytes | None = None) -> None:
-        self._dir = keys_dir
-        self._passphrase = passphrase
-        self._index_path = keys_dir / "keys.json"
+    They live in the store's key files (`keys.json`, the index, and one `<kid>.pem` per key):
+    the data folder's `keys` folder, or a shared store, where another process may rotate them
+    (the ring then reads them again).
+    """
+
+    def __init__(self, files: KeyFiles | Path, passphrase: bytes | None = None) -> None:
+        self._files = FolderKeyFiles(files) if isinstance(files, Path) else files
+        # A store that encrypts its key files needs no second encryption of the PEM inside; files
+        # outside the store (the issuing CA's key) are always protected with the passphrase itself.
+        self._passphrase = None if self._files.encrypted else passphrase
+        self._file_passphrase = passphrase
         self._keys: dict[str, IssuerKey] = {}
         self._active_kid = ""
+        self._lock = threading.Lock()
         self._load_or_create()
+        self._files.watch(self.reload)
 
     @property
     def active(self) -> IssuerKey:
@@ -104,75 +117,101 @@ class KeyRing:
         """Every key still published, oldest first."""
         return sorted(self._keys.values(), key=lambda key: key.created_at)
 
-    def get(self, kid: str) -> IssuerKey | None:
-        return self._keys.get(kid)
-
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         return {"keys": [key.public_jwk for key in self._keys.values()]}
 
+    def get(self, kid: str) -> IssuerKey | None:
+        return self._keys.get(kid)
+
     def set_chain(self, kid: str, x5c: tuple[str, ...], not_after: int | None) -> None:
         """Attach a certificate chain to a key: from now on its signatures carry it in `x5c`."""
-        self._keys[kid] = replace(self._keys[kid], x5c=x5c, not_after=not_after)
+        with self._lock:
+            self._keys = {**self._keys, kid: replace(self._keys[kid], x5c=x5c, not_after=not_after)}
 
     def read_private_key(self, path: Path) -> jwk.JWK:
         """Another private key of the issuer (its CA's), protected as the signing keys are."""
-        return load_key_file(path, self._passphrase)
+        return load_key_file(path, self._file_passphrase)
 
     def write_private_key(self, path: Path, private: jwk.JWK) -> None:
         """Store a private key owner-only, encrypted with the signing keys' passphrase if they are."""
-        write_private_file(path, private.export_to_pem(private_key=True, password=self._passphrase))
+        write_private_file(path, private.export_to_pem(private_key=True, password=self._file_passphrase))
 
     def rotate(self) -> IssuerKey:
-        """Make a new active key; the previous ones stay published."""
-        key = self._generate()
-        self._active_kid = key.kid
-        self._save_index()
-        return key
+        """Make a new active key; the previous ones stay published. Inside a store transaction,
+        the index read here is held until the new one is written."""
+        with self._lock:
+            self._load(self._files.read(INDEX) or _index("", []))
+            key = self._generate()
+            keys = {**self._keys, key.kid: key}
+            self._files.write(INDEX, _index(key.kid, keys.values()))
+            self._keys, self._active_kid = keys, key.kid
+            return key
+
+    def reload(self) -> None:
+        """Read the keys again (another process rotated them)."""
+        index = self._files.read(INDEX)
+        if index is not None:
+            with self._lock:
+                self._load(index)
 
     def _load_or_create(self) -> None:
-        self._dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self._dir, 0o700)
-        if not self._index_path.exists():
-            self.rotate()
-            return
-        index = json.loads(self._index_path.read_text())
+        index = self._files.read(INDEX)
+        if index is None:
+            key = self._generate()
+            index = self._files.create(INDEX, _index(key.kid, [key]))  # another process may have been first
+        self._load(index)
+
+    def _load(self, index_json: bytes) -> None:
+        index = json.loads(index_json)
+        keys = dict(self._keys)
         for entry in index["keys"]:
-            private = load_key_file(self._dir / f"{entry['kid']}.pem", self._passphrase)
-            self._keys[entry["kid"]] = IssuerKey(entry["kid"], entry["created_at"], private)
-        self._active_kid = index["active"]
+            if entry["kid"] not in keys:
+                name = f"{entry['kid']}.pem"
+                pem = self._files.read(name)
+                if pem is None:
+                    raise KeyPassphraseError(f"the signing key {name} is missing")
+                private = load_key_pem(pem, self._passphrase, self._where(name))
+                keys[entry["kid"]] = IssuerKey(entry["kid"], entry["created_at"], private)
+        if index["active"]:
+            self._keys, self._active_kid = keys, index["active"]
 
     def _generate(self) -> IssuerKey:
         private = jwk.JWK.generate(kty="EC", crv="P-256")
         kid = private.thumbprint()
-        self.write_private_key(self._dir / f"{kid}.pem", private)
-        key = IssuerKey(kid, int(time.time()), private)
-        self._keys[kid] = key
-        return key
+        self._files.write(f"{kid}.pem", private.export_to_pem(private_key=True, password=self._passphrase))
+        return IssuerKey(kid, int(time.time()), private)
 
-    def _save_index(self) -> None:
-        index = {
-            "active": self._active_kid,
-            "keys": [{"kid": k.kid, "created_at": k.created_at} for k in self._keys.values()],
-        }
-        write_private_file(self._index_path, json.dumps(index, indent=2).encode())
+    def _where(self, name: str) -> str:
+        if isinstance(self._files, FolderKeyFiles):
+            return str(self._files.folder / name)
+        return f"the signing key {name} in the store"
+
+
+def _index(active: str, keys: Iterable[IssuerKey]) -> bytes:
+    entries = [{"kid": key.kid, "created_at": key.created_at} for key in keys]
+    return json.dumps({"active": active, "keys": entries}, indent=2).encode()
 
 
 def load_key_file(path: Path, passphrase: bytes | None) -> jwk.JWK:
     """A private key from its PEM file, or KeyPassphraseError naming what to do."""
-    pem = path.read_bytes()
+    return load_key_pem(path.read_bytes(), passphrase, str(path))
+
+
+def load_key_pem(pem: bytes, passphrase: bytes | None, where: str) -> jwk.JWK:
+    """A private key from PEM, or KeyPassphraseError naming what to do (`where` names the key)."""
     encrypted = pem.lstrip().startswith(ENCRYPTED_PEM)
     if encrypted and passphrase is None:
         raise KeyPassphraseError(
-            f"{path} is encrypted: give its passphrase in {PASSPHRASE_ENV} or with --key-passphrase-file"
+            f"{where} is encrypted: give its passphrase in {PASSPHRASE_ENV} or with --key-passphrase-file"
         )
     if not encrypted and passphrase is not None:
-        raise KeyPassphraseError(f"{path} is not encrypted: run 'frontdesk-issuer keys encrypt' first")
+        raise KeyPassphraseError(f"{where} is not encrypted: run 'frontdesk-issuer keys encrypt' first")
     try:
         return jwk.JWK.from_pem(pem, password=passphrase)
     except (ValueError, TypeError) as error:
         if encrypted:
-            raise KeyPassphraseError(f"{path}: wrong passphrase") from error
-        raise KeyPassphraseError(f"{path} is not a private key: {error}") from error
+            raise KeyPassphraseError(f"{where}: wrong passphrase") from error
+        raise KeyPassphraseError(f"{where} is not a private key: {error}") from error
 
 
 def change_passphrase(keys_dir: Path, old: bytes | None, new: bytes | None, pattern: str = "*.pem") -> int:

@@ -21,7 +21,7 @@ JSON_MEDIA_TYPES = ("application/statuslist+json", "application/json")
 def status_list_response(ledger: Ledger, list_id: str, accept: MIMEAccept) -> tuple[str | dict[str, Any], str]:
     """The body and its media type; NotFound for a list that does not exist."""
     number = int(list_id) if list_id.isascii() and list_id.isdigit() and len(list_id) <= 9 else 0
-    if number not in ledger.status_lists.list_ids():
+    if not ledger.status_lists.exists(number):
         raise NotFound("no such status list")
     wanted = accept.best_match([TOKEN_MEDIA_TYPE, *JSON_MEDIA_TYPES], default=TOKEN_MEDIA_TYPE)
     if wanted in JSON_MEDIA_TYPES:

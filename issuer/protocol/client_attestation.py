@@ -27,8 +27,10 @@ from issuer.crypto.es256 import jwk_thumbprint
 from issuer.crypto.trust_anchors import ChainRefused, TrustAnchors, public_jwk_of
 from issuer.errors import AttestationChallengeError, InvalidClient
 from issuer.protocol import wire_json
-from issuer.protocol.codes import KEY_BYTES, SealedTokens, SeenOnce, new_secret
+from issuer.protocol.codes import KEY_BYTES, SealedTokens, new_secret
 from issuer.protocol.proofs import PRIVATE_MEMBERS, PUBLIC_MEMBERS, signature_valid
+from issuer.storage.interfaces import ReplaySet
+from issuer.storage.local import MemoryReplaySet
 
 ATTESTATION_HEADER = "OAuth-Client-Attestation"
 POP_HEADER = "OAuth-Client-Attestation-PoP"
@@ -58,15 +60,25 @@ class AttestedClient:
 
 
 class ClientAttestations:
+    """Checks of attestations and their PoPs. `seen` makes each PoP single use; `challenge_key` seals the
+    challenges, kept in the store when `seen` is shared by several processes (`replay_safe_key`)."""
+
     def __init__(
-        self, anchors: TrustAnchors, audience: str, *, required: bool, clock: Callable[[], float] = time.time
+        self,
+        anchors: TrustAnchors,
+        audience: str,
+        *,
+        required: bool,
+        seen: ReplaySet | None = None,
+        challenge_key: bytes | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.anchors = anchors
         self.required = required
         self._audience = audience
         self._clock = clock
-        self._challenges = SealedTokens(secrets.token_bytes(KEY_BYTES), clock)
-        self._seen = SeenOnce(clock)
+        self._challenges = SealedTokens(challenge_key or secrets.token_bytes(KEY_BYTES), clock)
+        self._seen = seen or MemoryReplaySet()
 
     @property
     def offered(self) -> bool:
@@ -150,7 +162,7 @@ class ClientAttestations:
         jti = claims.get("jti")
         if not isinstance(jti, str) or not 8 <= len(jti) <= 200:
             raise InvalidClient("the attestation PoP needs a unique jti")
-        if not self._seen.first_time(f"{client_id} {jti}", iat + MAX_AGE + LEEWAY):
+        if not self._seen.first_time(f"attestation-pop {client_id} {jti}", iat + MAX_AGE + LEEWAY, self._clock()):
             raise InvalidClient("this attestation PoP was already used")
 
 

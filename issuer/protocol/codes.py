@@ -1,9 +1,10 @@
 """Codes and tokens handed to wallets, and how the issuer keeps them: only as keyed hashes.
 
 Pre-authorized codes, transaction codes and refresh tokens are stored as HMAC-SHA256 under
-a server key that lives in the owner-only keys folder, so a copied state file alone does
-not let anyone guess a six-digit transaction code offline. Access tokens and nonces are
-self-contained (HMAC-tagged) and need no write per request.
+a server key kept with the signing keys (the owner-only keys folder, or encrypted in a shared
+store), so a copied state file alone does not let anyone guess a six-digit transaction code
+offline. Access tokens and nonces are self-contained (HMAC-tagged) and need no write per
+request; a consumed nonce is remembered in the store's replay set until it expires.
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from issuer.fileio import write_private_file
+from issuer.storage.interfaces import KeyFiles, ReplaySet
+from issuer.storage.local import MemoryReplaySet
 
 KEY_BYTES = 32
 TAG_BYTES = 16
@@ -43,12 +42,16 @@ def new_tx_code(length: int) -> str:
     return "".join(str(secrets.randbelow(10)) for _ in range(length))
 
 
-def load_or_create_key(path: Path) -> bytes:
-    if path.exists():
-        return path.read_bytes()
-    key = secrets.token_bytes(KEY_BYTES)
-    write_private_file(path, key)
-    return key
+def load_or_create_key(files: KeyFiles, name: str) -> bytes:
+    """A sealing key by name, made on first use; the first process to make it wins."""
+    return files.create(name, secrets.token_bytes(KEY_BYTES))
+
+
+def replay_safe_key(files: KeyFiles, name: str, seen: ReplaySet) -> bytes:
+    """The key of self-contained values that a replay set makes single use: kept in the store when
+    the set is shared and outlives the process, else fresh at every start, so that a value
+    issued before a restart is refused after it rather than accepted twice."""
+    return load_or_create_key(files, name) if seen.shared else secrets.token_bytes(KEY_BYTES)
 
 
 class SecretHasher:
@@ -94,39 +97,27 @@ class SealedTokens:
         return b64url(hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:TAG_BYTES])
 
 
-class SeenOnce:
-    """Values accepted once until they expire (consumed nonces, DPoP proof `jti`s); memory is
-    bounded by what is unexpired, as expired values are refused on their own anyway."""
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
-        self._seen: set[str] = set()
-        self._expiries: deque[tuple[float, str]] = deque()  # roughly by expiry
-        self._lock = threading.Lock()
-
-    def first_time(self, value: str, expires_at: float) -> bool:
-        with self._lock:
-            now = self._clock()
-            while self._expiries and self._expiries[0][0] < now:
-                self._seen.discard(self._expiries.popleft()[1])
-            if value in self._seen:
-                return False
-            self._seen.add(value)
-            self._expiries.append((expires_at, value))
-        return True
-
-
 class NonceMint:
     """`c_nonce` values (OID4VCI §7): unpredictable, expiring, single use.
 
-    The key is made fresh at every start, so nonces issued before a restart are invalid
-    after it: a restart can refuse a proof, never accept one twice.
+    Without a key, one is made fresh at every start and the consumed nonces are kept in memory,
+    so nonces issued before a restart are invalid after it: a restart can refuse a proof, never
+    accept one twice. Processes sharing a store share the key and the replay set (`replay_safe_key`),
+    so a nonce fetched from one is accepted once by any.
     """
 
-    def __init__(self, ttl: int, clock: Callable[[], float] = time.time) -> None:
-        self._tokens = SealedTokens(secrets.token_bytes(KEY_BYTES), clock)
+    def __init__(
+        self,
+        ttl: int,
+        clock: Callable[[], float] = time.time,
+        *,
+        key: bytes | None = None,
+        seen: ReplaySet | None = None,
+    ) -> None:
+        self._tokens = SealedTokens(key or secrets.token_bytes(KEY_BYTES), clock)
+        self._clock = clock
         self._ttl = ttl
-        self._used = SeenOnce(clock)
+        self._used = seen or MemoryReplaySet()
 
     def issue(self) -> str:
         return self._tokens.seal({"n": new_secret(16)}, self._ttl)
@@ -134,4 +125,4 @@ class NonceMint:
     def consume(self, nonce: str) -> bool:
         """True once for a genuine unexpired nonce; False when unknown, expired or used."""
         claims = self._tokens.open(nonce)
-        return claims is not None and self._used.first_time(nonce, claims["exp"])
+        return claims is not None and self._used.first_time("c_nonce:" + nonce, claims["exp"], self._clock())

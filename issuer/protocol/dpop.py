@@ -6,7 +6,8 @@ fresh `iat`, the server's `nonce` when one is required (§8), and at a protected
 `ath`, the hash of the access token (§7). The checks follow §4.3 in order.
 
 Server nonces are sealed (HMAC) and expire, so they need no storage; any unexpired nonce is
-accepted, and the `jti` replay check makes each proof single use.
+accepted, and the `jti` replay check makes each proof single use, in every process that shares
+the replay set.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from jwcrypto.common import JWException, base64url_decode
 from issuer.crypto.es256 import jwk_thumbprint
 from issuer.errors import DpopError
 from issuer.protocol import wire_json
-from issuer.protocol.codes import KEY_BYTES, SealedTokens, SeenOnce, b64url, new_secret
+from issuer.protocol.codes import KEY_BYTES, SealedTokens, b64url, new_secret
 from issuer.protocol.proofs import PRIVATE_MEMBERS, PUBLIC_MEMBERS, signature_valid
+from issuer.storage.interfaces import ReplaySet
+from issuer.storage.local import MemoryReplaySet
 
 PROOF_TYPE = "dpop+jwt"
 SIGNING_ALGS = ("ES256", "ES384", "ES512", "EdDSA", "PS256", "RS256")
@@ -42,11 +45,18 @@ class VerifiedDpop:
 
 
 class DpopVerifier:
-    def __init__(self, *, require_nonce: bool, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        require_nonce: bool,
+        clock: Callable[[], float] = time.time,
+        key: bytes | None = None,
+        seen: ReplaySet | None = None,
+    ) -> None:
         self.require_nonce = require_nonce
         self._clock = clock
-        self._nonces = SealedTokens(secrets.token_bytes(KEY_BYTES), clock)
-        self._seen = SeenOnce(clock)
+        self._nonces = SealedTokens(key or secrets.token_bytes(KEY_BYTES), clock)
+        self._seen = seen or MemoryReplaySet()
 
     def new_nonce(self) -> str:
         return self._nonces.seal({"d": new_secret(12)}, NONCE_TTL)
@@ -68,7 +78,7 @@ class DpopVerifier:
         if not signature_valid(proof, public, alg):
             raise DpopError("invalid_dpop_proof", "the DPoP proof signature does not verify")
         self._check_claims(claims, method, url, access_token)
-        if not self._seen.first_time(claims["jti"], claims["iat"] + MAX_AGE + LEEWAY):
+        if not self._seen.first_time("dpop_jti:" + claims["jti"], claims["iat"] + MAX_AGE + LEEWAY, self._clock()):
             raise DpopError("invalid_dpop_proof", "this DPoP proof was already used")
         try:
             thumbprint = jwk_thumbprint(public) if public["kty"] == "EC" else jwk.JWK(**public).thumbprint()

@@ -1,14 +1,17 @@
 """Token Status Lists (draft-ietf-oauth-status-list): where each issued credential's status lives.
 
 Every credential gets a place in a list: a random index, unique in that list and never given
-out twice. Indices come from a secret permutation of the list, walked by a counter that is
-reserved on disk a block at a time, so that issuing costs one short append per block rather
-than one per credential, and a crash skips the rest of a block instead of handing an index
-out again. A list holds `size` entries (2 bits each: valid, invalid, suspended); when one is
-full the next starts.
+out twice. Indices come from a secret permutation of the list, walked by a counter of which
+each process reserves a block at a time from the store (`StatusStore.reserve_block`, atomic
+across processes), so that issuing costs one short write per block rather than one per
+credential, and a crash skips the rest of a block instead of handing an index out again. A
+list holds `size` entries (2 bits each: valid, invalid, suspended); when one is full the next
+starts, whichever process comes first making it.
 
 Only statuses other than VALID are stored, one document per entry, so revoking costs one
-journal line whatever the size of the lists. The served Status List Token is signed when
+journal line whatever the size of the lists. The statuses are cached in memory, and changes
+made by other processes sharing the store reach the cache through `StatusStore.watch`; a
+decision to change a status reads the stored one. The served Status List Token is signed when
 first asked for, cached, and signed again when a status in it changes or it grows stale.
 """
 
@@ -48,9 +51,10 @@ class _List:
     list_id: int
     size: int
     seed: str
-    used: int  # indices handed out in this process's view
-    reserved: int  # indices reserved on disk: none below this is ever handed out again
+    used: int  # the next position of this process's block
+    reserved: int  # the end of this process's block: positions from `used` to here are its own
     statuses: bytearray
+    full: bool = False
     order: array[int] | None = None
     token: str | None = None
     token_signed_at: int = 0
@@ -76,13 +80,8 @@ class StatusLists:
         self._clock = clock
         self._lock = threading.Lock()
         self._lists: dict[int, _List] = {}
-        for row in store.lists():
-            statuses = bytearray((row["size"] * BITS + 7) // 8)
-            self._lists[row["list_id"]] = _List(
-                row["list_id"], row["size"], row["seed"], row["reserved"], row["reserved"], statuses
-            )
-        for row in store.entries():
-            _write_status(self._lists[row["list_id"]].statuses, row["index"], row["status"])
+        self._reload()
+        store.watch(self._changed, self._reload)
 
     def allocate(self, count: int) -> list[StatusReference]:
         """Fresh places for `count` credentials, on disk before this returns."""
@@ -90,37 +89,47 @@ class StatusLists:
             places = []
             for _ in range(count):
                 current = self._open_list()
-                if current.used >= current.reserved:
-                    current.reserved = min(current.size, current.used + RESERVE_BLOCK)
-                    self._store.reserve(current.list_id, current.reserved)
                 places.append(StatusReference(current.list_id, current.index_at(current.used)))
                 current.used += 1
             return places
 
     def status(self, place: StatusReference) -> int:
+        """The status as cached, for showing and serving."""
+        self._reload_if_unknown(place.list_id)
         with self._lock:
             status_list = self._lists.get(place.list_id)
             if status_list is None or not 0 <= place.index < status_list.size:
                 raise KeyError(place)
             return read_status(status_list.statuses, place.index)
 
+    def current(self, place: StatusReference) -> int:
+        """The stored status, held until the caller's transaction ends: what a change is decided on."""
+        self.status(place)
+        status = self._store.entry(place.list_id, place.index)
+        self._changed(place.list_id, place.index, status)
+        return status
+
     def set_status(self, place: StatusReference, status: int) -> None:
         """Record a new status: on disk before this returns, and in the next token served."""
         if status not in STATUS_NAMES:
             raise ValueError(f"unknown status {status}")
-        with self._lock:
-            status_list = self._lists[place.list_id]
-            self._store.set_entry(place.list_id, place.index, status)
-            _write_status(status_list.statuses, place.index, status)
-            status_list.token = None
+        self.status(place)
+        self._store.set_entry(place.list_id, place.index, status)
+        self._changed(place.list_id, place.index, status)
 
     def list_ids(self) -> list[int]:
         with self._lock:
             return sorted(self._lists)
 
+    def exists(self, list_id: int) -> bool:
+        """Whether the list exists, another process's newest included."""
+        self._reload_if_unknown(list_id)
+        return list_id in self._lists
+
     def token(self, list_id: int, uri: str, signer: IssuerKey, ttl: int) -> str:
         """The list as a signed Status List Token (§5.1), re-signed when changed, half-way to stale, or when
         the signer changed (a new key, or a certificate for the key: HAIP §6.1 wants `x5c` on the token)."""
+        self._reload_if_unknown(list_id)
         with self._lock:
             status_list = self._lists[list_id]
             now = int(self._clock())
@@ -134,19 +143,56 @@ class StatusLists:
 
     def claims(self, list_id: int, uri: str, ttl: int) -> dict[str, Any]:
         """The token's claims, unsigned: the list for readers that ask for JSON."""
+        self._reload_if_unknown(list_id)
         with self._lock:
             return self._claims(self._lists[list_id], uri, int(self._clock()), ttl)
 
     def _open_list(self) -> _List:
+        """The list with a free position in this process's block, reserving the next block (or
+        starting the next list) when there is none."""
         current = self._lists[max(self._lists)] if self._lists else None
-        if current is None or current.used >= current.size:
+        while current is None or current.used >= current.reserved:
+            if current is not None and not current.full:
+                current.used, current.reserved = self._store.reserve_block(current.list_id, RESERVE_BLOCK)
+                current.full = current.used >= current.reserved
+                continue
             list_id = (current.list_id + 1) if current else 1
-            row: dict[str, Any] = {"list_id": list_id, "size": self._size, "seed": secrets.token_hex(32), "reserved": 0}
-            self._store.add_list(row)
-            statuses = bytearray((self._size * BITS + 7) // 8)
-            current = _List(list_id, self._size, row["seed"], 0, 0, statuses)
+            proposed = {"list_id": list_id, "size": self._size, "seed": secrets.token_hex(32), "reserved": 0}
+            row = self._store.add_list(proposed)
+            current = self._lists.get(list_id) or _new_list(row)
             self._lists[list_id] = current
         return current
+
+    def _reload_if_unknown(self, list_id: int) -> None:
+        """Lists are numbered in order, so only the one after the newest known can be new; the
+        entries are read again only when another process did start it (asking costs one short read)."""
+        if list_id not in self._lists and list_id == max(self._lists, default=0) + 1:
+            if any(row["list_id"] not in self._lists for row in self._store.lists()):
+                self._reload()
+
+    def _reload(self) -> None:
+        """Read the lists and their entries again (at start, and when changes may have been missed);
+        the blocks this process holds stay its own. The store is read before the lock is taken."""
+        rows, entries = self._store.lists(), self._store.entries()
+        statuses = {row["list_id"]: bytearray((row["size"] * BITS + 7) // 8) for row in rows}
+        for entry in entries:
+            if entry["list_id"] in statuses:
+                _write_status(statuses[entry["list_id"]], entry["index"], entry["status"])
+        with self._lock:
+            for row in rows:
+                status_list = self._lists.setdefault(row["list_id"], _new_list(row))
+                status_list.statuses[:] = statuses[row["list_id"]]
+                status_list.token = None
+
+    def _changed(self, list_id: int, index: int, status: int) -> None:
+        self._reload_if_unknown(list_id)
+        with self._lock:
+            status_list = self._lists.get(list_id)
+            if status_list is None:
+                return
+            if 0 <= index < status_list.size and read_status(status_list.statuses, index) != status:
+                _write_status(status_list.statuses, index, status)
+                status_list.token = None
 
     @staticmethod
     def _claims(status_list: _List, uri: str, now: int, ttl: int) -> dict[str, Any]:
@@ -157,6 +203,11 @@ class StatusLists:
             "ttl": ttl,
             "status_list": {"bits": BITS, "lst": compress(bytes(status_list.statuses))},
         }
+
+
+def _new_list(row: dict[str, Any]) -> _List:
+    """A list as stored, with no block of positions held yet."""
+    return _List(row["list_id"], row["size"], row["seed"], 0, 0, bytearray((row["size"] * BITS + 7) // 8))
 
 
 def compress(statuses: bytes) -> str:

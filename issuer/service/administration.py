@@ -123,6 +123,7 @@ class Administration:
         """Write the data folder as one tar.gz to `destination` (a Path or a binary file).
 
         Consistent while wallets are served: the files are copied inside one transaction."""
+        self._refuse_on_shared_store()
         info = create_backup(self._ctx.settings.data_dir, destination, lock=self._ctx.transaction())
         self._ctx.audit(operator, "backup_created", "", files=info.files)
         return {"files": info.files, "size": info.size, "created_at": info.created_at}
@@ -132,9 +133,17 @@ class Administration:
 
         A running issuer cannot swap its data folder under itself; at the next start the
         current contents move to `<data>.before-restore-<time>`, nothing is deleted."""
+        self._refuse_on_shared_store()
         try:
             checked = stage_restore(Path(archive), self._ctx.settings.data_dir)
         except BackupError as error:
             raise InvalidInput(str(error)) from error
         self._ctx.audit(operator, "restore_staged", "", files=checked.files, backup_created_at=checked.created_at)
         return {"files": checked.files, "created_at": checked.created_at}
+
+    def _refuse_on_shared_store(self) -> None:
+        if self._ctx.settings.store_url is not None:
+            raise InvalidInput(
+                "this issuer keeps its data in a PostgreSQL store: back it up with pg_dump and keep the key "
+                "passphrase (see docs/deployment.md); a folder backup would miss it"
+            )

@@ -24,7 +24,7 @@ from issuer.crypto.keys import KeyRing
 from issuer.crypto.trust_anchors import TrustAnchors
 from issuer.events import EventBus
 from issuer.protocol.client_attestation import ClientAttestations
-from issuer.protocol.codes import SecretHasher, load_or_create_key
+from issuer.protocol.codes import SecretHasher, load_or_create_key, replay_safe_key
 from issuer.protocol.credential_types import CredentialTypes
 from issuer.protocol.encryption import RequestEncryption
 from issuer.service import profile
@@ -40,6 +40,8 @@ from issuer.storage.interfaces import Store
 from issuer.storage.store import JournalStore
 
 PURGE_EVERY = 30.0
+SECRET_HASH_KEY, ACCESS_TOKEN_KEY = "secret-hash.key", "access-token.key"
+ATTESTATION_CHALLENGE_KEY = "attestation-challenge.key"
 
 
 class IssuerService:
@@ -54,25 +56,36 @@ class IssuerService:
         clock: Callable[[], float] = time.time,
     ) -> None:
         data_dir = settings.data_dir
-        keys_dir = data_dir / "keys"
         self.settings = settings
         self.issuer_url = issuer_url
         self.events = bus or EventBus()
-        self.keys = keys or KeyRing(keys_dir)
-        self.credential_types = CredentialTypes(data_dir / "credential_types")
-        self.certificates = IssuerCertificates(data_dir, self.keys, lambda: self.context.time())
-        self.trust_anchors = TrustAnchors.load(data_dir, settings.wallet_trust_anchors)
-        profile.check(settings, issuer_url, self.keys.active, self.credential_types, self.trust_anchors)
-        self.store = store or JournalStore(data_dir)  # opened once the settings are known to work
-        hasher = SecretHasher(load_or_create_key(keys_dir / "secret-hash.key"))
+        self.store = store or JournalStore(data_dir)
+        try:
+            self.keys = keys or KeyRing(self.store.key_files)
+            self.credential_types = CredentialTypes(data_dir / "credential_types")
+            self.certificates = IssuerCertificates(data_dir, self.keys, lambda: self.context.time())
+            self.trust_anchors = TrustAnchors.load(data_dir, settings.wallet_trust_anchors)
+            profile.check(settings, issuer_url, self.keys.active, self.credential_types, self.trust_anchors)
+        except BaseException:
+            if store is None:  # opened here: closed here
+                self.store.close()
+            raise
+        self.store.relay_events(self.events)
+        hasher = SecretHasher(load_or_create_key(self.store.key_files, SECRET_HASH_KEY))
         self.context = Context(settings, issuer_url, self.store, hasher, clock, self.events)
         encryption_keys = None
         if settings.offers_request_encryption:
             encryption_keys = EncryptionKeys(data_dir, self.keys, self.context.time)
             encryption_keys.ensure()
         self.request_encryption = RequestEncryption(encryption_keys, settings.require_request_encryption)
+        replays = self.store.replays
         attestations = ClientAttestations(
-            self.trust_anchors, issuer_url, required=settings.require_wallet_attestation, clock=self.context.time
+            self.trust_anchors,
+            issuer_url,
+            required=settings.require_wallet_attestation,
+            seen=replays,
+            challenge_key=replay_safe_key(self.store.key_files, ATTESTATION_CHALLENGE_KEY, replays),
+            clock=self.context.time,
         )
         self.desk = Desk(self.context)
         self.admin = Administration(self.context, self.keys, self.credential_types, self.certificates, encryption_keys)
@@ -80,7 +93,11 @@ class IssuerService:
         self.offers = Offers(self.context, self.credential_types, self.ledger, self.desk.holders, self.certificates)
         self.sign_ins = SignIns(self.context, self.offers, self.credential_types)
         self.tokens = Tokens(
-            self.context, self.offers, self.sign_ins, load_or_create_key(keys_dir / "access-token.key"), attestations
+            self.context,
+            self.offers,
+            self.sign_ins,
+            load_or_create_key(self.store.key_files, ACCESS_TOKEN_KEY),
+            attestations,
         )
         self.issuance = Issuance(
             self.context, self.offers, self.ledger, self.keys, self.credential_types, self.certificates

@@ -119,9 +119,7 @@ class Issuance:
             notification = {"event": event, "at": self._ctx.now()}
             if description:
                 notification["description"] = description[:MAX_DESCRIPTION]
-            ledger.update(
-                notification_id, lambda row: row.update(notifications=[*row.get("notifications", []), notification])
-            )
+            ledger.update(notification_id, lambda row: _add_notification(row, notification))
         self._ctx.publish(events.NOTIFICATION_RECEIVED, grant.offer_id, event=event, notification_id=notification_id)
 
     def refused(self, offer_id: str, error: str, description: str) -> None:
@@ -141,19 +139,19 @@ class Issuance:
         is dropped, so the wallet's retry is served afresh."""
         store = self._ctx.store
         with self._ctx.transaction():
-            live = {document["offer_id"]: Offer.from_document(document) for document in store.offers.all()}
+            live = {document["offer_id"] for document in store.offers.all()}
             if not live:
                 return
+            # Each candidate is checked again on its offer read now, and held: on a shared store
+            # another process may have finished that issuance since the first reads.
             for archived in store.archive.recent():
-                if archived.get("offer_id") in live:
+                if archived.get("offer_id") in live and self._offers.get(archived["offer_id"]) is not None:
                     store.archive.remove(archived["id"])
             for record in store.ledger.recent():
-                offer = live.get(record.get("offer_id", ""))
-                if (
-                    offer is not None
-                    and record["id"] not in offer.delivered_record_ids
-                    and not record.get("undelivered")
-                ):
+                if record.get("offer_id") not in live or record.get("undelivered"):
+                    continue
+                offer = self._offers.get(record["offer_id"])
+                if offer is not None and record["id"] not in offer.delivered_record_ids:
                     self._ledger.mark_undelivered(record)
 
     def _refuse_cancelled(self, offer_id: str) -> None:
@@ -257,6 +255,14 @@ class Issuance:
         ctx.publish(events.CREDENTIAL_ISSUED, offer.offer_id, config_id=config_id, count=len(credentials))
         # One notification id per Credential Response (§8.3): the first credential's ledger record.
         return IssuanceResult(credentials=credentials, notification_id=record_ids[0])
+
+
+def _add_notification(record: dict[str, Any], notification: dict[str, Any]) -> None:
+    """On the record as stored when it is changed: a notification another process recorded in
+    between is kept, and the same event is not recorded twice."""
+    notifications = record.get("notifications", [])
+    if not any(n["event"] == notification["event"] for n in notifications):
+        record["notifications"] = [*notifications, notification]
 
 
 def _thumbprint(holder_jwk: Mapping[str, Any]) -> str:

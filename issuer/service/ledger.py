@@ -92,7 +92,7 @@ class Ledger:
 
     def check_revocable(self, record_id: str) -> None:
         record = self.credential(record_id)
-        if self.status_lists.status(place_of(record)) not in ACTIONS["revoke"][0]:
+        if self.status_lists.current(place_of(record)) not in ACTIONS["revoke"][0]:
             raise Conflict(f"credential {record_id} is already revoked")
 
     def allocate(self, count: int) -> list[StatusReference]:
@@ -105,7 +105,7 @@ class Ledger:
         if "status_list" not in record:
             raise Conflict("this credential was issued without a status list entry")
         allowed_from, new_status = ACTIONS[action]
-        current = self.status_lists.status(place_of(record))
+        current = self.status_lists.current(place_of(record))
         if current not in allowed_from:
             raise Conflict(f"cannot {action} a credential that is {state_of(record, current, self._ctx.clock())}")
         self._record_status_change(record, new_status, action, operator, reason)

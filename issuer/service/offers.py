@@ -239,21 +239,27 @@ class Offers:
         now = ctx.clock()
         token_ttl = ctx.settings.access_token_ttl
         moved = []
+
+        def ending(offer: Offer) -> OfferState | None:
+            """The state to archive `offer` in now, or None while it can still be used."""
+            if offer.state == OfferState.ISSUED:
+                return OfferState.ISSUED if offer.last_use + token_ttl < now else None
+            unusable = (
+                (offer.unredeemed and offer.expires_at < now)
+                or (offer.state == OfferState.REDEEMED and (offer.redeemed_at or now) + token_ttl < now)
+                or offer.created_at + ABANDONED_AFTER < now  # a deferred issuance nobody came back for
+            )
+            return OfferState.EXPIRED if unusable else None
+
         with ctx.transaction():
-            for document in ctx.store.offers.all():
-                offer = Offer.from_document(document)
-                if offer.state == OfferState.ISSUED:
-                    if offer.last_use + token_ttl < now:
-                        self.archive(offer, OfferState.ISSUED)
-                    continue
-                unusable = (
-                    (offer.unredeemed and offer.expires_at < now)
-                    or (offer.state == OfferState.REDEEMED and (offer.redeemed_at or now) + token_ttl < now)
-                    or offer.created_at + ABANDONED_AFTER < now  # a deferred issuance nobody came back for
-                )
-                if unusable:
-                    self.archive(offer, OfferState.EXPIRED)
-                    moved.append(offer.offer_id)
+            candidates = [d["offer_id"] for d in ctx.store.offers.all() if ending(Offer.from_document(d))]
+            for offer_id in candidates:
+                offer = self.get(offer_id)  # read again, and held: another process may have changed it
+                final = ending(offer) if offer is not None else None
+                if offer is not None and final is not None:
+                    self.archive(offer, final)
+                    if final == OfferState.EXPIRED:
+                        moved.append(offer.offer_id)
         for offer_id in moved:
             ctx.publish(events.OFFER_EXPIRED, offer_id)
         return moved

@@ -223,7 +223,7 @@ class SignIns:
         table = self._ctx.store.sign_ins
         with self._ctx.transaction():
             done = [row for row in table.all() if SignIn.from_document(row).last_use < cutoff]
-            return sum(table.delete(row["auth_id"]) for row in done)
+            return sum(table.delete(row["auth_id"], version=row["version"]) for row in done)
 
     def get(self, auth_id: str) -> SignIn | None:
         if not auth_id or len(auth_id) > MAX_ID_LENGTH:

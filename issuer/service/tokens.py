@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from issuer import events
 from issuer.errors import InvalidAuthorizationDetails, InvalidGrant, InvalidRequest, InvalidToken
 from issuer.protocol.client_attestation import AttestedClient, ClientAttestations
-from issuer.protocol.codes import NonceMint, SealedTokens, new_secret
+from issuer.protocol.codes import NonceMint, SealedTokens, new_secret, replay_safe_key
 from issuer.protocol.dpop import DpopVerifier
 from issuer.service.context import Context
 from issuer.service.offers import Offers, Superseded
 from issuer.service.sign_ins import SignIns
 from issuer.service.types import AccessGrant, Offer, TokenResult
+
+NONCE_KEY, DPOP_NONCE_KEY = "c-nonce.key", "dpop-nonce.key"
 
 
 class Tokens:
@@ -30,8 +32,13 @@ class Tokens:
         self._offers = offers
         self._sign_ins = sign_ins
         self._tokens = SealedTokens(token_key, ctx.time)
-        self._nonces = NonceMint(ctx.settings.nonce_ttl, ctx.time)
-        self.dpop = DpopVerifier(require_nonce=ctx.settings.require_dpop_nonce, clock=ctx.time)
+        replays, files = ctx.store.replays, ctx.store.key_files
+        nonce_key = replay_safe_key(files, NONCE_KEY, replays)
+        self._nonces = NonceMint(ctx.settings.nonce_ttl, ctx.time, key=nonce_key, seen=replays)
+        dpop_key = replay_safe_key(files, DPOP_NONCE_KEY, replays)
+        self.dpop = DpopVerifier(
+            require_nonce=ctx.settings.require_dpop_nonce, clock=ctx.time, key=dpop_key, seen=replays
+        )
         self.attestations = attestations
 
     def redeem_pre_authorized_code(

@@ -10,6 +10,12 @@ that possible:
   marked `durable=False` (a timeline detail no answer depends on), which the next durable
   change of the same transaction makes durable too.
 
+A transaction (`Store.transaction()`) isolates what it reads and changes from every other
+writer, in this process or another: a live record read inside one is held until it ends. A
+shared database makes the changes of a transaction durable together when its outermost
+`with` ends, whether it ends normally or by an exception the service raised (a refusal may
+record something, such as a wrong transaction code), before any answer leaves.
+
 Documents are JSON objects (`dict[str, Any]`); the service's typed records convert to and
 from them.
 """
@@ -20,12 +26,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from issuer.config import SettingsError
+from issuer.events import EventBus
+
 Document = dict[str, Any]
 VERSION = "version"  # the field of a live document that a compare-and-set checks
 
 
 class KeyExists(Exception):
     """An insert under a key that is already taken."""
+
+
+class SharedSettingsMismatch(SettingsError):
+    """A setting that differs from the one the processes sharing the store agreed on."""
 
 
 class LiveTable(Protocol):
@@ -103,13 +116,55 @@ class StatusStore(Protocol):
 
     def entries(self) -> list[Document]: ...
 
-    def add_list(self, document: Mapping[str, Any]) -> None: ...
+    def add_list(self, document: Mapping[str, Any]) -> Document:
+        """Store a new list, unless a list with its `list_id` exists (made by another process):
+        the stored list either way."""
 
-    def reserve(self, list_id: int, reserved: int) -> None:
-        """Indices below `reserved` are never handed out again (durable)."""
+    def reserve_block(self, list_id: int, size: int) -> tuple[int, int]:
+        """Take the next `size` positions of a list, durably and for this caller alone, whichever
+        process asks: the block `[start, end)`, shorter at the end of the list, empty once it is full."""
+
+    def entry(self, list_id: int, index: int) -> int:
+        """The stored status of one entry (0 when none is stored), held against other writers
+        until the transaction ends: read it to decide a change of status."""
 
     def set_entry(self, list_id: int, index: int, status: int) -> None:
         """A status other than 0 is stored; 0 (valid) removes the entry (durable)."""
+
+    def watch(self, changed: Callable[[int, int, int], None], missed: Callable[[], None]) -> None:
+        """Call `changed(list_id, index, status)` when another process changes an entry, and
+        `missed()` when changes may have been missed (read everything again)."""
+
+
+class ReplaySet(Protocol):
+    """Values accepted once until they expire: consumed nonces, DPoP proof `jti`s."""
+
+    @property
+    def shared(self) -> bool:
+        """True when every process sharing the store sees the same set, and it outlives them."""
+
+    def first_time(self, value: str, expires_at: float, now: float) -> bool:
+        """True for the first caller with `value`, whichever process; False after, until it
+        expires (`now` is the caller's clock, which tests move)."""
+
+
+class KeyFiles(Protocol):
+    """The issuer's secret key material by name (signing keys and their index, sealing keys)."""
+
+    @property
+    def encrypted(self) -> bool:
+        """True when the backend encrypts what it stores with the key passphrase."""
+
+    def read(self, name: str) -> bytes | None: ...
+
+    def write(self, name: str, content: bytes) -> None:
+        """Store `content` under `name`, durably, readable by the owner alone."""
+
+    def create(self, name: str, content: bytes) -> bytes:
+        """Store `content` unless `name` exists (another process was first): the stored content."""
+
+    def watch(self, changed: Callable[[], None]) -> None:
+        """Call `changed()` when another process changes a key file."""
 
 
 class Store(Protocol):
@@ -143,8 +198,22 @@ class Store(Protocol):
     @property
     def status(self) -> StatusStore: ...
 
+    @property
+    def replays(self) -> ReplaySet: ...
+
+    @property
+    def key_files(self) -> KeyFiles: ...
+
     def transaction(self) -> AbstractContextManager[None]:
-        """Changes inside one `with` are isolated from other threads (re-entrant)."""
+        """Changes inside one `with` are isolated from other threads and processes (re-entrant)."""
+
+    def relay_events(self, bus: EventBus) -> None:
+        """Carry events between the processes sharing this store: this process's events to the
+        others, and theirs onto `bus` (marked `remote`)."""
+
+    def agree_on(self, settings: Mapping[str, Any]) -> None:
+        """Record settings every process sharing the store must have alike (the first process
+        records them); SharedSettingsMismatch when another process recorded different ones."""
 
     def compact(self) -> None:
         """Drop superseded values from disk (the claims of finished offers)."""

@@ -19,9 +19,11 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from issuer.events import EventBus
 from issuer.storage.history import SEGMENT_SIZE, History
 from issuer.storage.interfaces import VERSION, Document, KeyExists
 from issuer.storage.journal import JournaledTable, JournaledTinyDB
+from issuer.storage.local import FolderKeyFiles, MemoryReplaySet
 
 RECORDS, AUDIT = "records", "audit"  # history tables; records hold ledger entries and archived offers
 CREDENTIAL, OFFER = "credential", "offer"  # the `kind` of a history record
@@ -185,13 +187,29 @@ class JournalStatus:
         with self._lock:
             return [dict(row) for row in self._entries.all()]
 
-    def add_list(self, document: Mapping[str, Any]) -> None:
+    def add_list(self, document: Mapping[str, Any]) -> Document:
         with self._lock:
+            doc_id = self._list_ids.get(document["list_id"])
+            if doc_id is not None:
+                return dict(self._lists.get(doc_id=doc_id) or {})
             self._list_ids[document["list_id"]] = self._lists.insert(dict(document))
+            return dict(document)
 
-    def reserve(self, list_id: int, reserved: int) -> None:
+    def reserve_block(self, list_id: int, size: int) -> tuple[int, int]:
         with self._lock:
-            self._lists.update({"reserved": reserved}, doc_ids=[self._list_ids[list_id]])
+            row = self._lists.get(doc_id=self._list_ids[list_id])
+            if row is None:
+                raise KeyError(list_id)
+            start = min(row["reserved"], row["size"])
+            end = min(row["size"], start + size)
+            self._lists.update({"reserved": end}, doc_ids=[self._list_ids[list_id]])
+            return start, end
+
+    def entry(self, list_id: int, index: int) -> int:
+        with self._lock:
+            doc_id = self._entry_ids.get((list_id, index))
+            row = self._entries.get(doc_id=doc_id) if doc_id is not None else None
+            return int(row["status"]) if row is not None else 0
 
     def set_entry(self, list_id: int, index: int, status: int) -> None:
         with self._lock:
@@ -204,6 +222,9 @@ class JournalStatus:
             else:
                 row = {"list_id": list_id, "index": index, "status": status}
                 self._entry_ids[(list_id, index)] = self._entries.insert(row)
+
+    def watch(self, changed: Callable[[int, int, int], None], missed: Callable[[], None]) -> None:
+        """Only this process writes the journals: nothing changes behind its back."""
 
     def close(self) -> None:
         with self._lock:
@@ -226,9 +247,17 @@ class JournalStore:
         self.archive = JournalArchive(self.history, self._lock)
         self.audit = JournalAudit(self.history, self._lock)
         self.status = JournalStatus(data_dir / "status.json", self._lock)
+        self.replays = MemoryReplaySet()
+        self.key_files = FolderKeyFiles(data_dir / "keys")
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._lock  # type: ignore[return-value]  # an RLock is a context manager of None
+
+    def relay_events(self, bus: EventBus) -> None:
+        """One process owns the data folder: its events stay on its own bus."""
+
+    def agree_on(self, settings: Mapping[str, Any]) -> None:
+        """One process owns the data folder: its settings need nobody's agreement."""
 
     def compact(self) -> None:
         with self._lock:

@@ -1,16 +1,32 @@
-"""Fixtures for flows over real HTTP: a wallet, offers, a redeemed session, the issuer's keys."""
+"""Fixtures for flows over real HTTP: a wallet, offers, a redeemed session, the issuer's keys.
+
+Every test here runs twice: on the data folder's journals, and on a PostgreSQL store.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from issuer.service import CreatedOffer, OfferRequest
-from tests.conftest import RunningIssuer
+from tests.conftest import PostgresDatabase, RunningIssuer, running_issuer
 from tests.e2e.helpers import CLAIMS, MakeOffer, redeem
 from wallet.client import Session, TestWallet
+
+
+@pytest.fixture(params=["tinydb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest) -> PostgresDatabase | None:
+    """The backend of the test's issuer: None for the data folder's journals, or a PostgreSQL database."""
+    return request.getfixturevalue("postgres") if request.param == "postgres" else None
+
+
+@pytest.fixture
+def issuer(database: PostgresDatabase | None, tmp_path: Path) -> Iterator[RunningIssuer]:
+    with running_issuer(tmp_path / "data", database) as running:
+        yield running
 
 
 @pytest.fixture

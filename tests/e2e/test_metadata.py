@@ -20,7 +20,7 @@ import pytest
 from jwcrypto.common import base64url_decode
 
 from issuer.service import CreatedOffer, IssuerService, OfferRequest
-from tests.conftest import RunningIssuer, start_issuer
+from tests.conftest import PostgresDatabase, RunningIssuer, start_issuer
 from tests.e2e.helpers import CLAIMS, PRE_AUTH, MakeOffer, token_form
 from wallet.client import TestWallet, well_known
 from wallet.transport import HttpResponse
@@ -57,12 +57,12 @@ class Published:
 
 
 @pytest.fixture(params=["root", "tenant"])
-def published(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Published]:
+def published(request: pytest.FixtureRequest, tmp_path: Path, database: PostgresDatabase | None) -> Iterator[Published]:
     if request.param == "root":
         issuer: RunningIssuer = request.getfixturevalue("issuer")
         yield Published(issuer.url, issuer.url, issuer.service)
         return
-    runtime = start_issuer(tmp_path / "tenant", public_url=TENANT_ID)
+    runtime = start_issuer(tmp_path / "tenant", database, public_url=TENANT_ID)
     assert runtime.service is not None
     yield Published(TENANT_ID, f"http://127.0.0.1:{runtime.settings.port}", runtime.service)
     runtime.stop()
