@@ -50,8 +50,10 @@ def start_issuer(data_dir: Path, database: PostgresDatabase | None = None, **ove
 
 
 @contextmanager
-def running_issuer(data_dir: Path, database: PostgresDatabase | None = None) -> Iterator[RunningIssuer]:
-    runtime = start_issuer(data_dir, database)
+def running_issuer(
+    data_dir: Path, database: PostgresDatabase | None = None, **overrides: object
+) -> Iterator[RunningIssuer]:
+    runtime = start_issuer(data_dir, database, **overrides)
     assert runtime.service is not None
     try:
         yield RunningIssuer(

@@ -36,7 +36,8 @@ def test_a_folder_is_copied_checked_left_alone_and_served_from_the_store(
     tmp_path: Path, postgres: PostgresDatabase, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     desk = tmp_path / "desk"
-    with running_issuer(desk) as issuer, TestWallet() as wallet:
+    # One request per credential: an issued offer is archived at once instead of waiting for repeats.
+    with running_issuer(desk, max_credential_requests=1) as issuer, TestWallet() as wallet:
         service = issuer.service
         service.desk.create_operator("ada", "a long password")
         holder = service.desk.register_holder(HolderRequest("Ada", "Lovelace", "passport", "X1234567"), "ada")
