@@ -120,11 +120,16 @@ class SignIns:
         return Progress(location=redirect_location(request.redirect_uri, params))
 
     def error_location(self, params: Mapping[str, str], error: AuthorizationError) -> str | None:
-        """Where an authorization error goes: the client's redirect URI once it is known to be good."""
+        """Where an authorization error goes: the client's redirect URI once it is known to be good
+        (RFC 6749 §4.1.2.1). With `clients`, the registration vouches for it; without, only a request
+        valid in every other respect (response type, PKCE, what it asks for) is sent back."""
         if not error.redirect:
             return None
         try:
-            _, redirect_uri = check_client(params, self._ctx.settings.clients)
+            if self._ctx.settings.clients:
+                _, redirect_uri = check_client(params, self._ctx.settings.clients)
+            else:
+                redirect_uri = self._parse(params).redirect_uri
         except AuthorizationError:
             return None
         return redirect_location(
