@@ -12,12 +12,13 @@ from typing import Any
 
 from issuer.errors import (
     InvalidCredentialRequest,
+    InvalidEncryptionParameters,
     InvalidNonce,
     InvalidProof,
     UnknownCredentialConfiguration,
     UnknownCredentialIdentifier,
 )
-from issuer.protocol.encryption import ResponseEncryption, parse_response_encryption
+from issuer.protocol.encryption import ResponseEncryption, encrypt_response, parse_response_encryption
 from issuer.protocol.proofs import verify_jwt_proof
 from issuer.service.context import Context
 from issuer.service.issuance import Issuance
@@ -27,21 +28,36 @@ from issuer.service.types import AccessGrant, IssuanceResult
 
 @dataclass(frozen=True)
 class CredentialReply:
-    """A Credential Response body, its HTTP status, and how to encrypt it if asked."""
+    """A Credential Response: its HTTP status and body, and the body as a JWE when the wallet asked (§10)."""
 
     status: int
     body: dict[str, Any]
-    encryption: ResponseEncryption | None
+    jwe: str | None = None
 
 
 def credential_response(
     ctx: Context, issuance: Issuance, tokens: Tokens, grant: AccessGrant, request: Mapping[str, Any]
 ) -> CredentialReply:
     config_id = _configuration_id(issuance, grant, request)
-    encryption = parse_encryption_field(request)
+    encryption = parse_encryption_field(request)  # refused here, before anything is signed or recorded
     holder_jwks = _holder_keys(ctx, issuance, tokens, grant, config_id, request)
     result = issuance.request(grant, config_id, holder_jwks)
-    return CredentialReply(*issuance_body(result), encryption)
+    return credential_reply(issuance, result, encryption)
+
+
+def credential_reply(
+    issuance: Issuance, result: IssuanceResult, encryption: ResponseEncryption | None
+) -> CredentialReply:
+    """The answer to a served request, encrypted as asked. Credentials whose answer cannot be
+    encrypted never reach the wallet: they are marked undelivered, and the wallet gets the error."""
+    status, body = issuance_body(result)
+    if encryption is None:
+        return CredentialReply(status, body)
+    try:
+        return CredentialReply(status, body, encrypt_response(body, encryption))
+    except InvalidEncryptionParameters:
+        issuance.undelivered(result)
+        raise
 
 
 def issuance_body(result: IssuanceResult) -> tuple[int, dict[str, Any]]:

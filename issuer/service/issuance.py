@@ -105,6 +105,16 @@ class Issuance:
                 )
         self._ctx.publish(events.CREDENTIAL_FAILED, offer_id, **detail)
 
+    def undelivered(self, result: IssuanceResult) -> None:
+        """Credentials signed and recorded whose answer never left (it could not be encrypted): revoked
+        and marked `undelivered`, as `recover_interrupted` does after a crash."""
+        ledger = self._ctx.store.ledger
+        with self._ctx.transaction():
+            for record_id in result.record_ids:
+                record = ledger.get(record_id)
+                if record is not None and not record.get("undelivered"):
+                    self._ledger.mark_undelivered(record)
+
     def recover_interrupted(self) -> None:
         """Undo what a crash left half-written: a ledger record its still-live offer does not list
         is revoked and marked `undelivered`, and an archive record of an offer that is still live
@@ -195,7 +205,7 @@ class Issuance:
             self._offers.save(offer, delivered)
         ctx.publish(events.CREDENTIAL_ISSUED, offer.offer_id, config_id=config_id, count=len(credentials))
         # One notification id per Credential Response (§8.3): the first credential's ledger record.
-        return IssuanceResult(credentials=credentials, notification_id=record_ids[0])
+        return IssuanceResult(credentials=credentials, notification_id=record_ids[0], record_ids=tuple(record_ids))
 
 
 def _thumbprint(holder_jwk: Mapping[str, Any]) -> str:

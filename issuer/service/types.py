@@ -410,6 +410,7 @@ class IssuanceResult:
     notification_id: str | None = None
     transaction_id: str | None = None
     interval: int = 0
+    record_ids: tuple[str, ...] = ()  # the ledger records of `credentials`
 
 
 @dataclass(frozen=True)

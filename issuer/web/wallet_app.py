@@ -27,7 +27,6 @@ from issuer.endpoints import (
 )
 from issuer.endpoints.credential import CredentialReply
 from issuer.errors import InvalidNotificationRequest, ProtocolError
-from issuer.protocol.encryption import encrypt_response
 from issuer.service import AccessGrant, IssuerService
 from issuer.service.tokens import Tokens
 from issuer.web.common import (
@@ -186,10 +185,9 @@ def _document_view(build: Callable[[], Any], version: Callable[[], Any]) -> Call
 
 
 def _credential_reply(reply: CredentialReply) -> Response:
-    if reply.encryption is None:
+    if reply.jwe is None:
         return json_response(reply.body, reply.status, NO_STORE)
-    jwe = encrypt_response(reply.body, reply.encryption)
-    return Response(jwe, status=reply.status, mimetype="application/jwt", headers=NO_STORE)
+    return Response(reply.jwe, status=reply.status, mimetype="application/jwt", headers=NO_STORE)
 
 
 def _mounted_at(wsgi_app: Callable[..., Any], prefix: str) -> Callable[..., Any]:
