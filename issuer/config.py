@@ -53,6 +53,10 @@ class Settings:
     par_ttl: int = 60
     authorization_wait: int = 600  # how long a wallet's browser waits for the desk
     authorization_code_ttl: int = 60
+    # Sign-ins a wallet started without an offer that wait for the desk, per client address and in
+    # all; a new one drops the oldest beyond these (issuer.service.sign_ins).
+    sign_ins_per_client: int = 10
+    max_sign_ins: int = 100
     threads: int = 1  # measured: one worker thread spends the least CPU per issuance (see README)
     # Hardening (issuer.guard): requests per window per client address, 0 turns a limit off.
     token_rate_limit: int = 30
@@ -101,6 +105,8 @@ class Settings:
             "par_ttl",
             "authorization_wait",
             "authorization_code_ttl",
+            "sign_ins_per_client",
+            "max_sign_ins",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")

@@ -34,18 +34,19 @@ class Pages:
         return {"issuer_name": self.issuer_name, "style_url": f"{self.issuer_url}/pages/style.css"}
 
 
-def pushed_authorization_response(sign_ins: SignIns, form: Mapping[str, str]) -> dict[str, Any]:
+def pushed_authorization_response(sign_ins: SignIns, form: Mapping[str, str], client: str) -> dict[str, Any]:
     """The request_uri and its lifetime (RFC 9126 §2.2); a refusal raises, and is answered as the token
     endpoint answers errors, with 400 for invalid_client too: a public client sends no credentials a 401
-    could challenge (RFC 6749 §5.2)."""
-    request_uri, expires_in = sign_ins.push(form)
+    could challenge (RFC 6749 §5.2). `client` is the address it came from."""
+    request_uri, expires_in = sign_ins.push(form, client)
     return {"request_uri": request_uri, "expires_in": expires_in}
 
 
-def authorization_page(sign_ins: SignIns, pages: Pages, params: Mapping[str, str]) -> BaseResponse:
-    """`GET /authorize`: the waiting page for a good request; for a bad one, the error."""
+def authorization_page(sign_ins: SignIns, pages: Pages, params: Mapping[str, str], client: str) -> BaseResponse:
+    """`GET /authorize` from `client` (an address): the waiting page for a good request; for a bad one,
+    the error."""
     try:
-        progress = sign_ins.start(params)
+        progress = sign_ins.start(params, client)
     except AuthorizationError as error:
         location = sign_ins.error_location(params, error)
         return _to(location) if location else error_page(pages, error.description)

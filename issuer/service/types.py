@@ -310,6 +310,7 @@ class SignIn:
     session_hash: str | None = None
     code_hash: str | None = None
     code_expires_at: int | None = None
+    client: str | None = None  # the address it came from (an IPv6 client by its /64)
     version: int = 0
 
     @property
@@ -333,6 +334,7 @@ class SignIn:
             "session_hash": self.session_hash,
             "code_hash": self.code_hash,
             "code_expires_at": self.code_expires_at,
+            "client": self.client,
         }
 
     @classmethod
@@ -349,6 +351,7 @@ class SignIn:
             session_hash=document.get("session_hash"),
             code_hash=document.get("code_hash"),
             code_expires_at=document.get("code_expires_at"),
+            client=document.get("client"),
             version=document.get("version", 0),
         )
 

@@ -38,7 +38,7 @@ from issuer.web.common import (
     json_response,
     single_values,
 )
-from issuer.web.guard import wallet_guard
+from issuer.web.guard import client_key, wallet_guard
 from resources import resource_path
 
 # On every wallet-facing response: CORS for browser wallets (the guard adds the security headers).
@@ -96,12 +96,15 @@ def create_app(service: IssuerService) -> Flask:
 
     @app.post("/par")
     def pushed_authorization_request() -> Response:
-        body = authorize.pushed_authorization_response(service.sign_ins, form("a pushed authorization request"))
+        body = authorize.pushed_authorization_response(
+            service.sign_ins, form("a pushed authorization request"), client_key(request.remote_addr or "")
+        )
         return json_response(body, 201, PAR_HEADERS)
 
     @app.get("/authorize")
     def authorization_endpoint() -> BaseResponse:
-        return authorize.authorization_page(service.sign_ins, pages, single_values(request.args))
+        params = single_values(request.args)
+        return authorize.authorization_page(service.sign_ins, pages, params, client_key(request.remote_addr or ""))
 
     @app.get("/authorize/wait")
     def authorization_wait() -> BaseResponse:
