@@ -26,7 +26,7 @@ from issuer.fileio import write_private_file
 from issuer.service import IssuerService
 from issuer.storage.backup import PENDING_RESTORE, apply_pending_restore
 from issuer.web.admin_app import create_admin_app
-from issuer.web.server import IssuerServer, bind
+from issuer.web.server import ConnectionLimits, IssuerServer, bind
 from issuer.web.wallet_app import create_app
 
 ADMIN_TOKEN_FILE = "admin-token"
@@ -77,9 +77,15 @@ class IssuerRuntime:
             issuer_sock.close()
             admin_sock.close()
             raise
+        limits = ConnectionLimits(
+            total=settings.max_connections,
+            per_client=settings.max_connections_per_client,
+            request_timeout=settings.request_timeout,
+            uncapped=settings.trusted_proxies,
+        )
         self._servers = [
-            IssuerServer(create_app(service), issuer_sock, threads=settings.threads, name="issuer"),
-            IssuerServer(create_admin_app(service, admin_token), admin_sock, threads=2, name="admin"),
+            IssuerServer(create_app(service), issuer_sock, threads=settings.threads, name="issuer", limits=limits),
+            IssuerServer(create_admin_app(service, admin_token), admin_sock, threads=2, name="admin", limits=limits),
         ]
         for server in self._servers:
             server.start()
