@@ -1,9 +1,10 @@
 """Headless command line: `frontdesk-issuer serve|offer|approve|reject|status|credentials|revoke|...`.
 
-`serve` runs the issuer and its admin API until SIGINT or SIGTERM. `backup`, `restore` and
-`keys encrypt|decrypt` look after the data folder (see README, "Backup and restore"). The other commands talk
-to a running server through the admin API, found through `<data>/server.json` and
-authenticated with `<data>/admin-token`. Failures print one line on stderr and exit 1.
+`serve` runs the issuer and its admin API until SIGINT or SIGTERM. `backup`, `restore`, `repair` and
+`keys encrypt|decrypt` look after the data folder (docs/state.md); all but `backup` of a running issuer
+take the folder's lock, as `serve` does, so they never run beside an issuer. The other commands talk
+to a running server through the admin API, found through `<data>/server.json` (a loopback URL only)
+and authenticated with `<data>/admin-token`. Failures print one line on stderr and exit 1.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from issuer.crypto.keys import PASSPHRASE_ENV, change_passphrase, read_passphras
 from issuer.fileio import write_atomic_stream
 from issuer.protocol.credential_types import CredentialTypeError
 from issuer.records.ledger import STATES
-from issuer.runtime import SERVER_FILE, IssuerRuntime, read_admin_token
-from issuer.storage.backup import create_backup, restore_backup, running_issuer
+from issuer.runtime import IssuerRuntime, read_admin_token, running_admin_url
+from issuer.storage.backup import BackupError, create_backup, restore_backup
+from issuer.storage.folder_lock import FolderInUse, FolderLock
 from issuer.storage.history import RECORD_ID
 
 ADMIN_TIMEOUT = 10.0
@@ -159,7 +161,7 @@ def _serve(args: argparse.Namespace) -> int:
         args.data_dir, host=args.host, port=args.port, public_url=args.public_url, admin_port=args.admin_port
     )
     passphrase = read_passphrase_file(args.key_passphrase_file) if args.key_passphrase_file else None
-    runtime = IssuerRuntime(settings, key_passphrase=passphrase)
+    runtime = IssuerRuntime(settings, key_passphrase=passphrase, command="frontdesk-issuer serve")
     try:
         runtime.start()
     except OSError as error:
@@ -279,11 +281,19 @@ def _credentials(args: argparse.Namespace) -> int:
 def _backup(args: argparse.Namespace) -> int:
     folder = args.data_dir or default_data_dir()
     archive = args.archive.absolute()
-    if running_issuer(folder):  # the running issuer takes it, under its store lock
+    if not folder.is_dir():
+        raise BackupError(f"{folder} is not a data folder")
+    lock = FolderLock(folder, "frontdesk-issuer backup")
+    try:
+        lock.acquire()
+    except FolderInUse:  # an issuer runs there: it takes the backup, under its store lock
         size = _admin_download(folder, "/api/backup", archive)
         print(f"backup: {archive} ({size} bytes, taken by the running issuer)")
         return 0
-    info = create_backup(folder, archive)
+    try:
+        info = create_backup(folder, archive)
+    finally:
+        lock.release()
     print(f"backup: {archive} ({info.files} files, {info.size} bytes)")
     return 0
 
@@ -300,16 +310,19 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _keys(args: argparse.Namespace) -> int:
     folder = args.data_dir or default_data_dir()
-    if running_issuer(folder):
-        raise CommandError(f"an issuer is running on {folder}; stop it first")
+    if not (folder / "keys" / "keys.json").is_file():
+        raise CommandError(f"no signing keys in {folder}")
+    with FolderLock(folder, f"frontdesk-issuer keys {args.action}"):
+        return _change_key_passphrase(args, folder)
+
+
+def _change_key_passphrase(args: argparse.Namespace, folder: Path) -> int:
     if args.key_passphrase_file:
         passphrase: bytes | None = read_passphrase_file(args.key_passphrase_file)
     else:
         passphrase = resolve_passphrase(Settings.load(folder).key_passphrase_file, os.environ)
     if passphrase is None:
         raise CommandError(f"no passphrase: set {PASSPHRASE_ENV} or pass --key-passphrase-file")
-    if not (folder / "keys" / "keys.json").is_file():
-        raise CommandError(f"no signing keys in {folder}")
     old, new = (None, passphrase) if args.action == "encrypt" else (passphrase, None)
     changed = change_passphrase(folder / "keys", old, new)
     print(f"{args.action}ed {changed} key files in {folder / 'keys'}")
@@ -318,15 +331,17 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _admin_download(folder: Path, path: str, destination: Path) -> int:
     """GET an admin API resource into a new owner-only file; returns its size."""
+    admin_url = running_admin_url(folder)
+    if admin_url is None:
+        raise CommandError(f"the issuer running on {folder} names no admin API on this machine in its server.json")
     try:
-        server = json.loads((folder / SERVER_FILE).read_text())
         headers = {"Authorization": f"Bearer {read_admin_token(folder)}"}
-        request = urllib.request.Request(server["admin_url"] + path, headers=headers)
+        request = urllib.request.Request(admin_url + path, headers=headers)
         with urllib.request.urlopen(request, timeout=ADMIN_TIMEOUT) as response:
             write_atomic_stream(destination, lambda out: shutil.copyfileobj(response, out))
     except urllib.error.HTTPError as error:
         raise CommandError(_error_message(error)) from error
-    except (urllib.error.URLError, OSError, ValueError, KeyError) as error:
+    except (urllib.error.URLError, OSError, ValueError) as error:
         raise CommandError(f"the backup failed: {getattr(error, 'reason', None) or error}") from error
     return destination.stat().st_size
 
@@ -359,14 +374,17 @@ def _record_id(value: str) -> str:
 def _admin(data_dir: Path | None, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     """Call the running server's admin API; every failure becomes a CommandError."""
     folder = Settings.load(data_dir).data_dir
+    admin_url = running_admin_url(folder)
+    not_running = f"no running issuer found in {folder} (start it with 'frontdesk-issuer serve')"
+    if admin_url is None:
+        raise CommandError(not_running)
     try:
-        server = json.loads((folder / SERVER_FILE).read_text())
         token = read_admin_token(folder)
-    except (OSError, ValueError) as error:
-        raise CommandError(f"no running issuer found in {folder} (start it with 'frontdesk-issuer serve')") from error
+    except OSError as error:
+        raise CommandError(not_running) from error
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        server["admin_url"] + path,
+        admin_url + path,
         data=data,
         method=method,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
@@ -379,7 +397,7 @@ def _admin(data_dir: Path | None, method: str, path: str, body: dict[str, Any] |
         raise CommandError(_error_message(error)) from error
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        raise CommandError(f"the issuer at {server['admin_url']} is not reachable: {reason}") from error
+        raise CommandError(f"the issuer at {admin_url} is not reachable: {reason}") from error
 
 
 def _error_message(error: urllib.error.HTTPError) -> str:

@@ -4,13 +4,17 @@ Used alike by `frontdesk-issuer serve`, the desktop app and the tests. The issue
 faces wallets; the admin server (127.0.0.1 unless configured otherwise) faces the CLI and
 remote desks and requires the bearer token kept in `<data>/admin-token`.
 
-At start, a restore staged by the desktop app (`issuer.backup`) is applied before anything
-opens the data folder, and the signing keys are loaded with their passphrase, if any.
+At start, the data folder's lock is taken (`issuer.storage.folder_lock`: one process per
+folder, for the runtime's whole life), then a restore staged by the desktop app
+(`issuer.storage.backup`) is applied before anything opens the data folder, and the signing keys
+are loaded with their passphrase, if any. `server.json` says where the running issuer listens;
+the command line trusts it only for an admin URL on a loopback address.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import logging
 import os
@@ -19,12 +23,14 @@ import stat
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from issuer.config import Settings, SettingsError, ensure_private_dir
 from issuer.crypto.keys import KeyRing, resolve_passphrase
 from issuer.fileio import write_private_file
 from issuer.service import IssuerService
 from issuer.storage.backup import PENDING_RESTORE, apply_pending_restore
+from issuer.storage.folder_lock import FolderLock
 from issuer.web.admin_app import create_admin_app
 from issuer.web.server import ConnectionLimits, IssuerServer, bind
 from issuer.web.wallet_app import create_app
@@ -41,9 +47,11 @@ log = logging.getLogger(__name__)
 class IssuerRuntime:
     """Start with `start()` (returns once both servers listen), stop with `stop()`."""
 
-    def __init__(self, settings: Settings, key_passphrase: bytes | None = None) -> None:
+    def __init__(self, settings: Settings, key_passphrase: bytes | None = None, *, command: str = "an issuer") -> None:
+        """`command` names this process in the data folder's lock, for a second one to report."""
         self.settings = settings
         self._key_passphrase = key_passphrase  # None: FRONTDESK_KEY_PASSPHRASE or the settings' file
+        self._lock = FolderLock(settings.data_dir, command)
         self.service: IssuerService | None = None
         self.issuer_url = ""
         self.admin_url = ""
@@ -52,9 +60,17 @@ class IssuerRuntime:
         self._sweeper: threading.Thread | None = None
 
     def start(self) -> IssuerService:
-        settings = self.settings
-        ensure_private_dir(settings.data_dir)
-        settings = self.settings = _apply_pending_restore(settings)
+        """Take the data folder's lock and start; FolderInUse (a SettingsError) if another process has it."""
+        ensure_private_dir(self.settings.data_dir)
+        self._lock.acquire()
+        try:
+            return self._start()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _start(self) -> IssuerService:
+        settings = self.settings = _apply_pending_restore(self.settings)
         check_secret_permissions(settings.data_dir)
         passphrase = self._key_passphrase
         if passphrase is None:
@@ -105,6 +121,7 @@ class IssuerRuntime:
         if self.service:
             self.service.close()
         (self.settings.data_dir / SERVER_FILE).unlink(missing_ok=True)
+        self._lock.release()
 
     def _sweep(self) -> None:
         """Expired offers every 30 seconds; holders past the retention period at start and daily."""
@@ -118,6 +135,26 @@ class IssuerRuntime:
                     next_holder_purge = time.monotonic() + HOLDER_PURGE_INTERVAL
             if self._stopped.wait(PURGE_INTERVAL):
                 return
+
+
+def running_admin_url(data_dir: Path) -> str | None:
+    """The admin URL `server.json` names, if it is http on a loopback address: nothing else in that
+    file, which anyone who can write the folder (or a restored archive) may have put there, is used."""
+    try:
+        admin_url = json.loads((data_dir / SERVER_FILE).read_text(encoding="utf-8"))["admin_url"]
+        parts = urlsplit(admin_url)
+        port = parts.port
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    try:
+        loopback = ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:  # a name: whatever it resolves to, it is not vouched for
+        loopback = False
+    if parts.scheme != "http" or not loopback or port is None:
+        return None
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    return f"http://{_url_host(parts.hostname)}:{port}"
 
 
 def check_secret_permissions(data_dir: Path) -> None:

@@ -270,6 +270,7 @@ class SignIns:
             expires_at=now + ttl,
             offer_id=offer.offer_id if offer else None,
             client=client,
+            requested_at=ctx.clock(),
             version=1,
             **fields,
         )
@@ -292,7 +293,7 @@ class SignIns:
                 and sign_in.state in (SignInState.PUSHED, SignInState.WAITING)
                 and sign_in.expires_at >= now
             ),
-            key=lambda sign_in: (sign_in.created_at, sign_in.auth_id),
+            key=lambda sign_in: (sign_in.created_at, sign_in.requested_at),
         )
         mine = [sign_in for sign_in in unconfirmed if sign_in.client == client]
         dropped = {sign_in.auth_id for sign_in in mine[: max(0, len(mine) - settings.sign_ins_per_client + 1)]}

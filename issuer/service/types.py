@@ -311,6 +311,7 @@ class SignIn:
     code_hash: str | None = None
     code_expires_at: int | None = None
     client: str | None = None  # the address it came from (an IPv6 client by its /64)
+    requested_at: float = 0.0  # created_at to the fraction of a second: the order in which they came
     version: int = 0
 
     @property
@@ -335,6 +336,7 @@ class SignIn:
             "code_hash": self.code_hash,
             "code_expires_at": self.code_expires_at,
             "client": self.client,
+            "requested_at": self.requested_at,
         }
 
     @classmethod
@@ -352,6 +354,7 @@ class SignIn:
             code_hash=document.get("code_hash"),
             code_expires_at=document.get("code_expires_at"),
             client=document.get("client"),
+            requested_at=document.get("requested_at", 0.0),
             version=document.get("version", 0),
         )
 

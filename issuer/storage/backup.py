@@ -11,8 +11,9 @@ no absolute paths, no `..`, every file listed in the manifest with its digest, a
 signing keys' index present with its keys. Files are written owner-only (0600, folders
 0700), whatever modes the archive claims. A restore refuses a folder that is not empty
 unless forced; forced, the current contents move to a sibling folder
-`<data>.before-restore-<time>` instead of being deleted. It refuses while an issuer runs
-on the folder: the desktop app stages a restore instead, applied at its next start.
+`<data>.before-restore-<time>` instead of being deleted. It holds the folder's lock, so it
+refuses while an issuer runs there: the desktop app stages a restore instead, applied at its
+next start.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import stat
 import tarfile
 import tempfile
@@ -31,11 +31,11 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from issuer import __version__
 from issuer.config import SettingsError
 from issuer.fileio import write_atomic_stream
+from issuer.storage.folder_lock import LOCK_FILES, FolderInUse, FolderLock, holder
 
 FORMAT = 1
 MANIFEST = "frontdesk-backup.json"
@@ -104,20 +104,34 @@ def check_archive(archive: Path) -> RestoreResult:
 
 
 def restore_backup(archive: Path, data_dir: Path, *, force: bool = False) -> RestoreResult:
-    """Restore an archive into `data_dir` (created if missing), which no issuer may be using."""
-    running = running_issuer(data_dir)
-    if running:
-        raise BackupError(f"an issuer is running on {data_dir} (admin API {running}); stop it before restoring")
+    """Restore an archive into `data_dir` (created if missing), holding the folder's lock meanwhile, so
+    that no issuer runs on it."""
     if data_dir.exists() and not data_dir.is_dir():
         raise BackupError(f"{data_dir} is not a folder")
-    existing = sorted(data_dir.iterdir()) if data_dir.exists() else []
+    created = not data_dir.exists()
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock = FolderLock(data_dir, "frontdesk-issuer restore")
+    try:
+        lock.acquire()
+    except FolderInUse:
+        in_use = f"an issuer is running on {data_dir} (in use by {holder(data_dir)})"
+        raise BackupError(f"{in_use}; stop it before restoring") from None
+    try:
+        return restore_locked(archive, data_dir, force=force)
+    finally:
+        lock.release()
+        if created and not any(data_dir.iterdir()):
+            data_dir.rmdir()
+
+
+def restore_locked(archive: Path, data_dir: Path, *, force: bool = False) -> RestoreResult:
+    """`restore_backup` for a caller that holds the data folder's lock (an issuer at its start)."""
+    existing = sorted(entry for entry in data_dir.iterdir() if entry.name not in LOCK_FILES)
     if existing and not force:
         raise BackupError(f"{data_dir} is not empty; restore into an empty folder, or force it (the data moves aside)")
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.restore-", dir=data_dir.parent))
     try:
         manifest, names = _read_archive(archive, staging)
-        data_dir.mkdir(mode=0o700, exist_ok=True)
         replaced = None
         if existing:
             replaced = data_dir.parent / f"{data_dir.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -141,14 +155,15 @@ def stage_restore(archive: Path, data_dir: Path) -> RestoreResult:
 
 
 def apply_pending_restore(data_dir: Path) -> RestoreResult | None:
-    """Restore a staged archive before anything opens the data folder (issuer start)."""
+    """Restore a staged archive before anything opens the data folder (issuer start, which holds the
+    folder's lock)."""
     pending = data_dir / PENDING_RESTORE
     if not pending.is_file():
         return None
     held = data_dir.parent / f".{data_dir.name}{PENDING_RESTORE}"
     os.replace(pending, held)
     try:
-        result = restore_backup(held, data_dir, force=True)
+        result = restore_locked(held, data_dir, force=True)
     except BackupError as error:
         os.replace(held, pending)
         raise BackupError(
@@ -156,17 +171,6 @@ def apply_pending_restore(data_dir: Path) -> RestoreResult | None:
         ) from error
     held.unlink()
     return result
-
-
-def running_issuer(data_dir: Path) -> str | None:
-    """The admin URL of an issuer running on `data_dir`, if one answers there."""
-    try:
-        admin_url = json.loads((data_dir / SERVER_FILE).read_text())["admin_url"]
-        parts = urlsplit(admin_url)
-        with socket.create_connection((parts.hostname, parts.port), timeout=1.0):
-            return str(admin_url)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def _copy_data(data_dir: Path, staging: Path) -> list[str]:

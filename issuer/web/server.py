@@ -2,8 +2,9 @@
 its connections fairly between clients.
 
 Waitress has no stop call. Closing its sockets from another thread can hang while a
-keep-alive client is connected, so `stop` asks the server's own loop (through its trigger)
-to close every channel, then joins the thread and shuts the worker threads down.
+keep-alive client is connected, so `stop` first lets the worker threads finish the requests
+they serve (each wakes the loop through its trigger when done, which must still be open), then
+asks the server's own loop, through that trigger, to close every channel, and joins its thread.
 
 Waitress serves at most `connection_limit` connections and stops accepting beyond that, so one
 client that opens that many and sends nothing blocks every other. Here each client address
@@ -181,6 +182,7 @@ class IssuerServer:
     def stop(self, timeout: float = 5.0) -> None:
         if not self._thread.is_alive():
             return
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=int(timeout))
         server_map = self._server.socket_map
         trigger: Any = self._server.trigger  # the stubs type the trigger as an int
         try:
@@ -189,7 +191,6 @@ class IssuerServer:
             log.warning("stopping %s: trigger unavailable, closing its connections directly", self._thread.name)
             wasyncore.close_all(server_map)
         self._thread.join(timeout)
-        self._server.task_dispatcher.shutdown()
 
 
 def bind(host: str, port: int) -> socket.socket:
