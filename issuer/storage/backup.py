@@ -6,9 +6,11 @@ issuance waits only for the copy. The archive holds `frontdesk-backup.json` (for
 date, and each file's size and SHA-256) and the files under `data/`. It contains the
 signing keys and the admin token: keep it as safe as the data folder.
 
-A restore checks the whole archive before it touches the data folder: regular files only,
-no absolute paths, no `..`, every file listed in the manifest with its digest, and the
-signing keys' index present with its keys. Files are written owner-only (0600, folders
+A backup holds the issuer's own files only (`DATA_FILES`), and a restore writes nothing else:
+an archive naming any other file (`server.json`, a staged restore, files someone added) is
+refused, naming them. A restore checks the whole archive before it touches the data folder:
+regular files only, no absolute paths, no `..`, every file listed in the manifest with its
+digest, and the signing keys' index present with its keys. Files are written owner-only (0600, folders
 0700), whatever modes the archive claims. A restore refuses a folder that is not empty
 unless forced; forced, the current contents move to a sibling folder
 `<data>.before-restore-<time>` instead of being deleted. It holds the folder's lock, so it
@@ -22,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import tarfile
@@ -42,9 +45,15 @@ MANIFEST = "frontdesk-backup.json"
 DATA_PREFIX = "data/"
 BACKUP_NAME = "frontdesk-backup.tar.gz"
 PENDING_RESTORE = ".restore-pending.tar.gz"
-SERVER_FILE = "server.json"  # written by a running issuer (issuer.runtime): not data, never archived
 KEY_INDEX = "keys/keys.json"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+# The files of a data folder: all that a backup takes and a restore writes.
+DATA_FILES = re.compile(
+    r"settings\.json|manifest\.json|admin-token|state\.json|desk\.json|status\.json"
+    r"|history/\d{6}\.json"
+    r"|keys/keys\.json|keys/[A-Za-z0-9_-]{1,86}\.pem|keys/secret-hash\.key|keys/access-token\.key"
+    r"|credential_types/[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\.(?:json|toml)"
+)
 MAX_TOTAL_BYTES = 8 * 1024**3
 CHUNK = 1024 * 1024
 
@@ -173,14 +182,19 @@ def apply_pending_restore(data_dir: Path) -> RestoreResult | None:
     return result
 
 
+def is_data_file(name: str) -> bool:
+    """Whether `name` (relative, with '/') is one of the files a data folder holds."""
+    return DATA_FILES.fullmatch(name) is not None
+
+
 def _copy_data(data_dir: Path, staging: Path) -> list[str]:
-    """Copy the data files (regular files; no dot files, no server.json) into `staging`."""
+    """Copy the data files (regular files named in DATA_FILES: no server.json, no dot files) into `staging`."""
     names = []
     for folder, dirs, files in os.walk(data_dir):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         relative = Path(folder).relative_to(data_dir)
         for file_name in sorted(files):
-            if file_name.startswith(".") or (relative == Path(".") and file_name == SERVER_FILE):
+            if not is_data_file((relative / file_name).as_posix()):
                 continue
             source = Path(folder) / file_name
             try:
@@ -231,6 +245,10 @@ def _read_archive(archive: Path, target: Path | None) -> tuple[dict[str, Any], l
                     manifest = _manifest(archive, source.read(MAX_MANIFEST_BYTES + 1))
                     continue
                 name = _data_name(archive, member.name)
+                if manifest is not None and name not in manifest["files"]:
+                    raise BackupError(f"{archive}: damaged, these files differ from its manifest: {name}")
+                if not is_data_file(name):
+                    raise BackupError(f"{archive}: holds files no backup writes: {name}")
                 if name in found:
                     raise BackupError(f"{archive}: {member.name!r} appears twice")
                 if name == KEY_INDEX:
@@ -260,6 +278,10 @@ def _manifest(archive: Path, raw: bytes) -> dict[str, Any]:
         raise BackupError(f"{archive}: backup format {manifest.get('format')!r} is not supported (expected {FORMAT})")
     if not all(isinstance(entry, dict) for entry in manifest["files"].values()):
         raise BackupError(f"{archive}: {MANIFEST} cannot be read")
+    strange = sorted(name for name in manifest["files"] if not isinstance(name, str) or not is_data_file(name))
+    if strange:
+        more = f" and {len(strange) - 3} more" if len(strange) > 3 else ""
+        raise BackupError(f"{archive}: holds files no backup writes: {', '.join(map(str, strange[:3]))}{more}")
     return manifest
 
 
