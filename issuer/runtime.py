@@ -31,6 +31,7 @@ from issuer.fileio import write_private_file
 from issuer.service import IssuerService
 from issuer.storage.backup import PENDING_RESTORE, apply_pending_restore
 from issuer.storage.folder_lock import FolderLock
+from issuer.storage.interfaces import StorageUnavailable
 from issuer.web.admin_app import create_admin_app
 from issuer.web.server import ConnectionLimits, IssuerServer, bind
 from issuer.web.wallet_app import create_app
@@ -129,10 +130,13 @@ class IssuerRuntime:
         while True:
             service = self.service
             if service is not None:
-                service.purge_if_due(0)
-                if time.monotonic() >= next_holder_purge:
-                    service.desk.purge_holders(self.settings.holder_retention_days, operator=None)
-                    next_holder_purge = time.monotonic() + HOLDER_PURGE_INTERVAL
+                try:
+                    service.purge_if_due(0)
+                    if time.monotonic() >= next_holder_purge:
+                        service.desk.purge_holders(self.settings.holder_retention_days, operator=None)
+                        next_holder_purge = time.monotonic() + HOLDER_PURGE_INTERVAL
+                except StorageUnavailable as error:  # a full disk: the next round tries again
+                    log.warning("the purge is put off: %s", error.reason)
             if self._stopped.wait(PURGE_INTERVAL):
                 return
 

@@ -11,9 +11,10 @@ import threading
 import time
 from collections.abc import Callable
 
+from issuer import events
 from issuer.config import Settings
 from issuer.crypto.keys import KeyRing
-from issuer.events import EventBus
+from issuer.events import Event, EventBus
 from issuer.protocol.codes import SecretHasher, load_or_create_key
 from issuer.protocol.credential_types import CredentialTypes
 from issuer.service.administration import Administration
@@ -47,6 +48,7 @@ class IssuerService:
         self.issuer_url = issuer_url
         self.events = bus or EventBus()
         self.store = store or JournalStore(data_dir)
+        self.store.health.subscribe(self._storage_health_changed)
         self.keys = keys or KeyRing(keys_dir)
         self.credential_types = CredentialTypes(data_dir / "credential_types")
         hasher = SecretHasher(load_or_create_key(keys_dir / "secret-hash.key"))
@@ -63,6 +65,14 @@ class IssuerService:
         self._purge_lock = threading.Lock()
         self._next_purge = 0.0
         self.issuance.recover_interrupted()
+
+    def storage_problem(self) -> str | None:
+        """Why changes cannot be saved now ("disk full"), or None when they can."""
+        return self.store.health.problem
+
+    def _storage_health_changed(self, problem: str | None) -> None:
+        kind = events.STORAGE_FAILED if problem else events.STORAGE_RECOVERED
+        self.events.publish(Event(kind, "", {"problem": problem}))
 
     @property
     def clock(self) -> Callable[[], float]:

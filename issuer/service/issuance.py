@@ -3,7 +3,8 @@ and what wallets report back (§11).
 
 An issuance writes the ledger first and the live offer last, and answers the wallet after
 both. So a ledger record that its still-live offer does not list is a credential no wallet
-received; `recover_interrupted` finds those at start.
+received; `recover_interrupted` finds those at start. A write that fails in between (a full
+disk) leaves the same; the offer is then put right before it is served again.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from issuer.service.context import Context
 from issuer.service.ledger import Ledger
 from issuer.service.offers import Offers
 from issuer.service.types import AccessGrant, Delivery, IssuanceResult, Offer, OfferState, Transaction
+from issuer.storage.interfaces import StorageUnavailable
 
 ROUNDING = 3600  # iat is rounded down to the hour (OID4VCI §15.4.1)
 MAX_DESCRIPTION = 300
@@ -43,13 +45,14 @@ class Issuance:
         self._ledger = ledger
         self._keys = keys
         self.types = types
+        self._interrupted: set[str] = set()  # offers whose issuance a failed write cut short
 
     def request(self, grant: AccessGrant, config_id: str, holder_jwks: list[dict[str, Any]]) -> IssuanceResult:
         """Issue one credential per holder key now, or open a deferred transaction (§8, §9)."""
         if config_id not in grant.configuration_ids:
             raise InsufficientScope(f"the access token does not cover {config_id}")
         with self._ctx.transaction():
-            offer = self._offers.get(grant.offer_id)
+            offer = self._live_offer(grant.offer_id)
             if offer is None:
                 raise CredentialRequestDenied("this offer is complete or no longer valid")
             if offer.decision == OfferState.REJECTED:
@@ -64,7 +67,7 @@ class Issuance:
         """Poll a deferred transaction (OID4VCI §9): 202 until approved, then the credentials once."""
         ctx = self._ctx
         with ctx.transaction():
-            offer = self._offers.get(grant.offer_id)
+            offer = self._live_offer(grant.offer_id)
             transaction = offer.transaction if offer else None
             if offer is None or transaction is None or not ctx.hasher.matches(transaction_id, transaction.hash):
                 if self._transaction_elsewhere(ctx.hasher.digest(transaction_id)):
@@ -121,9 +124,22 @@ class Issuance:
         is dropped, so the wallet's retry is served afresh."""
         store = self._ctx.store
         with self._ctx.transaction():
-            live = {document["offer_id"]: Offer.from_document(document) for document in store.offers.all()}
-            if not live:
-                return
+            self._undo_interrupted(
+                {document["offer_id"]: Offer.from_document(document) for document in store.offers.all()}
+            )
+
+    def _live_offer(self, offer_id: str) -> Offer | None:
+        """The live offer, put right first if a failed write cut its last issuance short."""
+        offer = self._offers.get(offer_id)
+        if offer is not None and offer_id in self._interrupted:
+            self._undo_interrupted({offer_id: offer})
+            self._interrupted.discard(offer_id)
+            offer = self._offers.get(offer_id)
+        return offer
+
+    def _undo_interrupted(self, live: dict[str, Offer]) -> None:
+        store = self._ctx.store
+        if live:
             for archived in store.archive.recent():
                 if archived.get("offer_id") in live:
                     store.archive.remove(archived["id"])
@@ -199,10 +215,14 @@ class Issuance:
         # When the offer is complete, its archive record's durable write covers these too.
         record_ids = ctx.store.ledger.add(records, durable=not complete)
         delivered = offer.delivered(now, Delivery(config_id, tuple(record_ids), now))
-        if complete:
-            self._offers.archive(delivered, OfferState.ISSUED)
-        else:
-            self._offers.save(offer, delivered)
+        try:
+            if complete:
+                self._offers.archive(delivered, OfferState.ISSUED)
+            else:
+                self._offers.save(offer, delivered)
+        except StorageUnavailable:
+            self._interrupted.add(offer.offer_id)
+            raise
         ctx.publish(events.CREDENTIAL_ISSUED, offer.offer_id, config_id=config_id, count=len(credentials))
         # One notification id per Credential Response (§8.3): the first credential's ledger record.
         return IssuanceResult(credentials=credentials, notification_id=record_ids[0], record_ids=tuple(record_ids))

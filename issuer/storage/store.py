@@ -9,10 +9,15 @@ Two rules keep the cost of one issuance flat as history grows:
 
 TinyDB is not thread-safe: every access holds the store's lock, which `transaction()` also
 takes, so a read and the compare-and-set that follows it see no other writer in between.
+
+At opening, every journal the data folder's manifest lists must be there and whole (the history
+checks its segments); `status.json` may be missing, since the ledger rebuilds it
+(`issuer.records.status_lists`). Damage raises `DataDamaged` naming the file and the way out.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -20,12 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from issuer.storage.history import SEGMENT_SIZE, History
-from issuer.storage.interfaces import VERSION, Document, KeyExists
+from issuer.storage.interfaces import VERSION, DataDamaged, Document, KeyExists, StorageHealth, StorageUnavailable
 from issuer.storage.journal import JournaledTable, JournaledTinyDB
+from issuer.storage.manifest import Manifest
 
 RECORDS, AUDIT = "records", "audit"  # history tables; records hold ledger entries and archived offers
 CREDENTIAL, OFFER = "credential", "offer"  # the `kind` of a history record
 RECENT_SEGMENTS = 2  # where a crash can have left a half-written issuance
+STATE, DESK, STATUS = "state.json", "desk.json", "status.json"
+REQUIRED = (STATE, DESK)  # once made, their loss is damage; status.json is rebuilt from the ledger
+log = logging.getLogger(__name__)
 
 
 class JournalLiveTable:
@@ -65,7 +74,8 @@ class JournalLiveTable:
             stored = self.get(key)
             if stored is None or (version is not None and stored[VERSION] != version):
                 return False
-            self._table.remove(doc_ids=[self._ids.pop(key)])
+            self._table.remove(doc_ids=[self._ids[key]])
+            del self._ids[key]
             return True
 
     def all(self) -> list[Document]:
@@ -169,8 +179,8 @@ class JournalAudit:
 class JournalStatus:
     """`StatusStore` in `status.json`: one row per list, one per entry that is not valid."""
 
-    def __init__(self, path: Path, lock: threading.RLock) -> None:
-        self._db = JournaledTinyDB(path)
+    def __init__(self, path: Path, lock: threading.RLock, health: StorageHealth) -> None:
+        self._db = JournaledTinyDB(path, health=health)
         self._lists = self._db.table("lists")
         self._entries = self._db.table("entries")
         self._lock = lock
@@ -198,7 +208,8 @@ class JournalStatus:
             doc_id = self._entry_ids.get((list_id, index))
             if status == 0:
                 if doc_id is not None:
-                    self._entries.remove(doc_ids=[self._entry_ids.pop((list_id, index))])
+                    self._entries.remove(doc_ids=[doc_id])
+                    del self._entry_ids[(list_id, index)]
             elif doc_id is not None:
                 self._entries.update({"status": status}, doc_ids=[doc_id])
             else:
@@ -215,9 +226,17 @@ class JournalStore:
 
     def __init__(self, data_dir: Path, *, segment_size: int = SEGMENT_SIZE) -> None:
         self._lock = threading.RLock()
-        self._state = JournaledTinyDB(data_dir / "state.json")
-        self._desk = JournaledTinyDB(data_dir / "desk.json")
-        self.history = History(data_dir / "history", segment_size)
+        self.health = StorageHealth()
+        manifest = Manifest(data_dir)
+        try:
+            _check_required(data_dir, manifest)
+            self._state = JournaledTinyDB(data_dir / STATE, health=self.health)
+            self._desk = JournaledTinyDB(data_dir / DESK, health=self.health)
+            self.history = History(data_dir / "history", segment_size, health=self.health, manifest=manifest)
+            self.status = JournalStatus(data_dir / STATUS, self._lock, self.health)
+            manifest.update(journals=[STATE, DESK, STATUS])
+        except DataDamaged as error:
+            raise error.in_folder(data_dir) from None
         self.offers = JournalLiveTable(self._state.table("offers"), "offer_id", self._lock)
         self.sign_ins = JournalLiveTable(self._state.table("authorizations"), "auth_id", self._lock)
         self.operators = JournalLiveTable(self._desk.table("operators"), "name", self._lock)
@@ -225,22 +244,32 @@ class JournalStore:
         self.ledger = JournalLedger(self.history, self._lock)
         self.archive = JournalArchive(self.history, self._lock)
         self.audit = JournalAudit(self.history, self._lock)
-        self.status = JournalStatus(data_dir / "status.json", self._lock)
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._lock  # type: ignore[return-value]  # an RLock is a context manager of None
 
     def compact(self) -> None:
+        """Tried again at the next call when it cannot be written (a full disk)."""
         with self._lock:
             self._state.journal.compact()
 
     def close(self) -> None:
+        """Every file closed; what could not be synced at the end (a full disk) is logged, not raised."""
         with self._lock:
             self.compact()
-            self._state.close()
-            self._desk.close()
-            self.history.close()
-            self.status.close()
+            for close in (self._state.close, self._desk.close, self.history.close, self.status.close):
+                try:
+                    close()
+                except StorageUnavailable as error:
+                    log.error("closing the store: %s", error.reason)
+
+
+def _check_required(data_dir: Path, manifest: Manifest) -> None:
+    """A journal the manifest says this folder had, now missing or emptied, is damage: not a fresh start."""
+    for name in manifest.read().get("journals", []):
+        path = data_dir / name
+        if name in REQUIRED and (not path.exists() or path.stat().st_size == 0):
+            raise DataDamaged(f"{path} is {'empty' if path.exists() else 'missing'}, but this data folder had one")
 
 
 def _recent_rows(history: History, lock: threading.RLock) -> list[Document]:

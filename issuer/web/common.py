@@ -2,8 +2,9 @@
 per error family.
 
 Every error leaves as JSON with the spec's code: protocol errors, service refusals, routing
-errors, oversized bodies (413), and, as a last resort, an unexpected failure, which is logged
-with its traceback and answered without one.
+errors, oversized bodies (413), a change the store cannot save now (503, `temporarily_unavailable`
+with `Retry-After`: a full disk, answered before anything counts as done), and, as a last resort,
+an unexpected failure, which is logged with its traceback and answered without one.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from issuer.errors import InvalidCredentialRequest, InvalidRequest, ProtocolError, ServiceError
 from issuer.protocol import wire_json
+from issuer.storage.interfaces import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+STORAGE_RETRY_AFTER = 30  # seconds: a full disk is not cleared in a moment
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -84,6 +87,16 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> Response:
         return json_response({"error": error.code, "error_description": error.message}, error.status, NO_STORE)
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_unavailable(error: StorageUnavailable) -> Response:
+        """Nothing of the request was kept; the same request can be sent again (RFC 6749 §4.1.2.1's
+        temporarily_unavailable, with the 503 and Retry-After of RFC 9110 §15.6.4, §10.2.3)."""
+        return json_response(
+            {"error": "temporarily_unavailable", "error_description": f"the issuer cannot save now ({error.reason})"},
+            503,
+            {**NO_STORE, "Retry-After": str(STORAGE_RETRY_AFTER)},
+        )
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> Response:

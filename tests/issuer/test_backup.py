@@ -27,6 +27,7 @@ from issuer.storage.backup import (
     create_backup,
     restore_backup,
 )
+from issuer.storage.journal_format import scan
 from issuer.storage.store import JournalStore
 from tests.conftest import RunningIssuer, start_issuer
 from wallet.client import TestWallet
@@ -52,10 +53,10 @@ def check_journals(data_dir: Path) -> int:
     """Every line of every journal parses: no file was copied in the middle of a write."""
     journals = [data_dir / "state.json", data_dir / "desk.json", *sorted((data_dir / "history").glob("*.json"))]
     for journal in journals:
-        lines = journal.read_bytes().split(b"\n")
-        assert lines[-1] == b"", journal  # ends with a complete line
-        for line in lines[:-1]:
-            json.loads(line)
+        raw = journal.read_bytes()
+        assert raw.endswith(b"\n"), journal  # ends with a complete line
+        found = scan(raw)
+        assert not found.damage and not found.torn, (journal, found.damage)
     return len(journals)
 
 
