@@ -28,7 +28,14 @@ import segno
 
 from issuer import __version__
 from issuer.config import Settings, SettingsError, default_data_dir
-from issuer.crypto.keys import PASSPHRASE_ENV, change_passphrase, read_passphrase_file, resolve_passphrase
+from issuer.crypto.keys import (
+    KEY_INDEX,
+    PASSPHRASE_ENV,
+    change_passphrase,
+    read_passphrase_file,
+    repair_key_index,
+    resolve_passphrase,
+)
 from issuer.fileio import write_atomic_stream
 from issuer.protocol.credential_types import CredentialTypeError
 from issuer.records.ledger import STATES
@@ -36,6 +43,8 @@ from issuer.runtime import IssuerRuntime, read_admin_token, running_admin_url
 from issuer.storage.backup import BackupError, create_backup, restore_backup
 from issuer.storage.folder_lock import FolderInUse, FolderLock
 from issuer.storage.history import RECORD_ID
+from issuer.storage.manifest import Manifest
+from issuer.storage.repair import repair_journals
 
 ADMIN_TIMEOUT = 10.0
 
@@ -142,6 +151,12 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("archive", type=Path, help="a .tar.gz file written by 'backup'")
     restore.add_argument("--force", action="store_true", help="replace a non-empty folder (its data moves aside)")
     restore.set_defaults(run=_restore)
+
+    repair = commands.add_parser(
+        "repair", help="move damaged data files aside, keeping every line they still hold (the issuer stopped)"
+    )
+    _data_dir(repair)
+    repair.set_defaults(run=_repair)
 
     keys = commands.add_parser("keys", help="encrypt or decrypt the signing keys at rest (the issuer stopped)")
     keys.add_argument("action", choices=("encrypt", "decrypt"))
@@ -305,6 +320,21 @@ def _restore(args: argparse.Namespace) -> int:
     print(f"restored {result.files} files into {folder} (backup taken {taken})")
     if result.replaced:
         print(f"the previous data is in {result.replaced}")
+    return 0
+
+
+def _repair(args: argparse.Namespace) -> int:
+    folder = args.data_dir or default_data_dir()
+    if not folder.is_dir():
+        raise CommandError(f"{folder} is not a data folder")
+    with FolderLock(folder, "frontdesk-issuer repair"):
+        done = repair_journals(folder)
+        keys = folder / "keys"
+        if (keys / KEY_INDEX).exists() or any(keys.glob("*.pem")) or Manifest(folder).read().get("keys"):
+            done += repair_key_index(keys)
+    for line in done:
+        print(line)
+    print(f"{folder}: {'repaired' if done else 'nothing to repair'}; the issuer can start")
     return 0
 
 

@@ -8,12 +8,18 @@ With a passphrase, every key file is encrypted at rest (PKCS#8 with the best enc
 encrypts existing files in place; a ring is all encrypted or all clear, never mixed.
 That encryption derives its key with PBKDF2 (2,048 rounds as of cryptography 50), which
 slows a guesser little: the passphrase has to be long, at least 12 characters.
+
+A new key is made only in a data folder that never had one: the folder's manifest
+(`issuer.storage.manifest`) lists every key id, so a missing or unreadable index, or a missing
+key file, is damage (`DataDamaged`), never a reason to start over with a key that earlier
+credentials were not signed with. `repair_key_index` rebuilds a lost index from the key files.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,8 +33,12 @@ from jwcrypto import jwk
 from issuer.config import SettingsError
 from issuer.crypto import es256
 from issuer.fileio import write_private_file
+from issuer.storage.interfaces import DataDamaged
+from issuer.storage.manifest import Manifest
 
 SIGNING_ALG = "ES256"
+KEY_INDEX = "keys.json"
+KID = re.compile(r"[A-Za-z0-9_-]{1,86}")  # an RFC 7638 thumbprint, base64url
 PASSPHRASE_ENV = "FRONTDESK_KEY_PASSPHRASE"
 ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
 MIN_PASSPHRASE_LENGTH = 12
@@ -76,10 +86,14 @@ class KeyRing:
     def __init__(self, keys_dir: Path, passphrase: bytes | None = None) -> None:
         self._dir = keys_dir
         self._passphrase = passphrase
-        self._index_path = keys_dir / "keys.json"
+        self._index_path = keys_dir / KEY_INDEX
+        self._manifest = Manifest(keys_dir.parent)
         self._keys: dict[str, IssuerKey] = {}
         self._active_kid = ""
-        self._load_or_create()
+        try:
+            self._load_or_create()
+        except DataDamaged as error:
+            raise error.in_folder(keys_dir.parent) from None
 
     @property
     def active(self) -> IssuerKey:
@@ -97,19 +111,35 @@ class KeyRing:
         key = self._generate()
         self._active_kid = key.kid
         self._save_index()
+        self._manifest.update(keys=self._known_kids())
         return key
 
     def _load_or_create(self) -> None:
         self._dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self._dir, 0o700)
+        known = self._manifest.read().get("keys", [])
         if not self._index_path.exists():
+            if known or any(self._dir.glob("*.pem")):
+                raise DataDamaged(f"{self._index_path} is missing, but this data folder has had signing keys")
             self.rotate()
             return
-        index = json.loads(self._index_path.read_text())
+        index = read_key_index(self._index_path)
         for entry in index["keys"]:
-            private = load_key_file(self._dir / f"{entry['kid']}.pem", self._passphrase)
-            self._keys[entry["kid"]] = IssuerKey(entry["kid"], entry["created_at"], private)
+            path = self._dir / f"{entry['kid']}.pem"
+            if not path.exists():
+                raise DataDamaged(f"the signing key {path} is missing")
+            self._keys[entry["kid"]] = IssuerKey(
+                entry["kid"], entry["created_at"], load_key_file(path, self._passphrase)
+            )
         self._active_kid = index["active"]
+        lost = [kid for kid in known if kid not in self._keys]
+        if lost:
+            raise DataDamaged(f"{self._index_path} lacks signing keys this data folder had: {', '.join(lost)}")
+        self._manifest.update(keys=self._known_kids())
+
+    def _known_kids(self) -> list[str]:
+        known: list[str] = self._manifest.read().get("keys", [])
+        return [*known, *(key.kid for key in self.all() if key.kid not in known)]
 
     def _generate(self) -> IssuerKey:
         private = jwk.JWK.generate(kty="EC", crv="P-256")
@@ -126,6 +156,66 @@ class KeyRing:
             "keys": [{"kid": k.kid, "created_at": k.created_at} for k in self._keys.values()],
         }
         write_private_file(self._index_path, json.dumps(index, indent=2).encode())
+
+
+def read_key_index(path: Path) -> dict[str, Any]:
+    """The key index (`active`, and `keys` with `kid` and `created_at`), or DataDamaged."""
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+        entries = index["keys"]
+        valid = (
+            isinstance(entries, list)
+            and entries
+            and all(
+                isinstance(entry, dict)
+                and isinstance(entry.get("kid"), str)
+                and KID.fullmatch(entry["kid"])
+                and isinstance(entry.get("created_at"), int)
+                for entry in entries
+            )
+            and index["active"] in [entry["kid"] for entry in entries]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        valid = False
+    if not valid:
+        raise DataDamaged(f"{path} cannot be read")
+    return dict(index)
+
+
+def repair_key_index(keys_dir: Path) -> list[str]:
+    """Make the key index match the key files: rebuilt from them when it is missing or unreadable
+    (each file is named by its key id; the newest key signs from then on), and without the keys
+    whose files are gone. The data folder's manifest then lists the same keys. What was done, a
+    line each; DataDamaged when no key file is left, which only a backup can help."""
+    index_path = keys_dir / KEY_INDEX
+    files = {path.stem: path for path in keys_dir.glob("*.pem") if KID.fullmatch(path.stem)}
+    if not files:
+        raise DataDamaged(f"{keys_dir} holds no signing key files: only a backup has them")
+    done = []
+    try:
+        index = read_key_index(index_path)
+    except DataDamaged:
+        by_age = sorted(files, key=lambda kid: files[kid].stat().st_mtime)
+        index = {
+            "active": by_age[-1],
+            "keys": [{"kid": kid, "created_at": int(files[kid].stat().st_mtime)} for kid in by_age],
+        }
+        if index_path.exists():
+            os.replace(index_path, keys_dir / f"{KEY_INDEX}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        done.append(f"{index_path}: rebuilt from {len(files)} key files")
+    lost = [entry["kid"] for entry in index["keys"] if entry["kid"] not in files]
+    if lost:
+        index["keys"] = [entry for entry in index["keys"] if entry["kid"] in files]
+        done.append(
+            f"{index_path}: the key files of {', '.join(lost)} are gone; credentials they signed no longer verify"
+        )
+    if index["active"] not in [entry["kid"] for entry in index["keys"]]:
+        index["active"] = max(index["keys"], key=lambda entry: int(entry["created_at"]))["kid"]
+    if done:
+        write_private_file(index_path, json.dumps(index, indent=2).encode())
+        done.append(f"{index_path}: {index['active']} signs from now on")
+    Manifest(keys_dir.parent).update(keys=[entry["kid"] for entry in index["keys"]])
+    return done
 
 
 def load_key_file(path: Path, passphrase: bytes | None) -> jwk.JWK:

@@ -158,17 +158,17 @@ class History:
             total = max([listed, *numbers])
             others = f", and {len(missing) - 1} more of its {total}" if len(missing) > 1 else f" (of {total})"
             raise DataDamaged(f"the history segment {self._folder / f'{missing[0]:06d}.json'} is missing{others}")
-        for number in numbers[:-1]:  # the last is loaded, and so checked, when it is opened
+        for number in numbers:
             path = self._folder / f"{number:06d}.json"
             raw = path.read_bytes()
             if not raw.startswith(HEADER):  # an earlier version's: loaded, checked and rewritten now
                 upgraded = JournaledTinyDB(path, health=self._health)
                 upgraded.journal.compact()
                 upgraded.close()
-                continue
-            damage = check(raw)
-            if damage is not None:
-                raise CorruptJournal(path, damage)
+            elif number != numbers[-1]:  # the last is loaded, and so checked, when it is opened
+                damage = check(raw)
+                if damage is not None:
+                    raise CorruptJournal(path, damage)
 
     def _begin_segment(self, number: int) -> None:
         """The next segment, created and in the manifest before anything is stored in it."""

@@ -191,23 +191,10 @@ class JournalStorage(Storage):
         found = scan(self._path.read_bytes())
         if found.damage:
             raise CorruptJournal(self._path, found.damage[0])
-        self._data, self._lines = {}, 0
-        for entry in found.entries:
-            self._apply(entry)
+        self._data, self._lines = replay(found.entries)
         self._size = found.good_length
         self._legacy = found.legacy
         return found.torn
-
-    def _apply(self, entry: Mapping[str, Any]) -> None:
-        if "snapshot" in entry:
-            self._data = entry["snapshot"]
-            return
-        rows = self._data.setdefault(entry["t"], {})
-        if "d" in entry:
-            rows[str(entry["i"])] = entry["d"]
-        else:
-            rows.pop(str(entry["i"]), None)
-        self._lines += 1
 
     def _drop_torn_line(self) -> None:
         """A compaction rewrites the file without the torn line; on a full disk, it is cut off instead."""
@@ -229,6 +216,23 @@ class JournalStorage(Storage):
             os.close(self._fd)
         self._fd, self._size, self._dirty = fd, len(content), False
         self._lines, self._legacy, self._unsynced, self._compact_from = 0, False, False, 0
+
+
+def replay(entries: Iterable[Mapping[str, Any]]) -> tuple[Tables, int]:
+    """The tables that journal entries leave, and how many changes follow the last snapshot."""
+    data: Tables = {}
+    changes = 0
+    for entry in entries:
+        if "snapshot" in entry:
+            data, changes = entry["snapshot"], 0
+            continue
+        rows = data.setdefault(entry["t"], {})
+        if "d" in entry:
+            rows[str(entry["i"])] = entry["d"]
+        else:
+            rows.pop(str(entry["i"]), None)
+        changes += 1
+    return data, changes
 
 
 class JournaledTable(Table):

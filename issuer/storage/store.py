@@ -216,6 +216,10 @@ class JournalStatus:
                 row = {"list_id": list_id, "index": index, "status": status}
                 self._entry_ids[(list_id, index)] = self._entries.insert(row)
 
+    def compact(self) -> None:
+        with self._lock:
+            self._db.journal.compact()
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -257,6 +261,8 @@ class JournalStore:
         """Every file closed; what could not be synced at the end (a full disk) is logged, not raised."""
         with self._lock:
             self.compact()
+            self._desk.journal.compact()
+            self.status.compact()
             for close in (self._state.close, self._desk.close, self.history.close, self.status.close):
                 try:
                     close()
