@@ -13,7 +13,9 @@ regular files only, no absolute paths, no `..`, every file listed in the manifes
 digest, and the signing keys' index present with its keys. Files are written owner-only (0600, folders
 0700), whatever modes the archive claims. A restore refuses a folder that is not empty
 unless forced; forced, the current contents move to a sibling folder
-`<data>.before-restore-<time>` instead of being deleted. It holds the folder's lock, so it
+`<data>.before-restore-<time>` instead of being deleted. The restored status lists are closed:
+the restored ledger does not know what was issued after the backup, so new credentials go to a
+new list, numbered past every list of the backup and of the data it replaces. It holds the folder's lock, so it
 refuses while an issuer runs there: the desktop app stages a restore instead, applied at its
 next start.
 """
@@ -39,6 +41,8 @@ from issuer import __version__
 from issuer.config import SettingsError
 from issuer.fileio import write_atomic_stream
 from issuer.storage.folder_lock import LOCK_FILES, FolderInUse, FolderLock, holder
+from issuer.storage.store import STATUS as STATUS_FILE
+from issuer.storage.store import close_status_lists, status_list_ids
 
 FORMAT = 1
 MANIFEST = "frontdesk-backup.json"
@@ -141,6 +145,8 @@ def restore_locked(archive: Path, data_dir: Path, *, force: bool = False) -> Res
     staging = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.restore-", dir=data_dir.parent))
     try:
         manifest, names = _read_archive(archive, staging)
+        if (staging / STATUS_FILE).exists():
+            close_status_lists(staging / STATUS_FILE, beyond=max(status_list_ids(data_dir / STATUS_FILE), default=0))
         replaced = None
         if existing:
             replaced = data_dir.parent / f"{data_dir.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}"

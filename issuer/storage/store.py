@@ -26,7 +26,8 @@ from typing import Any
 
 from issuer.storage.history import SEGMENT_SIZE, History
 from issuer.storage.interfaces import VERSION, DataDamaged, Document, KeyExists, StorageHealth, StorageUnavailable
-from issuer.storage.journal import JournaledTable, JournaledTinyDB
+from issuer.storage.journal import JournaledTable, JournaledTinyDB, replay
+from issuer.storage.journal_format import scan
 from issuer.storage.manifest import Manifest
 
 RECORDS, AUDIT = "records", "audit"  # history tables; records hold ledger entries and archived offers
@@ -268,6 +269,35 @@ class JournalStore:
                     close()
                 except StorageUnavailable as error:
                     log.error("closing the store: %s", error.reason)
+
+
+def close_status_lists(path: Path, *, beyond: int = 0) -> None:
+    """After a restore: every list in `path` is closed, and the next one is numbered past `beyond`.
+
+    The restored ledger knows nothing of what was issued after the backup, so none of its places
+    may be handed out again: new credentials go to a list no credential can be in. Lists skipped
+    over are kept empty (size 0), so that a verifier asking for one reads no status at all.
+    """
+    status = JournalStatus(path, threading.RLock(), StorageHealth())
+    try:
+        rows = status.lists()
+        for row in rows:
+            if row["reserved"] < row["size"]:
+                status.reserve(row["list_id"], row["size"])
+        for list_id in range(max((row["list_id"] for row in rows), default=0) + 1, beyond + 1):
+            status.add_list({"list_id": list_id, "size": 0, "seed": "", "reserved": 0})
+    finally:
+        status.close()
+
+
+def status_list_ids(path: Path) -> list[int]:
+    """The lists a status file names, read without writing anything; none if it cannot be read."""
+    try:
+        found = scan(path.read_bytes())
+    except OSError:
+        return []
+    tables, _ = replay(found.entries)
+    return [int(row["list_id"]) for row in tables.get("lists", {}).values() if isinstance(row.get("list_id"), int)]
 
 
 def _check_required(data_dir: Path, manifest: Manifest) -> None:
