@@ -114,15 +114,18 @@ class IssuerRuntime:
         return service
 
     def stop(self) -> None:
+        """Stop serving, close the store, remove server.json and give the data folder up."""
         self._stopped.set()
-        for server in self._servers:
-            server.stop()
-        if self._sweeper:
-            self._sweeper.join(5)
-        if self.service:
-            self.service.close()
-        (self.settings.data_dir / SERVER_FILE).unlink(missing_ok=True)
-        self._lock.release()
+        try:
+            for server in self._servers:
+                server.stop()
+            if self._sweeper:
+                self._sweeper.join(5)
+            if self.service:
+                self.service.close()
+        finally:
+            (self.settings.data_dir / SERVER_FILE).unlink(missing_ok=True)
+            self._lock.release()
 
     def _sweep(self) -> None:
         """Expired offers every 30 seconds; holders past the retention period at start and daily."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from tinydb.table import Document
 
-from issuer.storage.interfaces import DataDamaged, StorageHealth
+from issuer.storage.interfaces import DataDamaged, StorageHealth, StorageUnavailable
 from issuer.storage.journal import CorruptJournal, JournaledTable, JournaledTinyDB
 from issuer.storage.journal_format import HEADER, check
 from issuer.storage.manifest import Manifest
@@ -174,7 +174,12 @@ class History:
         """The next segment, created and in the manifest before anything is stored in it."""
         self._segment(number)
         if self._manifest is not None:
-            self._manifest.update(segments=number)
+            try:
+                self._manifest.update(segments=number)
+            except StorageUnavailable as error:
+                if self._health is not None:
+                    self._health.failed(error.reason)
+                raise
         self._current, self._current_count = number, 0
 
     def _locate(self, table: str, record_id: str) -> tuple[int, Document, JournaledTable] | None:

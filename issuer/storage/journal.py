@@ -35,8 +35,8 @@ from issuer.storage.journal_format import HEADER, Damage, encode, encode_legacy,
 COMPACT_FACTOR = 4
 COMPACT_MINIMUM = 256
 REASONS = {
+    getattr(errno, "EDQUOT", errno.ENOSPC): "disk quota exceeded",  # before ENOSPC, which wins where there is none
     errno.ENOSPC: "disk full",
-    errno.EDQUOT: "disk quota exceeded",
     errno.EFBIG: "file too large (disk full, or a file size limit)",
     errno.EIO: "input/output error",
     errno.EROFS: "read-only file system",
@@ -75,7 +75,7 @@ class JournalStorage(Storage):
         self._unsynced = False
         self._compact_from = 0  # after a compaction failed, the next try waits for more lines
         if not self._path.exists():
-            self._compact()
+            self._create()
         elif self._load():
             self._drop_torn_line()
         else:
@@ -90,8 +90,9 @@ class JournalStorage(Storage):
         self._data = data
         try:
             self._compact()
-        except StorageUnavailable:
+        except StorageUnavailable as error:
             self._load()
+            self._health.failed(error.reason)
             raise
 
     def append(
@@ -195,6 +196,15 @@ class JournalStorage(Storage):
         self._size = found.good_length
         self._legacy = found.legacy
         return found.torn
+
+    def _create(self) -> None:
+        """A new journal (a new history segment): a change waits on it, so its failure is reported."""
+        try:
+            self._compact()
+        except StorageUnavailable as error:
+            self._health.failed(error.reason)
+            log.error("cannot create %s: %s", self._path, error.reason)
+            raise
 
     def _drop_torn_line(self) -> None:
         """A compaction rewrites the file without the torn line; on a full disk, it is cut off instead."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from issuer.fileio import write_atomic
 from issuer.storage.interfaces import DataDamaged, StorageUnavailable
+from issuer.storage.journal import failure_reason
 
 MANIFEST_FILE = "manifest.json"
 FORMAT = 1
@@ -50,7 +51,7 @@ class Manifest:
             try:
                 write_atomic(self.path, (json.dumps(updated, indent=1) + "\n").encode())
             except OSError as error:
-                raise StorageUnavailable(f"{self.path.name}: {error.strerror or error}") from error
+                raise StorageUnavailable(failure_reason(error)) from error
 
     def _read(self) -> dict[str, Any]:
         try:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 STORAGE_RETRY_AFTER = 30  # seconds: a full disk is not cleared in a moment
-NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+NO_ROOM = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

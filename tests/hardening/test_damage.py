@@ -27,6 +27,7 @@ from issuer.storage.journal_format import HEADER, encode, scan
 from tests.conftest import start_issuer
 from wallet.client import TestWallet
 
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="ends `serve` with SIGTERM")
 CLAIMS = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 ISSUED = 6
 

@@ -10,7 +10,6 @@ loopback address), the wallet from 127.0.0.1.
 
 from __future__ import annotations
 
-import resource
 import socket
 import time
 from collections.abc import Iterator
@@ -39,6 +38,7 @@ def runtime(tmp_path: Path) -> Iterator[IssuerRuntime]:
 @pytest.fixture
 def enough_files() -> Iterator[None]:
     """Room for a thousand sockets on this side and what the server accepts of them."""
+    resource = pytest.importorskip("resource", reason="the open-files limit is raised through POSIX resource")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = 3 * IDLE_SOCKETS + 256
     if hard != resource.RLIM_INFINITY and hard < wanted:

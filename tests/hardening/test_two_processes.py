@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="ends processes with POSIX signals")
 START_TIMEOUT = 30.0
 REFUSAL_TIMEOUT = 30.0
 
