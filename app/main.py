@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from app.pages.login import LoginDialog
 from app.tasks import Tasks
@@ -42,9 +42,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def start_issuer(args: argparse.Namespace) -> IssuerRuntime:
-    """The embedded issuer, listening when this returns."""
+    """The embedded issuer, listening when this returns; it holds the data folder's lock until stopped."""
     settings = Settings.load(data_dir=args.data_dir, port=args.port, admin_port=args.admin_port)
-    runtime = IssuerRuntime(settings)
+    runtime = IssuerRuntime(settings, command="frontdesk (the desktop app)")
     runtime.start()
     return runtime
 
@@ -65,26 +65,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise RuntimeError("the issuer started without its service")
     tasks = Tasks()
     login = LoginDialog(runtime.service, tasks)
-    if login.exec() != QDialog.DialogCode.Accepted:
-        tasks.shutdown()
-        runtime.stop()
-        return 0
-    window = MainWindow(runtime, operator=login.operator, tasks=tasks)
-    # Ctrl+C and SIGTERM close the window; the timer lets Python run its signal handlers.
-    previous = {signum: signal.signal(signum, lambda *_: window.close()) for signum in (signal.SIGINT, signal.SIGTERM)}
+    # Ctrl+C and SIGTERM close the login dialog or the window, which stops the issuer (and removes
+    # server.json); the timer lets Python run its signal handlers while Qt's loop runs.
+    closing: list[QWidget] = [login]
+    previous = {
+        signum: signal.signal(signum, lambda *_: closing[-1].close()) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     ticker = QTimer()
     ticker.timeout.connect(lambda: None)
     ticker.start(SIGNAL_POLL_MS)
-    print(f"issuer: {runtime.issuer_url}", flush=True)
-    print(f"admin: {runtime.admin_url}", flush=True)
-    window.show()
     try:
-        return app.exec()
+        if login.exec() != QDialog.DialogCode.Accepted:
+            tasks.shutdown()
+            runtime.stop()
+            return 0
+        window = MainWindow(runtime, operator=login.operator, tasks=tasks)
+        closing.append(window)
+        print(f"issuer: {runtime.issuer_url}", flush=True)
+        print(f"admin: {runtime.admin_url}", flush=True)
+        window.show()
+        try:
+            return app.exec()
+        finally:
+            window.stop_issuer()
     finally:
         ticker.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        window.stop_issuer()
 
 
 def _could_not_start(cause: str) -> int:

@@ -1,7 +1,9 @@
 """The operator's main window: compose an offer, watch offers move; it owns the issuer's lifetime.
 
 Every service call of its pages goes through one task runner (`app.tasks`), stopped before the
-issuer when the window closes.
+issuer when the window closes. The status bar says where the issuer listens, whether wallets can
+reach it, and, while changes cannot be saved (a full disk), why: the issuer's storage events come
+through the bridge, and the cause is asked of the service on the task thread.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.pages.sign_ins import SignInsPage
 from app.style import ERROR_STYLE
 from app.tasks import Tasks
 from app.widgets.customer_display import CustomerDisplay
+from issuer import events
 from issuer.reachability import Reachability
 from issuer.runtime import IssuerRuntime
 from issuer.service import CreatedOffer
@@ -92,6 +95,13 @@ class MainWindow(QMainWindow):
         self.certificate_label.setStyleSheet(ERROR_STYLE)
         self.statusBar().addPermanentWidget(self.certificate_label)
         self._check_certificates()
+        self.storage_label = QLabel()
+        self.storage_label.setObjectName("storageProblem")
+        self.storage_label.setStyleSheet(ERROR_STYLE)
+        self.storage_label.hide()
+        self.statusBar().addPermanentWidget(self.storage_label)
+        self.bridge.offer_changed.connect(self._storage_event)
+        self._check_storage()
         self.resize(1000, 640)
 
     def stop_issuer(self) -> None:
@@ -106,6 +116,25 @@ class MainWindow(QMainWindow):
         self.customer_display.close()
         self.stop_issuer()
         super().closeEvent(event)
+
+    def _storage_event(self, kind: str, _offer_id: str) -> None:
+        if kind in (events.STORAGE_FAILED, events.STORAGE_RECOVERED):
+            self._check_storage()
+
+    def _check_storage(self) -> None:
+        self.tasks.run(self.service.storage_problem, self._show_storage_problem, self._show_storage_unknown)
+
+    def _show_storage_problem(self, problem: str | None) -> None:
+        if problem:
+            self.storage_label.setText(f"Cannot save: {problem}. Wallets are told to try again later.")
+            self.storage_label.show()
+        elif not self.storage_label.isHidden():
+            self.storage_label.hide()
+            self.statusBar().showMessage("Changes are saved again", 5000)
+
+    def _show_storage_unknown(self, reason: str) -> None:
+        self.storage_label.setText(f"Saving: {reason}")
+        self.storage_label.show()
 
     def _show_reachability(self, result: Reachability) -> None:
         if result.reachable and not result.problems:

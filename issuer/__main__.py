@@ -1,11 +1,12 @@
 """Headless command line: `frontdesk-issuer serve|offer|approve|reject|status|credentials|revoke|...`.
 
-`serve` runs the issuer and its admin API until SIGINT or SIGTERM. `backup`, `restore`,
+`serve` runs the issuer and its admin API until SIGINT or SIGTERM. `backup`, `restore`, `repair`,
 `keys encrypt|decrypt`, `certificates init|csr|import|show` and `trust-anchor` look after the data folder
-(see README, "Backup and restore", and docs/haip.md); `migrate` brings a PostgreSQL store's schema up to date
-and copies a data folder into it. The other commands talk to a running server through the admin API, found
-through `<data>/server.json` and authenticated with `<data>/admin-token`. Failures print one line on stderr and
-exit 1.
+(docs/state.md, docs/haip.md); all but `backup` of a running issuer take the folder's lock, as `serve` does,
+so they never run beside an issuer. `migrate` brings a PostgreSQL store's schema up to date and copies a data
+folder into it. The other commands talk to a running server through the admin API, found through
+`<data>/server.json` (a loopback URL only) and authenticated with `<data>/admin-token`. Failures print one
+line on stderr and exit 1.
 """
 
 from __future__ import annotations
@@ -41,20 +42,25 @@ from issuer.config import (
 )
 from issuer.crypto.certificates import CA_KEY_PATTERN, CERTIFICATES_DIR, TRUST_ANCHOR_FILE, IssuerCertificates
 from issuer.crypto.keys import (
+    KEY_INDEX,
     PASSPHRASE_ENV,
     KeyRing,
     change_passphrase,
     read_passphrase_file,
+    repair_key_index,
     resolve_passphrase,
 )
 from issuer.fileio import write_atomic, write_atomic_stream
 from issuer.protocol.credential_types import CredentialTypeError
 from issuer.records.ledger import STATES
-from issuer.runtime import SERVER_FILE, IssuerRuntime, PortUnavailable, issuer_url_of, read_admin_token
+from issuer.runtime import IssuerRuntime, PortUnavailable, issuer_url_of, read_admin_token, running_admin_url
 from issuer.service.types import STATE_WORDS, OfferGrant, OfferState
 from issuer.storage.backends import store_password
-from issuer.storage.backup import create_backup, restore_backup, running_issuer
+from issuer.storage.backup import BackupError, create_backup, restore_backup
+from issuer.storage.folder_lock import FolderInUse, FolderLock
 from issuer.storage.history import RECORD_ID
+from issuer.storage.manifest import Manifest
+from issuer.storage.repair import repair_journals
 
 ADMIN_TIMEOUT = 10.0
 TERMINAL_COLUMNS = 80
@@ -194,6 +200,12 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("--force", action="store_true", help="replace a non-empty folder (its data moves aside)")
     restore.set_defaults(run=_restore)
 
+    repair = commands.add_parser(
+        "repair", help="move damaged data files aside, keeping every line they still hold (the issuer stopped)"
+    )
+    _data_dir(repair)
+    repair.set_defaults(run=_repair)
+
     keys = commands.add_parser("keys", help="encrypt or decrypt the signing keys at rest (the issuer stopped)")
     keys.add_argument("action", choices=("encrypt", "decrypt"))
     _data_dir(keys)
@@ -247,7 +259,7 @@ def _serve(args: argparse.Namespace) -> int:
         store_password_file=args.store_password_file,
     )
     passphrase = read_passphrase_file(args.key_passphrase_file) if args.key_passphrase_file else None
-    runtime = IssuerRuntime(settings, key_passphrase=passphrase)
+    runtime = IssuerRuntime(settings, key_passphrase=passphrase, command="frontdesk-issuer serve")
     try:
         runtime.start()
     except PortUnavailable as error:
@@ -443,11 +455,19 @@ def _backup(args: argparse.Namespace) -> int:
     folder = args.data_dir or default_data_dir()
     _refuse_on_shared_store(folder, "backup")
     archive = args.archive.absolute()
-    if running_issuer(folder):  # the running issuer takes it, under its store lock
+    if not folder.is_dir():
+        raise BackupError(f"{folder} is not a data folder")
+    lock = FolderLock(folder, "frontdesk-issuer backup")
+    try:
+        lock.acquire()
+    except FolderInUse:  # an issuer runs there: it takes the backup, under its store lock
         size = _admin_download(folder, "/api/backup", archive)
         print(f"backup: {archive} ({size} bytes, taken by the running issuer)")
         return 0
-    info = create_backup(folder, archive)
+    try:
+        info = create_backup(folder, archive)
+    finally:
+        lock.release()
     print(f"backup: {archive} ({info.files} files, {info.size} bytes)")
     return 0
 
@@ -472,18 +492,36 @@ def _refuse_on_shared_store(folder: Path, command: str) -> None:
         )
 
 
+def _repair(args: argparse.Namespace) -> int:
+    folder = args.data_dir or default_data_dir()
+    if not folder.is_dir():
+        raise CommandError(f"{folder} is not a data folder")
+    with FolderLock(folder, "frontdesk-issuer repair"):
+        done = repair_journals(folder)
+        keys = folder / "keys"
+        if (keys / KEY_INDEX).exists() or any(keys.glob("*.pem")) or Manifest(folder).read().get("keys"):
+            done += repair_key_index(keys)
+    for line in done:
+        print(line)
+    print(f"{folder}: {'repaired' if done else 'nothing to repair'}; the issuer can start")
+    return 0
+
+
 def _keys(args: argparse.Namespace) -> int:
     folder = args.data_dir or default_data_dir()
-    if running_issuer(folder):
-        raise CommandError(f"an issuer is running on {folder}; stop it first")
+    if not (folder / "keys" / "keys.json").is_file():
+        raise CommandError(f"no signing keys in {folder}")
+    with FolderLock(folder, f"frontdesk-issuer keys {args.action}"):
+        return _change_key_passphrase(args, folder)
+
+
+def _change_key_passphrase(args: argparse.Namespace, folder: Path) -> int:
     if args.key_passphrase_file:
         passphrase: bytes | None = read_passphrase_file(args.key_passphrase_file)
     else:
         passphrase = resolve_passphrase(Settings.load(folder).key_passphrase_file, os.environ)
     if passphrase is None:
         raise CommandError(f"no passphrase: set {PASSPHRASE_ENV} or pass --key-passphrase-file")
-    if not (folder / "keys" / "keys.json").is_file():
-        raise CommandError(f"no signing keys in {folder}")
     old, new = (None, passphrase) if args.action == "encrypt" else (passphrase, None)
     changed = change_passphrase(folder / "keys", old, new)
     changed += change_passphrase(folder / CERTIFICATES_DIR, old, new, CA_KEY_PATTERN)
@@ -492,12 +530,18 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 def _certificates(args: argparse.Namespace) -> int:
-    """The signing keys' certificates, worked on in the data folder while no issuer runs on it."""
+    """The signing keys' certificates: made or imported in the data folder while no issuer runs on it
+    (its lock), shown and requested at any time."""
     settings = Settings.load(args.data_dir)
+    ensure_private_dir(settings.data_dir)
+    if args.action not in ("init", "import"):  # reading: fine beside a running issuer
+        return _certificates_in(args, settings)
+    with FolderLock(settings.data_dir, f"frontdesk-issuer certificates {args.action}"):
+        return _certificates_in(args, settings)
+
+
+def _certificates_in(args: argparse.Namespace, settings: Settings) -> int:
     folder = settings.data_dir
-    if args.action in ("init", "import") and running_issuer(folder):
-        raise CommandError(f"an issuer is running on {folder}; stop it first (or use Settings in the app)")
-    ensure_private_dir(folder)
     if args.key_passphrase_file:
         passphrase: bytes | None = read_passphrase_file(args.key_passphrase_file)
     else:
@@ -546,15 +590,17 @@ def _read(path: Path) -> bytes:
 
 def _admin_download(folder: Path, path: str, destination: Path) -> int:
     """GET an admin API resource into a new owner-only file; returns its size."""
+    admin_url = running_admin_url(folder)
+    if admin_url is None:
+        raise CommandError(f"the issuer running on {folder} names no admin API on this machine in its server.json")
     try:
-        server = json.loads((folder / SERVER_FILE).read_text())
         headers = {"Authorization": f"Bearer {read_admin_token(folder)}"}
-        request = urllib.request.Request(server["admin_url"] + path, headers=headers)
+        request = urllib.request.Request(admin_url + path, headers=headers)
         with urllib.request.urlopen(request, timeout=ADMIN_TIMEOUT) as response:
             write_atomic_stream(destination, lambda out: shutil.copyfileobj(response, out))
     except urllib.error.HTTPError as error:
         raise CommandError(_error_message(error)) from error
-    except (urllib.error.URLError, OSError, ValueError, KeyError) as error:
+    except (urllib.error.URLError, OSError, ValueError) as error:
         raise CommandError(f"the backup failed: {getattr(error, 'reason', None) or error}") from error
     return destination.stat().st_size
 
@@ -587,14 +633,17 @@ def _record_id(value: str) -> str:
 def _admin(data_dir: Path | None, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     """Call the running server's admin API; every failure becomes a CommandError."""
     folder = Settings.load(data_dir).data_dir
+    admin_url = running_admin_url(folder)
+    not_running = f"no running issuer found in {folder} (start it with 'frontdesk-issuer serve')"
+    if admin_url is None:
+        raise CommandError(not_running)
     try:
-        server = json.loads((folder / SERVER_FILE).read_text())
         token = read_admin_token(folder)
-    except (OSError, ValueError) as error:
-        raise CommandError(f"no running issuer found in {folder} (start it with 'frontdesk-issuer serve')") from error
+    except OSError as error:
+        raise CommandError(not_running) from error
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        server["admin_url"] + path,
+        admin_url + path,
         data=data,
         method=method,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
@@ -607,7 +656,7 @@ def _admin(data_dir: Path | None, method: str, path: str, body: dict[str, Any] |
         raise CommandError(_error_message(error)) from error
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        raise CommandError(f"the issuer at {server['admin_url']} is not reachable: {reason}") from error
+        raise CommandError(f"the issuer at {admin_url} is not reachable: {reason}") from error
 
 
 def _error_message(error: urllib.error.HTTPError) -> str:

@@ -85,6 +85,10 @@ class Settings:
     par_ttl: int = 60
     authorization_wait: int = 600  # how long a wallet's browser waits for the desk
     authorization_code_ttl: int = 60
+    # Sign-ins a wallet started without an offer that wait for the desk, per client address and in
+    # all; a new one drops the oldest beyond these (issuer.service.sign_ins).
+    sign_ins_per_client: int = 10
+    max_sign_ins: int = 100
     threads: int = 1  # measured: one worker thread spends the least CPU per issuance (see README)
     # Hardening (issuer.guard): requests per window per client address, 0 turns a limit off.
     token_rate_limit: int = 30
@@ -92,6 +96,11 @@ class Settings:
     rate_limit_window: int = 10
     rate_limit_exempt: tuple[str, ...] = ("127.0.0.1", "::1")
     check_host: bool = True
+    # Connections (issuer.web.server): at most this many open at once, at most this many from one
+    # client address (trusted proxies excepted), and seconds a request may take to arrive whole.
+    max_connections: int = 250
+    max_connections_per_client: int = 40
+    request_timeout: int = 10
     allowed_hosts: tuple[str, ...] = ()
     key_passphrase_file: str | None = None
     # High assurance (docs/haip.md). `profile: "haip"` applies HAIP_REQUIREMENTS and is checked at start.
@@ -146,6 +155,8 @@ class Settings:
             "par_ttl",
             "authorization_wait",
             "authorization_code_ttl",
+            "sign_ins_per_client",
+            "max_sign_ins",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
@@ -159,6 +170,14 @@ class Settings:
                 raise SettingsError(f"{name} must be a number of requests, 0 for no limit")
         if not isinstance(self.rate_limit_window, int) or not 1 <= self.rate_limit_window <= 3600:
             raise SettingsError("rate_limit_window must be from 1 to 3600 seconds")
+        if not isinstance(self.max_connections, int) or not 10 <= self.max_connections <= 10_000:
+            raise SettingsError("max_connections must be from 10 to 10,000")
+        if not isinstance(self.max_connections_per_client, int) or not 1 <= self.max_connections_per_client:
+            raise SettingsError("max_connections_per_client must be at least 1")
+        if self.max_connections_per_client >= self.max_connections:
+            raise SettingsError("max_connections_per_client must be below max_connections, or one client can take all")
+        if not isinstance(self.request_timeout, int) or not 1 <= self.request_timeout <= 600:
+            raise SettingsError("request_timeout must be from 1 to 600 seconds")
         if not isinstance(self.check_host, bool):
             raise SettingsError("check_host must be true or false")
         if not isinstance(self.clients, dict) or not all(

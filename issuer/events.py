@@ -33,6 +33,9 @@ CREDENTIAL_STATUS_CHANGED = "credential_status_changed"
 # Authorization Code flow: a wallet's browser waits for the desk.
 AUTHORIZATION_REQUESTED = "authorization_requested"
 AUTHORIZATION_DECIDED = "authorization_decided"
+# The store: changes cannot be saved (detail "problem": "disk full", ...), and can be again.
+STORAGE_FAILED = "storage_failed"
+STORAGE_RECOVERED = "storage_recovered"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,18 @@ def write_atomic_stream(path: Path, write: Callable[[BinaryIO], object], *, mode
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename durable: the folder's entry is on disk too (POSIX; Windows cannot open folders)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_private_file(path: Path, data: bytes) -> None:

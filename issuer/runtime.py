@@ -4,16 +4,20 @@ Used alike by `frontdesk-issuer serve`, the desktop app and the tests. The issue
 faces wallets; the admin server (127.0.0.1 unless configured otherwise) faces the CLI and
 remote desks and requires the bearer token kept in `<data>/admin-token`.
 
-At start, a restore staged by the desktop app (`issuer.backup`) is applied before anything
-opens the data folder, the store is opened (the data folder's journals, or the PostgreSQL store
-named by `store_url`, shared with other issuer processes, which must agree on the shared
-settings), and the signing keys are loaded with their passphrase, if any.
+At start, the data folder's lock is taken (`issuer.storage.folder_lock`: one process per
+folder, for the runtime's whole life), then a restore staged by the desktop app
+(`issuer.storage.backup`) is applied before anything opens the data folder, the store is opened
+(the data folder's journals, or the PostgreSQL store named by `store_url`, shared with other
+issuer processes, which must agree on the shared settings), and the signing keys are loaded with
+their passphrase, if any. `server.json` says where the running issuer listens; the command line
+trusts it only for an admin URL on a loopback address.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import errno
+import ipaddress
 import json
 import logging
 import os
@@ -23,6 +27,7 @@ import stat
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from issuer.config import SHARED_SETTINGS, Settings, SettingsError, ensure_private_dir
 from issuer.crypto.certificates import CA_KEY_PATTERN, CERTIFICATES_DIR
@@ -31,8 +36,10 @@ from issuer.fileio import POSIX_MODES, write_private_file
 from issuer.service import IssuerService
 from issuer.storage.backends import open_store
 from issuer.storage.backup import PENDING_RESTORE, apply_pending_restore
+from issuer.storage.folder_lock import FolderLock
+from issuer.storage.interfaces import StorageUnavailable
 from issuer.web.admin_app import create_admin_app
-from issuer.web.server import IssuerServer, bind
+from issuer.web.server import ConnectionLimits, IssuerServer, bind
 from issuer.web.wallet_app import create_app
 
 ADMIN_TOKEN_FILE = "admin-token"
@@ -47,9 +54,11 @@ log = logging.getLogger(__name__)
 class IssuerRuntime:
     """Start with `start()` (returns once both servers listen), stop with `stop()`."""
 
-    def __init__(self, settings: Settings, key_passphrase: bytes | None = None) -> None:
+    def __init__(self, settings: Settings, key_passphrase: bytes | None = None, *, command: str = "an issuer") -> None:
+        """`command` names this process in the data folder's lock, for a second one to report."""
         self.settings = settings
         self._key_passphrase = key_passphrase  # None: FRONTDESK_KEY_PASSPHRASE or the settings' file
+        self._lock = FolderLock(settings.data_dir, command)
         self.service: IssuerService | None = None
         self.issuer_url = ""
         self.admin_url = ""
@@ -58,10 +67,18 @@ class IssuerRuntime:
         self._sweeper: threading.Thread | None = None
 
     def start(self) -> IssuerService:
-        """Open the data folder and listen; a StartupError names the cause in words."""
-        settings = self.settings
-        open_data_folder(settings.data_dir)
-        settings = self.settings = _apply_pending_restore(settings)
+        """Take the data folder's lock and start; a StartupError names the cause in words, and
+        FolderInUse (a SettingsError) says which process has the folder."""
+        open_data_folder(self.settings.data_dir)
+        self._lock.acquire()
+        try:
+            return self._start()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _start(self) -> IssuerService:
+        settings = self.settings = _apply_pending_restore(self.settings)
         check_secret_permissions(settings.data_dir)
         passphrase = self._key_passphrase
         if passphrase is None:
@@ -93,9 +110,15 @@ class IssuerRuntime:
             admin_sock.close()
             store.close()
             raise
+        limits = ConnectionLimits(
+            total=settings.max_connections,
+            per_client=settings.max_connections_per_client,
+            request_timeout=settings.request_timeout,
+            uncapped=settings.trusted_proxies,
+        )
         self._servers = [
-            IssuerServer(create_app(service), issuer_sock, threads=settings.threads, name="issuer"),
-            IssuerServer(create_admin_app(service, admin_token), admin_sock, threads=2, name="admin"),
+            IssuerServer(create_app(service), issuer_sock, threads=settings.threads, name="issuer", limits=limits),
+            IssuerServer(create_admin_app(service, admin_token), admin_sock, threads=2, name="admin", limits=limits),
         ]
         for server in self._servers:
             server.start()
@@ -107,14 +130,18 @@ class IssuerRuntime:
         return service
 
     def stop(self) -> None:
+        """Stop serving, close the store, remove server.json and give the data folder up."""
         self._stopped.set()
-        for server in self._servers:
-            server.stop()
-        if self._sweeper:
-            self._sweeper.join(5)
-        if self.service:
-            self.service.close()
-        (self.settings.data_dir / SERVER_FILE).unlink(missing_ok=True)
+        try:
+            for server in self._servers:
+                server.stop()
+            if self._sweeper:
+                self._sweeper.join(5)
+            if self.service:
+                self.service.close()
+        finally:
+            (self.settings.data_dir / SERVER_FILE).unlink(missing_ok=True)
+            self._lock.release()
 
     def _sweep(self) -> None:
         """Expired offers every 30 seconds; holders past the retention period at start and daily."""
@@ -122,10 +149,13 @@ class IssuerRuntime:
         while True:
             service = self.service
             if service is not None:
-                service.purge_if_due(0)
-                if time.monotonic() >= next_holder_purge:
-                    service.desk.purge_holders(self.settings.holder_retention_days, operator=None)
-                    next_holder_purge = time.monotonic() + HOLDER_PURGE_INTERVAL
+                try:
+                    service.purge_if_due(0)
+                    if time.monotonic() >= next_holder_purge:
+                        service.desk.purge_holders(self.settings.holder_retention_days, operator=None)
+                        next_holder_purge = time.monotonic() + HOLDER_PURGE_INTERVAL
+                except StorageUnavailable as error:  # a full disk: the next round tries again
+                    log.warning("the purge is put off: %s", error.reason)
             if self._stopped.wait(PURGE_INTERVAL):
                 return
 
@@ -167,6 +197,26 @@ def listen(host: str, port: int) -> socket.socket:
         if error.errno == errno.EADDRNOTAVAIL:
             raise PortUnavailable(error, f"{host} is not an address of this computer") from error
         raise PortUnavailable(error, f"port {port} on {host}: {error.strerror or error}") from error
+
+
+def running_admin_url(data_dir: Path) -> str | None:
+    """The admin URL `server.json` names, if it is http on a loopback address: nothing else in that
+    file, which anyone who can write the folder (or a restored archive) may have put there, is used."""
+    try:
+        admin_url = json.loads((data_dir / SERVER_FILE).read_text(encoding="utf-8"))["admin_url"]
+        parts = urlsplit(admin_url)
+        port = parts.port
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    try:
+        loopback = ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:  # a name: whatever it resolves to, it is not vouched for
+        loopback = False
+    if parts.scheme != "http" or not loopback or port is None:
+        return None
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    return f"http://{_url_host(parts.hostname)}:{port}"
 
 
 def check_secret_permissions(data_dir: Path) -> None:

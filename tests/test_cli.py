@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -145,6 +146,30 @@ def test_unreachable_server(tmp_path: Path) -> None:
     (tmp_path / "admin-token").write_text("t")
     result = cli("approve", "abc", data_dir=tmp_path)
     assert result.returncode == 1 and "not reachable" in result.stderr
+
+
+@pytest.mark.parametrize("host", ["localhost", "evil.example", "192.0.2.1", "[::ffff:203.0.113.9]"])
+def test_server_json_is_trusted_for_a_loopback_address_only(tmp_path: Path, host: str) -> None:
+    """server.json is only a hint (a restored archive or anyone who can write the folder may have put it
+    there): the admin token goes to an IP loopback address or nowhere. A listener on this machine named
+    `localhost` hears nothing either."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    admin_url = f"http://{host}:{port}"
+    (tmp_path / "server.json").write_text(json.dumps({"admin_url": admin_url, "issuer_url": admin_url}))
+    (tmp_path / "admin-token").write_text("a-token-that-must-not-leave-this-machine")
+    try:
+        refused = cli("approve", "abc", data_dir=tmp_path)
+        assert refused.returncode == 1 and "no running issuer found" in refused.stderr, refused.stderr
+        with pytest.raises(TimeoutError):
+            listener.accept()[0].close()
+        offline = cli("backup", str(tmp_path / "b.tar.gz"), data_dir=tmp_path)  # nobody holds the folder
+        assert offline.returncode == 0 and "taken by the running issuer" not in offline.stdout, offline.stderr
+        with pytest.raises(TimeoutError):
+            listener.accept()[0].close()
+    finally:
+        listener.close()
 
 
 def test_bad_arguments_exit_non_zero_without_traceback() -> None:

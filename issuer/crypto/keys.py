@@ -9,11 +9,18 @@ With a passphrase, every key file is encrypted at rest (PKCS#8 with the best enc
 encrypts existing files in place; a ring is all encrypted or all clear, never mixed.
 That encryption derives its key with PBKDF2 (2,048 rounds as of cryptography 50), which
 slows a guesser little: the passphrase has to be long, at least 12 characters.
+
+A new key is made only in a data folder that never had one: the folder's manifest
+(`issuer.storage.manifest`) lists every key id, so a missing or unreadable index, or a missing
+key file, is damage (`DataDamaged`), never a reason to start over with a key that earlier
+credentials were not signed with. `repair_key_index` rebuilds a lost index from the key files.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -28,14 +35,16 @@ from jwcrypto import jwk
 from issuer.config import SettingsError
 from issuer.crypto import es256
 from issuer.fileio import write_private_file
-from issuer.storage.interfaces import KeyFiles
+from issuer.storage.interfaces import DataDamaged, KeyFiles
 from issuer.storage.local import FolderKeyFiles
+from issuer.storage.manifest import Manifest
 
 SIGNING_ALG = "ES256"
+KEY_INDEX = "keys.json"
+KID = re.compile(r"[A-Za-z0-9_-]{1,86}")  # an RFC 7638 thumbprint, base64url
 PASSPHRASE_ENV = "FRONTDESK_KEY_PASSPHRASE"
 ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
 MIN_PASSPHRASE_LENGTH = 12
-INDEX = "keys.json"
 
 
 class KeyPassphraseError(SettingsError):
@@ -94,7 +103,8 @@ class KeyRing:
 
     They live in the store's key files (`keys.json`, the index, and one `<kid>.pem` per key):
     the data folder's `keys` folder, or a shared store, where another process may rotate them
-    (the ring then reads them again).
+    (the ring then reads them again). A data folder's manifest lists every key it had, so a lost
+    key or index there is damage (`DataDamaged`), never a reason to start over with a new key.
     """
 
     def __init__(self, files: KeyFiles | Path, passphrase: bytes | None = None) -> None:
@@ -103,10 +113,15 @@ class KeyRing:
         # outside the store (the issuing CA's key) are always protected with the passphrase itself.
         self._passphrase = None if self._files.encrypted else passphrase
         self._file_passphrase = passphrase
+        folder = self._files.folder if isinstance(self._files, FolderKeyFiles) else None
+        self._manifest = Manifest(folder.parent) if folder is not None else None
         self._keys: dict[str, IssuerKey] = {}
         self._active_kid = ""
         self._lock = threading.Lock()
-        self._load_or_create()
+        try:
+            self._load_or_create()
+        except DataDamaged as error:
+            raise (error.in_folder(folder.parent) if folder is not None else error) from None
         self._files.watch(self.reload)
 
     @property
@@ -140,40 +155,59 @@ class KeyRing:
         """Make a new active key; the previous ones stay published. Inside a store transaction,
         the index read here is held until the new one is written."""
         with self._lock:
-            self._load(self._files.read(INDEX) or _index("", []))
+            index = self._files.read(KEY_INDEX)
+            if index is not None:  # another process may have rotated since
+                self._load(index)
             key = self._generate()
             keys = {**self._keys, key.kid: key}
-            self._files.write(INDEX, _index(key.kid, keys.values()))
+            self._files.write(KEY_INDEX, _index(key.kid, keys.values()))
             self._keys, self._active_kid = keys, key.kid
+            self._remember_kids()
             return key
 
     def reload(self) -> None:
         """Read the keys again (another process rotated them)."""
-        index = self._files.read(INDEX)
+        index = self._files.read(KEY_INDEX)
         if index is not None:
             with self._lock:
                 self._load(index)
 
     def _load_or_create(self) -> None:
-        index = self._files.read(INDEX)
+        index = self._files.read(KEY_INDEX)
+        known = self._known_kids()
         if index is None:
+            if known or (isinstance(self._files, FolderKeyFiles) and any(self._files.folder.glob("*.pem"))):
+                raise DataDamaged(f"{self._where(KEY_INDEX)} is missing, but this data folder has had signing keys")
             key = self._generate()
-            index = self._files.create(INDEX, _index(key.kid, [key]))  # another process may have been first
+            index = self._files.create(KEY_INDEX, _index(key.kid, [key]))  # another process may have been first
         self._load(index)
+        lost = [kid for kid in known if kid not in self._keys]
+        if lost:
+            raise DataDamaged(f"{self._where(KEY_INDEX)} lacks signing keys this data folder had: {', '.join(lost)}")
+        self._remember_kids()
 
     def _load(self, index_json: bytes) -> None:
-        index = json.loads(index_json)
+        index = parse_key_index(index_json, self._where(KEY_INDEX))
         keys = dict(self._keys)
         for entry in index["keys"]:
             if entry["kid"] not in keys:
                 name = f"{entry['kid']}.pem"
                 pem = self._files.read(name)
                 if pem is None:
-                    raise KeyPassphraseError(f"the signing key {name} is missing")
+                    raise DataDamaged(f"the signing key {self._where(name)} is missing")
                 private = load_key_pem(pem, self._passphrase, self._where(name))
                 keys[entry["kid"]] = IssuerKey(entry["kid"], entry["created_at"], private)
         if index["active"]:
             self._keys, self._active_kid = keys, index["active"]
+
+    def _known_kids(self) -> list[str]:
+        return list(self._manifest.read().get("keys", [])) if self._manifest is not None else []
+
+    def _remember_kids(self) -> None:
+        """The data folder's manifest lists every key the folder ever held, oldest first."""
+        if self._manifest is not None:
+            known = self._known_kids()
+            self._manifest.update(keys=[*known, *(key.kid for key in self.all() if key.kid not in known)])
 
     def _generate(self) -> IssuerKey:
         private = jwk.JWK.generate(kty="EC", crv="P-256")
@@ -190,6 +224,75 @@ class KeyRing:
 def _index(active: str, keys: Iterable[IssuerKey]) -> bytes:
     entries = [{"kid": key.kid, "created_at": key.created_at} for key in keys]
     return json.dumps({"active": active, "keys": entries}, indent=2).encode()
+
+
+def read_key_index(path: Path) -> dict[str, Any]:
+    """The key index (`active`, and `keys` with `kid` and `created_at`) in a file, or DataDamaged."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raise DataDamaged(f"{path} cannot be read") from None
+    return parse_key_index(raw, str(path))
+
+
+def parse_key_index(raw: bytes, where: str) -> dict[str, Any]:
+    """The key index from its JSON, or DataDamaged naming `where` it came from."""
+    try:
+        index = json.loads(raw)
+        entries = index["keys"]
+        valid = (
+            isinstance(entries, list)
+            and entries
+            and all(
+                isinstance(entry, dict)
+                and isinstance(entry.get("kid"), str)
+                and KID.fullmatch(entry["kid"])
+                and isinstance(entry.get("created_at"), int)
+                for entry in entries
+            )
+            and index["active"] in [entry["kid"] for entry in entries]
+        )
+    except (ValueError, KeyError, TypeError):
+        valid = False
+    if not valid:
+        raise DataDamaged(f"{where} cannot be read")
+    return dict(index)
+
+
+def repair_key_index(keys_dir: Path) -> list[str]:
+    """Make the key index match the key files: rebuilt from them when it is missing or unreadable
+    (each file is named by its key id; the newest key signs from then on), and without the keys
+    whose files are gone. The data folder's manifest then lists the same keys. What was done, a
+    line each; DataDamaged when no key file is left, which only a backup can help."""
+    index_path = keys_dir / KEY_INDEX
+    files = {path.stem: path for path in keys_dir.glob("*.pem") if KID.fullmatch(path.stem)}
+    if not files:
+        raise DataDamaged(f"{keys_dir} holds no signing key files: only a backup has them")
+    done = []
+    try:
+        index = read_key_index(index_path)
+    except DataDamaged:
+        by_age = sorted(files, key=lambda kid: files[kid].stat().st_mtime)
+        index = {
+            "active": by_age[-1],
+            "keys": [{"kid": kid, "created_at": int(files[kid].stat().st_mtime)} for kid in by_age],
+        }
+        if index_path.exists():
+            os.replace(index_path, keys_dir / f"{KEY_INDEX}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        done.append(f"{index_path}: rebuilt from {len(files)} key files")
+    lost = [entry["kid"] for entry in index["keys"] if entry["kid"] not in files]
+    if lost:
+        index["keys"] = [entry for entry in index["keys"] if entry["kid"] in files]
+        done.append(
+            f"{index_path}: the key files of {', '.join(lost)} are gone; credentials they signed no longer verify"
+        )
+    if index["active"] not in [entry["kid"] for entry in index["keys"]]:
+        index["active"] = max(index["keys"], key=lambda entry: int(entry["created_at"]))["kid"]
+    if done:
+        write_private_file(index_path, json.dumps(index, indent=2).encode())
+        done.append(f"{index_path}: {index['active']} signs from now on")
+    Manifest(keys_dir.parent).update(keys=[entry["kid"] for entry in index["keys"]])
+    return done
 
 
 def load_key_file(path: Path, passphrase: bytes | None) -> jwk.JWK:

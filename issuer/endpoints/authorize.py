@@ -39,21 +39,24 @@ def pushed_authorization_response(
     sign_ins: SignIns,
     attestations: ClientAttestations,
     form: Mapping[str, str],
+    client: str,
     attestation: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The request_uri and its lifetime (RFC 9126 §2.2); a refusal raises, and is answered as the token
     endpoint answers errors, with 400 for invalid_client too: a public client sends no credentials a 401
     could challenge (RFC 6749 §5.2). A wallet attestation authenticates the wallet as at the token
-    endpoint (HAIP 1.0 §4.3), a failed one with 401 `invalid_client`; its `sub` must be the client_id."""
+    endpoint (HAIP 1.0 §4.3), a failed one with 401 `invalid_client`; its `sub` must be the client_id.
+    `client` is the address the request came from."""
     attestations.verify(attestation or {}, form.get("client_id", ""))
-    request_uri, expires_in = sign_ins.push(form)
+    request_uri, expires_in = sign_ins.push(form, client)
     return {"request_uri": request_uri, "expires_in": expires_in}
 
 
-def authorization_page(sign_ins: SignIns, pages: Pages, params: Mapping[str, str]) -> BaseResponse:
-    """`GET /authorize`: the waiting page for a good request; for a bad one, the error."""
+def authorization_page(sign_ins: SignIns, pages: Pages, params: Mapping[str, str], client: str) -> BaseResponse:
+    """`GET /authorize` from `client` (an address): the waiting page for a good request; for a bad one,
+    the error."""
     try:
-        progress = sign_ins.start(params)
+        progress = sign_ins.start(params, client)
     except AuthorizationError as error:
         location = sign_ins.error_location(params, error)
         return _to(location) if location else error_page(pages, error.description)

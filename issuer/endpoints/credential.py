@@ -25,6 +25,7 @@ from issuer.protocol.encryption import (
     RequestEncryption,
     ResponseEncryption,
     decrypt_request,
+    encrypt_response,
     parse_response_encryption,
 )
 from issuer.service.context import Context
@@ -35,11 +36,11 @@ from issuer.service.types import AccessGrant, IssuanceResult
 
 @dataclass(frozen=True)
 class CredentialReply:
-    """A Credential Response body, its HTTP status, and how to encrypt it if asked."""
+    """A Credential Response: its HTTP status and body, and the body as a JWE when the wallet asked (§10)."""
 
     status: int
     body: dict[str, Any]
-    encryption: ResponseEncryption | None
+    jwe: str | None = None
 
 
 def credential_response(
@@ -51,11 +52,26 @@ def credential_response(
     anchors: TrustAnchors,
 ) -> CredentialReply:
     config_id = _configuration_id(issuance, grant, request)
-    encryption = parse_encryption_field(request)
+    encryption = parse_encryption_field(request)  # refused here, before anything is signed or recorded
     proven = _proven_keys(ctx, issuance, tokens, grant, config_id, request, anchors)
     attestation = proven.attestation.record() if proven.attestation else None
     result = issuance.request(grant, config_id, proven.keys, key_attestation=attestation)
-    return CredentialReply(*issuance_body(result), encryption)
+    return credential_reply(issuance, result, encryption)
+
+
+def credential_reply(
+    issuance: Issuance, result: IssuanceResult, encryption: ResponseEncryption | None
+) -> CredentialReply:
+    """The answer to a served request, encrypted as asked. Credentials whose answer cannot be
+    encrypted never reach the wallet: they are marked undelivered, and the wallet gets the error."""
+    status, body = issuance_body(result)
+    if encryption is None:
+        return CredentialReply(status, body)
+    try:
+        return CredentialReply(status, body, encrypt_response(body, encryption))
+    except InvalidEncryptionParameters:
+        issuance.undelivered(result)
+        raise
 
 
 def encrypted_request(encryption: RequestEncryption, data: bytes) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from issuer.endpoints.credential import CredentialReply, issuance_body, parse_encryption_field
+from issuer.endpoints.credential import CredentialReply, credential_reply, parse_encryption_field
 from issuer.errors import InvalidCredentialRequest, InvalidTransactionId
 from issuer.service.issuance import Issuance
 from issuer.service.types import AccessGrant
@@ -21,6 +21,6 @@ def deferred_credential_response(issuance: Issuance, grant: AccessGrant, request
         raise InvalidCredentialRequest("transaction_id is missing")
     if not transaction_id.isascii():  # this issuer's ids are base64url; a lone surrogate cannot even be hashed
         raise InvalidTransactionId("the transaction id is unknown or was already used")
-    encryption = parse_encryption_field(request)
+    encryption = parse_encryption_field(request)  # refused here, before anything is signed or recorded
     result = issuance.deferred(grant, transaction_id)
-    return CredentialReply(*issuance_body(result), encryption)
+    return credential_reply(issuance, result, encryption)

@@ -3,7 +3,10 @@ RFC 9126, RFC 9396): parsed and checked, before anything is stored.
 
 The order of the checks matters: while the client and its redirect URI are not known to be
 good, an error must not be sent to that URI (RFC 6749 §4.1.2.1) and is shown in the browser
-instead; after that, errors go back to the wallet as redirect parameters.
+instead; after that, errors go back to the wallet as redirect parameters. With no list of clients
+(`clients` empty, for testing), nothing vouches for a redirect URI: only https and loopback http
+are accepted, and only a request that is valid in every other respect is sent back to one
+(`issuer.service.sign_ins.SignIns.error_location`), so the issuer is no open redirector.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 CODE_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 §4.1
 CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")  # base64url of a SHA-256 digest
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-FORBIDDEN_SCHEMES = ("javascript", "data", "vbscript", "file", "blob", "about")
 MAX_PARAMETER_LENGTH = 4096
 
 
@@ -64,12 +66,17 @@ def check_client(params: Mapping[str, str], clients: Mapping[str, list[str]]) ->
                 "invalid_request", "redirect_uri is not registered for this wallet", redirect=False
             )
     elif not acceptable_redirect_uri(redirect_uri):
-        raise AuthorizationError("invalid_request", "redirect_uri is not an acceptable URI", redirect=False)
+        raise AuthorizationError(
+            "invalid_request",
+            "redirect_uri must be https or http on loopback; any other needs the wallet registered in clients",
+            redirect=False,
+        )
     return client_id, redirect_uri
 
 
 def acceptable_redirect_uri(uri: str) -> bool:
-    """An absolute URI without fragment: https, a wallet's own scheme, or http on loopback (RFC 8252)."""
+    """A redirect URI no registration vouches for: absolute, without fragment, https with a host or
+    http on loopback (RFC 8252 §7.3). A wallet's own scheme needs the wallet in `clients`."""
     if len(uri) > 2000 or any(ch.isspace() for ch in uri):
         return False
     try:
@@ -77,13 +84,11 @@ def acceptable_redirect_uri(uri: str) -> bool:
     except ValueError:
         return False
     scheme = parts.scheme.lower()
-    if not scheme or parts.fragment or "#" in uri or scheme in FORBIDDEN_SCHEMES:
+    if parts.fragment or "#" in uri:
         return False
     if scheme == "http":
         return parts.hostname in LOOPBACK_HOSTS
-    if scheme == "https":
-        return bool(parts.hostname)
-    return True
+    return scheme == "https" and bool(parts.hostname)
 
 
 def parse_request(

@@ -7,7 +7,9 @@ fresh `iat`, the server's `nonce` when one is required (§8), and at a protected
 
 Server nonces are sealed (HMAC) and expire, so they need no storage; any unexpired nonce is
 accepted, and the `jti` replay check makes each proof single use, in every process that shares
-the replay set.
+the replay set. A replay set kept in memory forgets at a restart, so then a proof made before this
+process started (its `iat` earlier than the start, less the clock skew allowed) is refused: a
+restart cannot make a used proof good again (§11.1).
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class DpopVerifier:
         self._clock = clock
         self._nonces = SealedTokens(key or secrets.token_bytes(KEY_BYTES), clock)
         self._seen = seen or MemoryReplaySet()
+        # Proofs seen before this process are not known to a replay set that lives in its memory.
+        self._oldest_iat = float("-inf") if self._seen.shared else clock() - LEEWAY
 
     def new_nonce(self) -> str:
         return self._nonces.seal({"d": new_secret(12)}, NONCE_TTL)
@@ -101,6 +105,8 @@ class DpopVerifier:
             raise DpopError("invalid_dpop_proof", "the DPoP proof iat is missing")
         if iat > now + LEEWAY or iat < now - MAX_AGE:
             raise DpopError("invalid_dpop_proof", "the DPoP proof iat is not recent")
+        if iat < self._oldest_iat:
+            raise DpopError("invalid_dpop_proof", "the DPoP proof was made before this server started")
         nonce = claims.get("nonce")
         if nonce is not None or self.require_nonce:
             if not isinstance(nonce, str) or self._nonces.open(nonce) is None:

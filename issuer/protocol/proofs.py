@@ -29,12 +29,15 @@ MAX_PROOF_LENGTH = 8192
 MAX_ATTESTED_PROOF_LENGTH = 32768  # a key attestation in the header brings its certificate chain
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "n", "e")
+# Certificate keys a credential can be bound to: those JOSE registers signatures for (RFC 7518 §3,
+# RFC 8037, RFC 8812); EC only on the curves named there.
 SUPPORTED_CERTIFICATE_KEYS = (
     ec.EllipticCurvePublicKey,
     rsa.RSAPublicKey,
     ed25519.Ed25519PublicKey,
     ed448.Ed448PublicKey,
 )
+SUPPORTED_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1", "secp256k1"})
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,10 @@ def _holder_key(header: dict[str, Any]) -> dict[str, Any]:
         public_key = x509.load_der_x509_certificate(base64.b64decode(chain[0])).public_key()
     except (ValueError, TypeError, UnsupportedAlgorithm) as error:  # not DER, or a key type cryptography lacks
         raise InvalidProof("the proof x5c is not a usable certificate") from error
-    if not isinstance(public_key, SUPPORTED_CERTIFICATE_KEYS):
+    unsupported_curve = (
+        isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.name not in SUPPORTED_CURVES
+    )
+    if not isinstance(public_key, SUPPORTED_CERTIFICATE_KEYS) or unsupported_curve:
         raise InvalidProof("the proof x5c certificate holds a key type this issuer does not support")
     try:
         return dict(jwk.JWK.from_pyca(public_key).export_public(as_dict=True))

@@ -8,7 +8,7 @@ what verifiers read. A record's state is `valid`, `revoked`, `suspended` or, onc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,19 @@ class LedgerQuery:
 def place_of(record: Mapping[str, Any]) -> StatusReference:
     place = record["status_list"]
     return StatusReference(place["list"], place["idx"])
+
+
+def recorded_status(record: Mapping[str, Any]) -> int:
+    """The status a record's own history of changes gives it (an undelivered one was revoked)."""
+    status = VALID
+    for change in record.get("status_changes", []):
+        status = ACTIONS.get(change.get("action", ""), (frozenset(), status))[1]
+    return status
+
+
+def recorded_places(records: Iterable[Mapping[str, Any]]) -> dict[StatusReference, int]:
+    """Each place in a status list that ledger records hold, with the status they record for it."""
+    return {place_of(record): recorded_status(record) for record in records if "status_list" in record}
 
 
 def state_of(record: Mapping[str, Any], status: int | None, now: float) -> str:

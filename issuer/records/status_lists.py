@@ -13,6 +13,11 @@ journal line whatever the size of the lists. The statuses are cached in memory, 
 made by other processes sharing the store reach the cache through `StatusStore.watch`; a
 decision to change a status reads the stored one. The served Status List Token is signed when
 first asked for, cached, and signed again when a status in it changes or it grows stale.
+
+The ledger is the source of truth for which places are taken and what their statuses are: at
+start the lists are checked against it (`agrees_with`) and, when they are missing or behind,
+brought up to it (`rebuild`), so that no place is handed out twice and no revocation is lost. A
+revoked place stays revoked whatever a rebuild finds: a status change is written here first.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import secrets
 import threading
 import zlib
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,11 +66,17 @@ class _List:
     token_signer: IssuerKey | None = None
 
     def index_at(self, position: int) -> int:
+        return self._order()[position]
+
+    def reserved_indices(self) -> set[int]:
+        return set(self._order()[: self.reserved])
+
+    def _order(self) -> array[int]:
         if self.order is None:  # the permutation costs ~0.1 s for 100,000 entries: made when first needed
             shuffled = list(range(self.size))
             random.Random(self.seed).shuffle(shuffled)
             self.order = array("I", shuffled)
-        return self.order[position]
+        return self.order
 
 
 class StatusLists:
@@ -116,6 +127,50 @@ class StatusLists:
         self.status(place)
         self._store.set_entry(place.list_id, place.index, status)
         self._changed(place.list_id, place.index, status)
+
+    def agrees_with(self, recorded: Mapping[StatusReference, int]) -> bool:
+        """Whether every place the ledger records is reserved here and holds the status recorded for it."""
+        with self._lock:
+            reserved: dict[int, set[int]] = {}
+            for place, status in recorded.items():
+                status_list = self._lists.get(place.list_id)
+                if status_list is None or not 0 <= place.index < status_list.size:
+                    return False
+                if place.list_id not in reserved:
+                    reserved[place.list_id] = status_list.reserved_indices()
+                if place.index not in reserved[place.list_id]:
+                    return False
+                if read_status(status_list.statuses, place.index) != status:
+                    return False
+            return True
+
+    def rebuild(self, recorded: Mapping[StatusReference, int]) -> None:
+        """Bring the lists up to the ledger's places (all of them): every list they are in exists and
+        is closed, so nothing in it is handed out again and new credentials open a new list, and every
+        place holds its recorded status, except that a revoked one stays revoked. Inside the caller's
+        transaction."""
+        with self._lock:
+            for list_id in sorted({place.list_id for place in recorded}):
+                status_list = self._lists.get(list_id)
+                if status_list is None:  # lost with its seed: remade, closed, for its statuses to be served
+                    size = max(self._size, 1 + max(p.index for p in recorded if p.list_id == list_id))
+                    row: dict[str, Any] = {"list_id": list_id, "size": size, "seed": secrets.token_hex(32)}
+                    self._store.add_list({**row, "reserved": size})
+                    statuses = bytearray((size * BITS + 7) // 8)
+                    self._lists[list_id] = _List(list_id, size, row["seed"], size, size, statuses)
+                elif status_list.reserved < status_list.size:
+                    self._store.reserve_block(list_id, status_list.size)  # the rest of the list: closed
+                    status_list.reserved = status_list.used = status_list.size
+                    status_list.full = True
+            for place, status in recorded.items():
+                status_list = self._lists[place.list_id]
+                if not 0 <= place.index < status_list.size:
+                    continue
+                current = read_status(status_list.statuses, place.index)
+                if current != status and current != INVALID:
+                    self._store.set_entry(place.list_id, place.index, status)
+                    _write_status(status_list.statuses, place.index, status)
+                    status_list.token = None
 
     def list_ids(self) -> list[int]:
         with self._lock:

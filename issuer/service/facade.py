@@ -17,12 +17,13 @@ import threading
 import time
 from collections.abc import Callable
 
+from issuer import events
 from issuer.config import Settings
 from issuer.crypto.certificates import IssuerCertificates
 from issuer.crypto.encryption_keys import EncryptionKeys
 from issuer.crypto.keys import KeyRing
 from issuer.crypto.trust_anchors import TrustAnchors
-from issuer.events import EventBus
+from issuer.events import Event, EventBus
 from issuer.protocol.client_attestation import ClientAttestations
 from issuer.protocol.codes import SecretHasher, load_or_create_key, replay_safe_key
 from issuer.protocol.credential_types import CredentialTypes
@@ -71,6 +72,7 @@ class IssuerService:
                 self.store.close()
             raise
         self.store.relay_events(self.events)
+        self.store.health.subscribe(self._storage_health_changed)
         hasher = SecretHasher(load_or_create_key(self.store.key_files, SECRET_HASH_KEY))
         self.context = Context(settings, issuer_url, self.store, hasher, clock, self.events)
         encryption_keys = None
@@ -105,6 +107,14 @@ class IssuerService:
         self._purge_lock = threading.Lock()
         self._next_purge = 0.0
         self.issuance.recover_interrupted()
+
+    def storage_problem(self) -> str | None:
+        """Why changes cannot be saved now ("disk full"), or None when they can."""
+        return self.store.health.problem
+
+    def _storage_health_changed(self, problem: str | None) -> None:
+        kind = events.STORAGE_FAILED if problem else events.STORAGE_RECOVERED
+        self.events.publish(Event(kind, "", {"problem": problem}))
 
     @property
     def clock(self) -> Callable[[], float]:

@@ -3,7 +3,8 @@ and what wallets report back (§11).
 
 An issuance writes the ledger first and the live offer last, and answers the wallet after
 both. So a ledger record that its still-live offer does not list is a credential no wallet
-received; `recover_interrupted` finds those at start.
+received; `recover_interrupted` finds those at start. A write that fails in between (a full
+disk) leaves the same; the offer is then put right before it is served again.
 
 "The Credential Endpoint can be accessed multiple times by a Wallet using the same Access Token,
 even for the same Credential" (§8): while its token lasts, an offer stays live after its credentials
@@ -38,6 +39,7 @@ from issuer.service.context import Context
 from issuer.service.ledger import Ledger
 from issuer.service.offers import Offers
 from issuer.service.types import AccessGrant, Delivery, IssuanceResult, Offer, OfferState, Transaction
+from issuer.storage.interfaces import StorageUnavailable
 
 ROUNDING = 3600  # iat is rounded down to the hour (OID4VCI §15.4.1)
 MAX_DESCRIPTION = 300
@@ -59,6 +61,7 @@ class Issuance:
         self._keys = keys
         self._certificates = certificates  # an mdoc carries the document-signer chain itself
         self.types = types
+        self._interrupted: set[str] = set()  # offers whose issuance a failed write cut short
 
     def request(
         self,
@@ -74,7 +77,7 @@ class Issuance:
             raise InsufficientScope(f"the access token does not cover {config_id}")
         limit = self._ctx.settings.max_credential_requests
         with self._ctx.transaction():
-            offer = self._offers.get(grant.offer_id)
+            offer = self._live_offer(grant.offer_id)
             if offer is None:
                 self._refuse_cancelled(grant.offer_id)
                 raise CredentialRequestDenied("this offer is complete or no longer valid")
@@ -91,7 +94,7 @@ class Issuance:
         """Poll a deferred transaction (OID4VCI §9): 202 until approved, then the credentials once."""
         ctx = self._ctx
         with ctx.transaction():
-            offer = self._offers.get(grant.offer_id)
+            offer = self._live_offer(grant.offer_id)
             if offer is None:
                 self._refuse_cancelled(grant.offer_id)
             transaction = offer.transaction if offer else None
@@ -133,26 +136,47 @@ class Issuance:
                 )
         self._ctx.publish(events.CREDENTIAL_FAILED, offer_id, **detail)
 
+    def undelivered(self, result: IssuanceResult) -> None:
+        """Credentials signed and recorded whose answer never left (it could not be encrypted): revoked
+        and marked `undelivered`, as `recover_interrupted` does after a crash."""
+        ledger = self._ctx.store.ledger
+        with self._ctx.transaction():
+            for record_id in result.record_ids:
+                record = ledger.get(record_id)
+                if record is not None and not record.get("undelivered"):
+                    self._ledger.mark_undelivered(record)
+
     def recover_interrupted(self) -> None:
         """Undo what a crash left half-written: a ledger record its still-live offer does not list
         is revoked and marked `undelivered`, and an archive record of an offer that is still live
         is dropped, so the wallet's retry is served afresh."""
-        store = self._ctx.store
         with self._ctx.transaction():
-            live = {document["offer_id"] for document in store.offers.all()}
-            if not live:
-                return
-            # Each candidate is checked again on its offer read now, and held: on a shared store
-            # another process may have finished that issuance since the first reads.
-            for archived in store.archive.recent():
-                if archived.get("offer_id") in live and self._offers.get(archived["offer_id"]) is not None:
-                    store.archive.remove(archived["id"])
-            for record in store.ledger.recent():
-                if record.get("offer_id") not in live or record.get("undelivered"):
-                    continue
-                offer = self._offers.get(record["offer_id"])
-                if offer is not None and record["id"] not in offer.delivered_record_ids:
-                    self._ledger.mark_undelivered(record)
+            self._undo_interrupted({document["offer_id"] for document in self._ctx.store.offers.all()})
+
+    def _live_offer(self, offer_id: str) -> Offer | None:
+        """The live offer, put right first if a failed write cut its last issuance short."""
+        offer = self._offers.get(offer_id)
+        if offer is not None and offer_id in self._interrupted:
+            self._undo_interrupted({offer_id})
+            self._interrupted.discard(offer_id)
+            offer = self._offers.get(offer_id)
+        return offer
+
+    def _undo_interrupted(self, live: set[str]) -> None:
+        """Each candidate is checked again on its offer read now, and held: on a shared store another
+        process may have finished that issuance since the first reads."""
+        store = self._ctx.store
+        if not live:
+            return
+        for archived in store.archive.recent():
+            if archived.get("offer_id") in live and self._offers.get(archived["offer_id"]) is not None:
+                store.archive.remove(archived["id"])
+        for record in store.ledger.recent():
+            if record.get("offer_id") not in live or record.get("undelivered"):
+                continue
+            offer = self._offers.get(record["offer_id"])
+            if offer is not None and record["id"] not in offer.delivered_record_ids:
+                self._ledger.mark_undelivered(record)
 
     def _refuse_cancelled(self, offer_id: str) -> None:
         """An access token outlives its offer by design (it is sealed, not stored); the desk's
@@ -248,13 +272,17 @@ class Issuance:
         # When the offer is archived, its archive record's durable write covers these too.
         record_ids = ctx.store.ledger.add(records, durable=not final)
         delivered = offer.delivered(now, Delivery(config_id, tuple(record_ids), now), complete=complete)
-        if final:
-            self._offers.archive(delivered, OfferState.ISSUED)
-        else:
-            self._offers.save(offer, delivered)
+        try:
+            if final:
+                self._offers.archive(delivered, OfferState.ISSUED)
+            else:
+                self._offers.save(offer, delivered)
+        except StorageUnavailable:
+            self._interrupted.add(offer.offer_id)
+            raise
         ctx.publish(events.CREDENTIAL_ISSUED, offer.offer_id, config_id=config_id, count=len(credentials))
         # One notification id per Credential Response (§8.3): the first credential's ledger record.
-        return IssuanceResult(credentials=credentials, notification_id=record_ids[0])
+        return IssuanceResult(credentials=credentials, notification_id=record_ids[0], record_ids=tuple(record_ids))
 
 
 def _add_notification(record: dict[str, Any], notification: dict[str, Any]) -> None:

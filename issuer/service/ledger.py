@@ -1,11 +1,14 @@
 """The ledger and the status lists: what was issued, and what verifiers read of its status.
 
-A credential's status lives in its status list, the one source of truth; its ledger record
-says who issued it, to whom, and every change of status with its operator and reason.
+A credential's status is served from its status list; its ledger record says who issued it, to
+whom, and every change of status with its operator and reason. The ledger is what the lists are
+checked against at start and rebuilt from when they are missing or behind (a lost or older
+`status.json`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -14,12 +17,13 @@ from issuer import events
 from issuer.crypto.keys import KeyRing
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.records.holders import HolderDirectory
-from issuer.records.ledger import ACTIONS, STATES, LedgerQuery, matcher, place_of, state_of
+from issuer.records.ledger import ACTIONS, STATES, LedgerQuery, matcher, place_of, recorded_places, state_of
 from issuer.records.status_lists import INVALID, StatusLists, StatusReference
 from issuer.service.context import Context
 
 MAX_RESULTS = 1000
 MAX_REASON = 500
+log = logging.getLogger(__name__)
 
 
 class Ledger:
@@ -28,6 +32,7 @@ class Ledger:
         self._keys = keys
         self._holders = holders
         self.status_lists = StatusLists(ctx.store.status, ctx.settings.status_list_size, ctx.time)
+        self._check_status_lists()
 
     # ----- what verifiers read -----
 
@@ -122,6 +127,16 @@ class Ledger:
         if "status_list" in record:
             view["status_list"] = {**record["status_list"], "uri": self.status_list_uri(record["status_list"]["list"])}
         return view
+
+    def _check_status_lists(self) -> None:
+        """The lists checked against the newest ledger records (where a lost or older status file
+        shows), and rebuilt from the whole ledger when they disagree."""
+        if self.status_lists.agrees_with(recorded_places(self._ctx.store.ledger.recent())):
+            return
+        with self._ctx.transaction():
+            recorded = recorded_places(row for batch in self._ctx.store.ledger.batches() for row in batch)
+            self.status_lists.rebuild(recorded)
+        log.warning("the status lists were behind the ledger: rebuilt from its %d credentials", len(recorded))
 
     def _state_of(self, record: Mapping[str, Any]) -> str:
         status = self.status_lists.status(place_of(record)) if "status_list" in record else None

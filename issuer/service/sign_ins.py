@@ -8,7 +8,9 @@ token to the same Credential endpoint as the Pre-Authorized Code flow.
 
 Requests live in the store's `sign_ins` table until they are used or expire. Every secret
 handed out (request_uri, browser session, code) is `<id>.<secret>` and kept only as a keyed
-hash; each is single use.
+hash; each is single use. A request that came without an offer is anyone's to send, so their
+number is capped, per client address and in all: a new one drops the oldest still unconfirmed
+beyond the caps, and a flood leaves the desk a short queue whose newest entries are kept.
 """
 
 from __future__ import annotations
@@ -58,20 +60,23 @@ class SignIns:
 
     # ----- the wallet's browser -----
 
-    def push(self, params: Mapping[str, str]) -> tuple[str, int]:
-        """RFC 9126: store a checked request; its single-use `request_uri` and lifetime."""
+    def push(self, params: Mapping[str, str], client: str | None = None) -> tuple[str, int]:
+        """RFC 9126: store a checked request from `client` (its address); its single-use `request_uri`
+        and lifetime."""
         if "request_uri" in params:
             raise AuthorizationError("invalid_request", "request_uri is not allowed in a pushed request")
         request = self._parse(params)
         secret = new_secret(24)
         ttl = self._ctx.settings.par_ttl
         with self._ctx.transaction():
-            sign_in = self._new(request, SignInState.PUSHED, ttl, request_uri_hash=self._ctx.hasher.digest(secret))
+            sign_in = self._new(
+                request, SignInState.PUSHED, ttl, client, request_uri_hash=self._ctx.hasher.digest(secret)
+            )
         return f"{REQUEST_URI_PREFIX}{sign_in.auth_id}.{secret}", ttl
 
-    def start(self, params: Mapping[str, str]) -> Progress:
-        """`/authorize`: a pushed request by its request_uri, or the request itself; the browser
-        session that then waits for the desk."""
+    def start(self, params: Mapping[str, str], client: str | None = None) -> Progress:
+        """`/authorize`: a pushed request by its request_uri, or the request itself from `client`; the
+        browser session that then waits for the desk."""
         ctx = self._ctx
         request_uri = params.get("request_uri")
         session = new_secret(24)
@@ -84,7 +89,7 @@ class SignIns:
                     raise AuthorizationError("invalid_request", "this issuer accepts pushed requests only (PAR)")
                 request = self._parse(params)
                 wait = ctx.settings.authorization_wait
-                sign_in = self._new(request, SignInState.WAITING, wait, session_hash=session_hash)
+                sign_in = self._new(request, SignInState.WAITING, wait, client, session_hash=session_hash)
         ctx.publish(events.AUTHORIZATION_REQUESTED, sign_in.offer_id or "", authorization_id=sign_in.auth_id)
         return Progress(confirmation=sign_in.confirmation, session=f"{sign_in.auth_id}.{session}")
 
@@ -120,11 +125,16 @@ class SignIns:
         return Progress(location=redirect_location(request.redirect_uri, params))
 
     def error_location(self, params: Mapping[str, str], error: AuthorizationError) -> str | None:
-        """Where an authorization error goes: the client's redirect URI once it is known to be good."""
+        """Where an authorization error goes: the client's redirect URI once it is known to be good
+        (RFC 6749 §4.1.2.1). With `clients`, the registration vouches for it; without, only a request
+        valid in every other respect (response type, PKCE, what it asks for) is sent back."""
         if not error.redirect:
             return None
         try:
-            _, redirect_uri = check_client(params, self._ctx.settings.clients)
+            if self._ctx.settings.clients:
+                _, redirect_uri = check_client(params, self._ctx.settings.clients)
+            else:
+                redirect_uri = self._parse(params).redirect_uri
         except AuthorizationError:
             return None
         return redirect_location(
@@ -242,12 +252,16 @@ class SignIns:
         scopes = {t.configuration["scope"]: i for i, t in self._types.items() if "scope" in t.configuration}
         return parse_request(params, clients=self._ctx.settings.clients, scopes=scopes, config_ids=set(self._types))
 
-    def _new(self, request: AuthorizationRequest, state: SignInState, ttl: int, **fields: Any) -> SignIn:
+    def _new(
+        self, request: AuthorizationRequest, state: SignInState, ttl: int, client: str | None, **fields: Any
+    ) -> SignIn:
         """Store a request, bound to its offer when issuer_state names one."""
         ctx = self._ctx
         offer = self._bound_offer(request) if request.issuer_state else None
         if offer is not None and not set(request.config_ids) <= set(offer.config_ids):
             raise AuthorizationError("invalid_authorization_details", "the request asks for more than the offer")
+        if offer is None:
+            self._make_room(client)
         now = ctx.now()
         sign_in = SignIn(
             auth_id=secrets.token_hex(8),
@@ -257,6 +271,8 @@ class SignIns:
             created_at=now,
             expires_at=now + ttl,
             offer_id=offer.offer_id if offer else None,
+            client=client,
+            requested_at=ctx.clock(),
             version=1,
             **fields,
         )
@@ -265,6 +281,29 @@ class SignIns:
             bound = offer.with_step(now, events.AUTHORIZATION_REQUESTED, authorization_id=sign_in.auth_id)
             self._offers.save(offer, bound)
         return sign_in
+
+    def _make_room(self, client: str | None) -> None:
+        """Drop the oldest unconfirmed requests without an offer, so that with one more `client` holds
+        at most its share and all of them at most the total (inside the caller's transaction)."""
+        settings, now = self._ctx.settings, self._ctx.clock()
+        table = self._ctx.store.sign_ins
+        unconfirmed = sorted(
+            (
+                sign_in
+                for sign_in in map(SignIn.from_document, table.all())
+                if sign_in.offer_id is None
+                and sign_in.state in (SignInState.PUSHED, SignInState.WAITING)
+                and sign_in.expires_at >= now
+            ),
+            key=lambda sign_in: (sign_in.created_at, sign_in.requested_at),
+        )
+        mine = [sign_in for sign_in in unconfirmed if sign_in.client == client]
+        dropped = {sign_in.auth_id for sign_in in mine[: max(0, len(mine) - settings.sign_ins_per_client + 1)]}
+        others = [sign_in for sign_in in unconfirmed if sign_in.auth_id not in dropped]
+        dropped.update(sign_in.auth_id for sign_in in others[: max(0, len(others) - settings.max_sign_ins + 1)])
+        for sign_in in unconfirmed:
+            if sign_in.auth_id in dropped:
+                table.delete(sign_in.auth_id, version=sign_in.version)
 
     def _take_pushed(self, request_uri: str, client_id: str, session_hash: str) -> SignIn:
         """A pushed request, once (RFC 9126 §4): it now waits for the desk."""

@@ -354,6 +354,8 @@ class SignIn:
     session_hash: str | None = None
     code_hash: str | None = None
     code_expires_at: int | None = None
+    client: str | None = None  # the address it came from (an IPv6 client by its /64)
+    requested_at: float = 0.0  # created_at to the fraction of a second: the order in which they came
     version: int = 0
 
     @property
@@ -377,6 +379,8 @@ class SignIn:
             "session_hash": self.session_hash,
             "code_hash": self.code_hash,
             "code_expires_at": self.code_expires_at,
+            "client": self.client,
+            "requested_at": self.requested_at,
         }
 
     @classmethod
@@ -393,6 +397,8 @@ class SignIn:
             session_hash=document.get("session_hash"),
             code_hash=document.get("code_hash"),
             code_expires_at=document.get("code_expires_at"),
+            client=document.get("client"),
+            requested_at=document.get("requested_at", 0.0),
             version=document.get("version", 0),
         )
 
@@ -454,6 +460,7 @@ class IssuanceResult:
     notification_id: str | None = None
     transaction_id: str | None = None
     interval: int = 0
+    record_ids: tuple[str, ...] = ()  # the ledger records of `credentials`
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,18 @@ issuance waits only for the copy. The archive holds `frontdesk-backup.json` (for
 date, and each file's size and SHA-256) and the files under `data/`. It contains the
 signing keys and the admin token: keep it as safe as the data folder.
 
-A restore checks the whole archive before it touches the data folder: regular files only,
-no absolute paths, no `..`, every file listed in the manifest with its digest, and the
-signing keys' index present with its keys. Files are written owner-only (0600, folders
+A backup holds the issuer's own files only (`DATA_FILES`), and a restore writes nothing else:
+an archive naming any other file (`server.json`, a staged restore, files someone added) is
+refused, naming them. A restore checks the whole archive before it touches the data folder:
+regular files only, no absolute paths, no `..`, every file listed in the manifest with its
+digest, and the signing keys' index present with its keys. Files are written owner-only (0600, folders
 0700), whatever modes the archive claims. A restore refuses a folder that is not empty
 unless forced; forced, the current contents move to a sibling folder
-`<data>.before-restore-<time>` instead of being deleted. It refuses while an issuer runs
-on the folder: the desktop app stages a restore instead, applied at its next start.
+`<data>.before-restore-<time>` instead of being deleted. The restored status lists are closed:
+the restored ledger does not know what was issued after the backup, so new credentials go to a
+new list, numbered past every list of the backup and of the data it replaces. It holds the folder's lock, so it
+refuses while an issuer runs there: the desktop app stages a restore instead, applied at its
+next start.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
-import socket
 import stat
 import tarfile
 import tempfile
@@ -31,20 +36,34 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from issuer import __version__
 from issuer.config import SettingsError
 from issuer.fileio import write_atomic_stream
+from issuer.storage.folder_lock import LOCK_FILES, FolderInUse, FolderLock, holder
+from issuer.storage.store import STATUS as STATUS_FILE
+from issuer.storage.store import close_status_lists, status_list_ids
 
 FORMAT = 1
 MANIFEST = "frontdesk-backup.json"
 DATA_PREFIX = "data/"
 BACKUP_NAME = "frontdesk-backup.tar.gz"
 PENDING_RESTORE = ".restore-pending.tar.gz"
-SERVER_FILE = "server.json"  # written by a running issuer (issuer.runtime): not data, never archived
 KEY_INDEX = "keys/keys.json"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+# The files of a data folder: all that a backup takes and a restore writes.
+KID = r"[A-Za-z0-9_-]{1,86}"  # a key's RFC 7638 thumbprint, base64url
+DATA_FILES = re.compile(
+    r"settings\.json|manifest\.json|admin-token|state\.json|desk\.json|status\.json"
+    r"|history/\d{6}\.json"
+    rf"|keys/keys\.json|keys/{KID}\.pem|keys/[a-z-]+\.key"
+    r"|credential_types/[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\.(?:json|toml)"
+    # the issuer's certificates (its CA and the chains of its keys) and its request encryption keys
+    rf"|certificates/trust-anchor\.pem|certificates/[a-z]+-key\.pem|certificates/chains/{KID}\.pem"
+    rf"|encryption-keys/keys\.json|encryption-keys/{KID}\.pem"
+    # wallet providers' trust anchors, which the operator puts at the top of the folder (HAIP)
+    r"|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\.pem"
+)
 MAX_TOTAL_BYTES = 8 * 1024**3
 CHUNK = 1024 * 1024
 
@@ -104,20 +123,36 @@ def check_archive(archive: Path) -> RestoreResult:
 
 
 def restore_backup(archive: Path, data_dir: Path, *, force: bool = False) -> RestoreResult:
-    """Restore an archive into `data_dir` (created if missing), which no issuer may be using."""
-    running = running_issuer(data_dir)
-    if running:
-        raise BackupError(f"an issuer is running on {data_dir} (admin API {running}); stop it before restoring")
+    """Restore an archive into `data_dir` (created if missing), holding the folder's lock meanwhile, so
+    that no issuer runs on it."""
     if data_dir.exists() and not data_dir.is_dir():
         raise BackupError(f"{data_dir} is not a folder")
-    existing = sorted(data_dir.iterdir()) if data_dir.exists() else []
+    created = not data_dir.exists()
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock = FolderLock(data_dir, "frontdesk-issuer restore")
+    try:
+        lock.acquire()
+    except FolderInUse:
+        in_use = f"an issuer is running on {data_dir} (in use by {holder(data_dir)})"
+        raise BackupError(f"{in_use}; stop it before restoring") from None
+    try:
+        return restore_locked(archive, data_dir, force=force)
+    finally:
+        lock.release()
+        if created and not any(data_dir.iterdir()):
+            data_dir.rmdir()
+
+
+def restore_locked(archive: Path, data_dir: Path, *, force: bool = False) -> RestoreResult:
+    """`restore_backup` for a caller that holds the data folder's lock (an issuer at its start)."""
+    existing = sorted(entry for entry in data_dir.iterdir() if entry.name not in LOCK_FILES)
     if existing and not force:
         raise BackupError(f"{data_dir} is not empty; restore into an empty folder, or force it (the data moves aside)")
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.restore-", dir=data_dir.parent))
     try:
         manifest, names = _read_archive(archive, staging)
-        data_dir.mkdir(mode=0o700, exist_ok=True)
+        if (staging / STATUS_FILE).exists():
+            close_status_lists(staging / STATUS_FILE, beyond=max(status_list_ids(data_dir / STATUS_FILE), default=0))
         replaced = None
         if existing:
             replaced = data_dir.parent / f"{data_dir.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -141,14 +176,15 @@ def stage_restore(archive: Path, data_dir: Path) -> RestoreResult:
 
 
 def apply_pending_restore(data_dir: Path) -> RestoreResult | None:
-    """Restore a staged archive before anything opens the data folder (issuer start)."""
+    """Restore a staged archive before anything opens the data folder (issuer start, which holds the
+    folder's lock)."""
     pending = data_dir / PENDING_RESTORE
     if not pending.is_file():
         return None
     held = data_dir.parent / f".{data_dir.name}{PENDING_RESTORE}"
     os.replace(pending, held)
     try:
-        result = restore_backup(held, data_dir, force=True)
+        result = restore_locked(held, data_dir, force=True)
     except BackupError as error:
         os.replace(held, pending)
         raise BackupError(
@@ -158,25 +194,28 @@ def apply_pending_restore(data_dir: Path) -> RestoreResult | None:
     return result
 
 
-def running_issuer(data_dir: Path) -> str | None:
-    """The admin URL of an issuer running on `data_dir`, if one answers there."""
-    try:
-        admin_url = json.loads((data_dir / SERVER_FILE).read_text())["admin_url"]
-        parts = urlsplit(admin_url)
-        with socket.create_connection((parts.hostname, parts.port), timeout=1.0):
-            return str(admin_url)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+def is_data_file(name: str) -> bool:
+    """Whether `name` (relative, with '/') is one of the files a data folder holds."""
+    return DATA_FILES.fullmatch(name) is not None
+
+
+def data_files(data_dir: Path) -> list[str]:
+    """The issuer's own files in `data_dir`, relative, with '/': what a backup or a copy takes."""
+    return sorted(
+        name
+        for path in data_dir.rglob("*")
+        if path.is_file() and not path.is_symlink() and is_data_file(name := path.relative_to(data_dir).as_posix())
+    )
 
 
 def _copy_data(data_dir: Path, staging: Path) -> list[str]:
-    """Copy the data files (regular files; no dot files, no server.json) into `staging`."""
+    """Copy the data files (regular files named in DATA_FILES: no server.json, no dot files) into `staging`."""
     names = []
     for folder, dirs, files in os.walk(data_dir):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         relative = Path(folder).relative_to(data_dir)
         for file_name in sorted(files):
-            if file_name.startswith(".") or (relative == Path(".") and file_name == SERVER_FILE):
+            if not is_data_file((relative / file_name).as_posix()):
                 continue
             source = Path(folder) / file_name
             try:
@@ -227,6 +266,10 @@ def _read_archive(archive: Path, target: Path | None) -> tuple[dict[str, Any], l
                     manifest = _manifest(archive, source.read(MAX_MANIFEST_BYTES + 1))
                     continue
                 name = _data_name(archive, member.name)
+                if manifest is not None and name not in manifest["files"]:
+                    raise BackupError(f"{archive}: damaged, these files differ from its manifest: {name}")
+                if not is_data_file(name):
+                    raise BackupError(f"{archive}: holds files no backup writes: {name}")
                 if name in found:
                     raise BackupError(f"{archive}: {member.name!r} appears twice")
                 if name == KEY_INDEX:
@@ -256,6 +299,10 @@ def _manifest(archive: Path, raw: bytes) -> dict[str, Any]:
         raise BackupError(f"{archive}: backup format {manifest.get('format')!r} is not supported (expected {FORMAT})")
     if not all(isinstance(entry, dict) for entry in manifest["files"].values()):
         raise BackupError(f"{archive}: {MANIFEST} cannot be read")
+    strange = sorted(name for name in manifest["files"] if not isinstance(name, str) or not is_data_file(name))
+    if strange:
+        more = f" and {len(strange) - 3} more" if len(strange) > 3 else ""
+        raise BackupError(f"{archive}: holds files no backup writes: {', '.join(map(str, strange[:3]))}{more}")
     return manifest
 
 

@@ -4,6 +4,11 @@ one file stays bounded however long the issuer runs.
 The issuance ledger, archived offers and the audit log live here. A record id names its
 segment and document, so a look-up touches one file and no scan. The caller serializes
 access (the store's transaction).
+
+Segments are numbered from 1 without gaps, and the data folder's manifest records how many
+there are: at opening, a missing segment is damage, and so is a line of any segment whose
+checksum fails (all are checked, which reads the history once but parses only the segment in
+use). Segments written by an earlier version are rewritten in the current format then.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from typing import Any
 
 from tinydb.table import Document
 
-from issuer.storage.journal import JournaledTable, JournaledTinyDB
+from issuer.storage.interfaces import DataDamaged, StorageHealth, StorageUnavailable
+from issuer.storage.journal import CorruptJournal, JournaledTable, JournaledTinyDB
+from issuer.storage.journal_format import HEADER, check
+from issuer.storage.manifest import Manifest
 
 SEGMENT_NAME = re.compile(r"^(\d{6})\.json$")
 RECORD_ID = re.compile(r"^(\d{6})-(\d{1,9})-([A-Za-z0-9_-]{6,32})$")
@@ -32,14 +40,26 @@ class History:
     from their neighbours, and a look-up reads one document of one segment.
     """
 
-    def __init__(self, folder: Path, segment_size: int = SEGMENT_SIZE) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        segment_size: int = SEGMENT_SIZE,
+        *,
+        health: StorageHealth | None = None,
+        manifest: Manifest | None = None,
+    ) -> None:
         self._folder = folder
         self._segment_size = segment_size
+        self._health = health
+        self._manifest = manifest
         self._open: OrderedDict[int, JournaledTinyDB] = OrderedDict()
         folder.mkdir(parents=True, exist_ok=True)
         numbers = self.segment_numbers()
+        self._check(numbers)
         self._current = numbers[-1] if numbers else 1
         self._current_count = self._count(self._segment(self._current))
+        if manifest is not None:
+            manifest.update(segments=self._current)
 
     def segment_numbers(self) -> list[int]:
         found = (SEGMENT_NAME.match(p.name) for p in self._folder.iterdir())
@@ -56,8 +76,7 @@ class History:
         several writes of one step then cost a single fsync.
         """
         if self._current_count >= self._segment_size:
-            self._current += 1
-            self._current_count = 0
+            self._begin_segment(self._current + 1)
         keyed = [{**document, "key": secrets.token_urlsafe(9)} for document in documents]
         doc_ids = self._segment(self._current).table(table).insert_multiple(keyed, durable=durable)
         self._current_count += len(keyed)
@@ -130,6 +149,39 @@ class History:
             db.close()
         self._open.clear()
 
+    def _check(self, numbers: list[int]) -> None:
+        """Every segment the manifest lists is there, and every line of each is whole (DataDamaged)."""
+        listed = int(self._manifest.read().get("segments", 0)) if self._manifest is not None else 0
+        present = set(numbers)
+        missing = [n for n in range(1, max([listed, *numbers]) + 1) if n not in present]
+        if missing:
+            total = max([listed, *numbers])
+            others = f", and {len(missing) - 1} more of its {total}" if len(missing) > 1 else f" (of {total})"
+            raise DataDamaged(f"the history segment {self._folder / f'{missing[0]:06d}.json'} is missing{others}")
+        for number in numbers:
+            path = self._folder / f"{number:06d}.json"
+            raw = path.read_bytes()
+            if not raw.startswith(HEADER):  # an earlier version's: loaded, checked and rewritten now
+                upgraded = JournaledTinyDB(path, health=self._health)
+                upgraded.journal.compact()
+                upgraded.close()
+            elif number != numbers[-1]:  # the last is loaded, and so checked, when it is opened
+                damage = check(raw)
+                if damage is not None:
+                    raise CorruptJournal(path, damage)
+
+    def _begin_segment(self, number: int) -> None:
+        """The next segment, created and in the manifest before anything is stored in it."""
+        self._segment(number)
+        if self._manifest is not None:
+            try:
+                self._manifest.update(segments=number)
+            except StorageUnavailable as error:
+                if self._health is not None:
+                    self._health.failed(error.reason)
+                raise
+        self._current, self._current_count = number, 0
+
     def _locate(self, table: str, record_id: str) -> tuple[int, Document, JournaledTable] | None:
         match = RECORD_ID.match(record_id)
         if not match:
@@ -150,7 +202,7 @@ class History:
     def _segment(self, number: int) -> JournaledTinyDB:
         db = self._open.get(number)
         if db is None:
-            db = JournaledTinyDB(self._folder / f"{number:06d}.json")
+            db = JournaledTinyDB(self._folder / f"{number:06d}.json", health=self._health)
             self._open[number] = db
             if len(self._open) > OPEN_SEGMENTS:
                 _, oldest = self._open.popitem(last=False)

@@ -8,7 +8,10 @@ that possible:
   process it runs in;
 - durability is in the signatures: a change is on disk when the call returns, unless it is
   marked `durable=False` (a timeline detail no answer depends on), which the next durable
-  change of the same transaction makes durable too.
+  change of the same transaction makes durable too. A change that cannot be made durable (a
+  full disk, an I/O error) raises `StorageUnavailable` and leaves nothing of itself, on disk or
+  in what is read afterwards; reads go on working, and so do writes once the cause is gone.
+  `Store.health` tells listeners when writes start failing and when they work again.
 
 A transaction (`Store.transaction()`) isolates what it reads and changes from every other
 writer, in this process or another: a live record read inside one is held until it ends. A
@@ -22,8 +25,10 @@ from them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, Protocol
 
 from issuer.config import SettingsError
@@ -39,6 +44,63 @@ class KeyExists(Exception):
 
 class SharedSettingsMismatch(SettingsError):
     """A setting that differs from the one the processes sharing the store agreed on."""
+
+
+class StorageUnavailable(Exception):
+    """A change that could not be made durable (disk full, I/O error): none of it was kept. Raised by
+    every backend alike; `reason` is short enough for a status bar ("disk full")."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DataDamaged(SettingsError):
+    """Stored data that is damaged or missing, which only a backup or `frontdesk-issuer repair` can
+    fix: said in one line naming the file, the line if any, and the way out."""
+
+    def __init__(self, what: str, data_dir: Path | None = None) -> None:
+        self.what = what
+        way_out = f"; restore a backup, or run: frontdesk-issuer repair --data-dir {data_dir}" if data_dir else ""
+        super().__init__(what + way_out)
+
+    def in_folder(self, data_dir: Path) -> DataDamaged:
+        """The same damage, with the way out for the data folder it is in."""
+        return DataDamaged(self.what, data_dir)
+
+
+class StorageHealth:
+    """Whether changes reach the disk: listeners hear the reason when writes start failing and None
+    when one succeeds again (called on the writing thread, with the store's lock held)."""
+
+    def __init__(self) -> None:
+        self._problem: str | None = None
+        self._listeners: list[Callable[[str | None], None]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def problem(self) -> str | None:
+        return self._problem
+
+    def subscribe(self, listener: Callable[[str | None], None]) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def failed(self, reason: str) -> None:
+        self._change(reason)
+
+    def succeeded(self) -> None:
+        if self._problem is not None:
+            self._change(None)
+
+    def _change(self, problem: str | None) -> None:
+        with self._lock:
+            if problem == self._problem:
+                return
+            self._problem = problem
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(problem)
 
 
 class LiveTable(Protocol):
@@ -203,6 +265,10 @@ class Store(Protocol):
 
     @property
     def key_files(self) -> KeyFiles: ...
+
+    @property
+    def health(self) -> StorageHealth:
+        """Whether changes are being saved, and why not."""
 
     def transaction(self) -> AbstractContextManager[None]:
         """Changes inside one `with` are isolated from other threads and processes (re-entrant)."""

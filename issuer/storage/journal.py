@@ -1,19 +1,24 @@
 """A TinyDB storage that appends one line per change instead of rewriting the file.
 
 TinyDB's JSON storage rewrites the whole file on every write, so a write costs time in
-proportion to everything already stored. Here the file is a journal of JSON lines: a
-snapshot of all tables, then one line per inserted, replaced or removed document. A
-change costs one short append and an fsync, however large the table. The journal is
-compacted into a fresh snapshot (temporary file, fsync, rename) once it holds several
-times more lines than there are documents.
+proportion to everything already stored. Here the file is a journal (`issuer.storage.journal_format`):
+a header, a snapshot of all tables, then one checksummed line per inserted, replaced or removed
+document. A change costs one short append and an fsync, however large the table. The journal is
+compacted into a fresh snapshot (temporary file, fsync, rename) once it holds several times more
+lines than there are documents.
 
-A crash can tear only the last line, whose change was never acknowledged (the fsync had
-not returned); loading drops it and compacts.
+A write is whole or it is not there: every byte is written (a nearly full disk writes part of a
+line without an error, so the count is checked), then fsynced, before the change counts; if any
+of that fails, the file is cut back to its last good length, nothing changes in memory, and
+`StorageUnavailable` is raised before anyone is answered. The next write tries again, so the
+issuer recovers by itself when there is room. A crash can tear only the last line, whose change
+was never acknowledged; loading drops it. Any other damage stops the load (`CorruptJournal`).
 """
 
 from __future__ import annotations
 
-import json
+import errno
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -24,29 +29,55 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from issuer.fileio import write_atomic
+from issuer.storage.interfaces import DataDamaged, StorageHealth, StorageUnavailable
+from issuer.storage.journal_format import HEADER, Damage, encode, encode_legacy, scan
 
 COMPACT_FACTOR = 4
 COMPACT_MINIMUM = 256
+REASONS = {
+    getattr(errno, "EDQUOT", errno.ENOSPC): "disk quota exceeded",  # before ENOSPC, which wins where there is none
+    errno.ENOSPC: "disk full",
+    errno.EFBIG: "file too large (disk full, or a file size limit)",
+    errno.EIO: "input/output error",
+    errno.EROFS: "read-only file system",
+}
 
 Tables = dict[str, dict[str, dict[str, Any]]]
+log = logging.getLogger(__name__)
 
 
-class CorruptJournal(RuntimeError):
-    """A journal line other than the last cannot be read: the file was damaged."""
+class CorruptJournal(DataDamaged):
+    """A journal damaged otherwise than by a torn last line."""
+
+    def __init__(self, path: Path, damage: Damage) -> None:
+        super().__init__(f"{path}: line {damage.line} is damaged ({damage.reason})")
+        self.path = path
+        self.line = damage.line
+
+
+def failure_reason(error: OSError) -> str:
+    """A write failure as the desk's status bar says it."""
+    return REASONS.get(error.errno or 0) or error.strerror or str(error)
 
 
 class JournalStorage(Storage):
     """The database in memory, its changes appended durably to a journal file."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, health: StorageHealth | None = None) -> None:
         self._path = Path(path)
+        self._health = health or StorageHealth()
         self._data: Tables = {}
         self._lines = 0
         self._fd = -1
+        self._size = 0  # the file's good length: everything up to here is whole lines
+        self._dirty = False  # a failed write may have left bytes past _size
+        self._legacy = False  # an earlier version's file: lines without checksums until compacted
         self._unsynced = False
-        torn = self._load()
-        if torn or not self._path.exists():
-            self._compact()
+        self._compact_from = 0  # after a compaction failed, the next try waits for more lines
+        if not self._path.exists():
+            self._create()
+        elif self._load():
+            self._drop_torn_line()
         else:
             self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
 
@@ -54,9 +85,15 @@ class JournalStorage(Storage):
         return self._data
 
     def write(self, data: Tables) -> None:
-        """A whole-database write (TinyDB's generic path): a new snapshot."""
+        """A whole-database write (TinyDB's generic path): a new snapshot. TinyDB has changed the
+        tables in memory already; if the snapshot cannot be written, they are read back from disk."""
         self._data = data
-        self._compact()
+        try:
+            self._compact()
+        except StorageUnavailable as error:
+            self._load()
+            self._health.failed(error.reason)
+            raise
 
     def append(
         self, table: str, changes: Sequence[tuple[int, Mapping[str, Any] | None]], *, durable: bool = True
@@ -65,21 +102,15 @@ class JournalStorage(Storage):
 
         A durable change is on disk when this returns. A non-durable one (a timeline detail
         no answer depends on) reaches the operating system at once, so it survives the
-        process being killed, and the disk with the next fsync.
+        process being killed, and the disk with the next fsync. StorageUnavailable if the
+        change cannot be written: then nothing of it is kept.
         """
         lines = [
             {"t": table, "i": doc_id, "d": doc} if doc is not None else {"t": table, "i": doc_id}
             for doc_id, doc in changes
         ]
-        payload = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
-        try:
-            os.write(self._fd, payload)
-            if durable:
-                os.fsync(self._fd)
-            self._unsynced = not durable
-        except BaseException:
-            self._reload()
-            raise
+        line_of = encode_legacy if self._legacy else encode
+        self._write(b"".join(line_of(line) for line in lines), durable=durable)
         rows = self._data.setdefault(table, {})
         for doc_id, document in changes:
             if document is None:
@@ -87,67 +118,131 @@ class JournalStorage(Storage):
             else:
                 rows[str(doc_id)] = dict(document)
         self._lines += len(lines)
-        if self._lines > max(COMPACT_MINIMUM, COMPACT_FACTOR * sum(len(rows) for rows in self._data.values())):
-            self._compact()
+        documents = sum(len(rows) for rows in self._data.values())
+        if self._lines > max(COMPACT_MINIMUM, COMPACT_FACTOR * documents, self._compact_from):
+            self.compact()
 
     def sync(self) -> None:
         """Make earlier non-durable appends durable."""
         if self._unsynced and self._fd >= 0:
-            os.fsync(self._fd)
+            try:
+                os.fsync(self._fd)
+            except OSError as error:
+                raise self._failed(error) from error
             self._unsynced = False
 
-    def compact(self) -> None:
-        """Rewrite the file as one snapshot, dropping old values (removed offers' claims) from disk."""
-        if self._lines:
+    def compact(self) -> bool:
+        """Rewrite the file as one snapshot, dropping old values (removed offers' claims) from disk.
+        A compaction that cannot be written changes nothing and is tried again later: False."""
+        if not self._lines and not self._legacy:
+            return True
+        try:
             self._compact()
+        except StorageUnavailable as error:
+            log.warning("%s not compacted: %s; tried again later", self._path.name, error.reason)
+            self._compact_from = self._lines + COMPACT_MINIMUM
+            return False
+        return True
 
     def close(self) -> None:
-        self.sync()
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        try:
+            self.sync()
+        finally:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+
+    def _write(self, payload: bytes, *, durable: bool) -> None:
+        """All of `payload` on disk (and fsynced if `durable`), or none of it and StorageUnavailable."""
+        try:
+            if self._dirty:
+                os.ftruncate(self._fd, self._size)
+                self._dirty = False
+            pending = memoryview(payload)
+            while pending:  # a short count is not an error: the rest is written, or the next write fails
+                pending = pending[os.write(self._fd, pending) :]
+            if durable:
+                os.fsync(self._fd)
+        except OSError as error:
+            self._undo()
+            raise self._failed(error) from error
+        except BaseException:
+            self._undo()
+            raise
+        self._size += len(payload)
+        self._unsynced = not durable
+        self._health.succeeded()
+
+    def _undo(self) -> None:
+        """Cut the file back to its last good length; if even that fails, before the next write."""
+        try:
+            os.ftruncate(self._fd, self._size)
+            self._dirty = False
+        except OSError:
+            self._dirty = True
+
+    def _failed(self, error: OSError) -> StorageUnavailable:
+        reason = failure_reason(error)
+        self._health.failed(reason)
+        log.error("cannot write %s: %s", self._path, reason)
+        return StorageUnavailable(reason)
 
     def _load(self) -> bool:
         """Replay the journal; True when a torn last line was dropped."""
-        self._data, self._lines = {}, 0
-        if not self._path.exists():
-            return False
-        lines = self._path.read_bytes().split(b"\n")
-        last = len(lines) - 1
-        for number, raw in enumerate(lines):
-            if not raw.strip():
-                continue
-            try:
-                entry = json.loads(raw)
-            except ValueError as error:
-                if number >= last - (not lines[-1]):  # the final line, possibly cut short by a crash
-                    return True
-                raise CorruptJournal(f"{self._path}: line {number + 1} cannot be read") from error
-            self._apply(entry)
-        return False
+        found = scan(self._path.read_bytes())
+        if found.damage:
+            raise CorruptJournal(self._path, found.damage[0])
+        self._data, self._lines = replay(found.entries)
+        self._size = found.good_length
+        self._legacy = found.legacy
+        return found.torn
 
-    def _apply(self, entry: Mapping[str, Any]) -> None:
+    def _create(self) -> None:
+        """A new journal (a new history segment): a change waits on it, so its failure is reported."""
+        try:
+            self._compact()
+        except StorageUnavailable as error:
+            self._health.failed(error.reason)
+            log.error("cannot create %s: %s", self._path, error.reason)
+            raise
+
+    def _drop_torn_line(self) -> None:
+        """A compaction rewrites the file without the torn line; on a full disk, it is cut off instead."""
+        try:
+            self._compact()
+        except StorageUnavailable:
+            with open(self._path, "r+b") as journal:
+                journal.truncate(self._size)
+            self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
+
+    def _compact(self) -> None:
+        content = HEADER + encode({"snapshot": self._data})
+        try:
+            write_atomic(self._path, content)
+            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
+        except OSError as error:
+            raise StorageUnavailable(failure_reason(error)) from error
+        if self._fd >= 0:
+            os.close(self._fd)
+        self._fd, self._size, self._dirty = fd, len(content), False
+        self._lines, self._legacy, self._unsynced, self._compact_from = 0, False, False, 0
+
+
+def replay(entries: Iterable[Mapping[str, Any]]) -> tuple[Tables, int]:
+    """The tables that journal entries leave, and how many changes follow the last snapshot."""
+    data: Tables = {}
+    changes = 0
+    for entry in entries:
         if "snapshot" in entry:
-            self._data = entry["snapshot"]
-            return
-        rows = self._data.setdefault(entry["t"], {})
+            data, changes = entry["snapshot"], 0
+            continue
+        rows = data.setdefault(entry["t"], {})
         if "d" in entry:
             rows[str(entry["i"])] = entry["d"]
         else:
             rows.pop(str(entry["i"]), None)
-        self._lines += 1
-
-    def _compact(self) -> None:
-        self.close()
-        write_atomic(self._path, (json.dumps({"snapshot": self._data}, separators=(",", ":")) + "\n").encode())
-        self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
-        self._lines = 0
-        self._unsynced = False
-
-    def _reload(self) -> None:
-        self.close()
-        self._load()
-        self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
+        changes += 1
+    return data, changes
 
 
 class JournaledTable(Table):

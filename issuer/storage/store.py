@@ -9,10 +9,15 @@ Two rules keep the cost of one issuance flat as history grows:
 
 TinyDB is not thread-safe: every access holds the store's lock, which `transaction()` also
 takes, so a read and the compare-and-set that follows it see no other writer in between.
+
+At opening, every journal the data folder's manifest lists must be there and whole (the history
+checks its segments); `status.json` may be missing, since the ledger rebuilds it
+(`issuer.records.status_lists`). Damage raises `DataDamaged` naming the file and the way out.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -21,13 +26,18 @@ from typing import Any
 
 from issuer.events import EventBus
 from issuer.storage.history import SEGMENT_SIZE, History
-from issuer.storage.interfaces import VERSION, Document, KeyExists
-from issuer.storage.journal import JournaledTable, JournaledTinyDB
+from issuer.storage.interfaces import VERSION, DataDamaged, Document, KeyExists, StorageHealth, StorageUnavailable
+from issuer.storage.journal import JournaledTable, JournaledTinyDB, replay
+from issuer.storage.journal_format import scan
 from issuer.storage.local import FolderKeyFiles, MemoryReplaySet
+from issuer.storage.manifest import Manifest
 
 RECORDS, AUDIT = "records", "audit"  # history tables; records hold ledger entries and archived offers
 CREDENTIAL, OFFER = "credential", "offer"  # the `kind` of a history record
 RECENT_SEGMENTS = 2  # where a crash can have left a half-written issuance
+STATE, DESK, STATUS = "state.json", "desk.json", "status.json"
+REQUIRED = (STATE, DESK)  # once made, their loss is damage; status.json is rebuilt from the ledger
+log = logging.getLogger(__name__)
 
 
 class JournalLiveTable:
@@ -67,7 +77,8 @@ class JournalLiveTable:
             stored = self.get(key)
             if stored is None or (version is not None and stored[VERSION] != version):
                 return False
-            self._table.remove(doc_ids=[self._ids.pop(key)])
+            self._table.remove(doc_ids=[self._ids[key]])
+            del self._ids[key]
             return True
 
     def all(self) -> list[Document]:
@@ -171,8 +182,8 @@ class JournalAudit:
 class JournalStatus:
     """`StatusStore` in `status.json`: one row per list, one per entry that is not valid."""
 
-    def __init__(self, path: Path, lock: threading.RLock) -> None:
-        self._db = JournaledTinyDB(path)
+    def __init__(self, path: Path, lock: threading.RLock, health: StorageHealth) -> None:
+        self._db = JournaledTinyDB(path, health=health)
         self._lists = self._db.table("lists")
         self._entries = self._db.table("entries")
         self._lock = lock
@@ -216,7 +227,8 @@ class JournalStatus:
             doc_id = self._entry_ids.get((list_id, index))
             if status == 0:
                 if doc_id is not None:
-                    self._entries.remove(doc_ids=[self._entry_ids.pop((list_id, index))])
+                    self._entries.remove(doc_ids=[doc_id])
+                    del self._entry_ids[(list_id, index)]
             elif doc_id is not None:
                 self._entries.update({"status": status}, doc_ids=[doc_id])
             else:
@@ -225,6 +237,10 @@ class JournalStatus:
 
     def watch(self, changed: Callable[[int, int, int], None], missed: Callable[[], None]) -> None:
         """Only this process writes the journals: nothing changes behind its back."""
+
+    def compact(self) -> None:
+        with self._lock:
+            self._db.journal.compact()
 
     def close(self) -> None:
         with self._lock:
@@ -236,9 +252,17 @@ class JournalStore:
 
     def __init__(self, data_dir: Path, *, segment_size: int = SEGMENT_SIZE) -> None:
         self._lock = threading.RLock()
-        self._state = JournaledTinyDB(data_dir / "state.json")
-        self._desk = JournaledTinyDB(data_dir / "desk.json")
-        self.history = History(data_dir / "history", segment_size)
+        self.health = StorageHealth()
+        manifest = Manifest(data_dir)
+        try:
+            _check_required(data_dir, manifest)
+            self._state = JournaledTinyDB(data_dir / STATE, health=self.health)
+            self._desk = JournaledTinyDB(data_dir / DESK, health=self.health)
+            self.history = History(data_dir / "history", segment_size, health=self.health, manifest=manifest)
+            self.status = JournalStatus(data_dir / STATUS, self._lock, self.health)
+            manifest.update(journals=[STATE, DESK, STATUS])
+        except DataDamaged as error:
+            raise error.in_folder(data_dir) from None
         self.offers = JournalLiveTable(self._state.table("offers"), "offer_id", self._lock)
         self.sign_ins = JournalLiveTable(self._state.table("authorizations"), "auth_id", self._lock)
         self.operators = JournalLiveTable(self._desk.table("operators"), "name", self._lock)
@@ -246,7 +270,6 @@ class JournalStore:
         self.ledger = JournalLedger(self.history, self._lock)
         self.archive = JournalArchive(self.history, self._lock)
         self.audit = JournalAudit(self.history, self._lock)
-        self.status = JournalStatus(data_dir / "status.json", self._lock)
         self.replays = MemoryReplaySet()
         self.key_files = FolderKeyFiles(data_dir / "keys")
 
@@ -260,16 +283,58 @@ class JournalStore:
         """One process owns the data folder: its settings need nobody's agreement."""
 
     def compact(self) -> None:
+        """Tried again at the next call when it cannot be written (a full disk)."""
         with self._lock:
             self._state.journal.compact()
 
     def close(self) -> None:
+        """Every file closed; what could not be synced at the end (a full disk) is logged, not raised."""
         with self._lock:
             self.compact()
-            self._state.close()
-            self._desk.close()
-            self.history.close()
-            self.status.close()
+            self._desk.journal.compact()
+            self.status.compact()
+            for close in (self._state.close, self._desk.close, self.history.close, self.status.close):
+                try:
+                    close()
+                except StorageUnavailable as error:
+                    log.error("closing the store: %s", error.reason)
+
+
+def close_status_lists(path: Path, *, beyond: int = 0) -> None:
+    """After a restore: every list in `path` is closed, and the next one is numbered past `beyond`.
+
+    The restored ledger knows nothing of what was issued after the backup, so none of its places
+    may be handed out again: new credentials go to a list no credential can be in. Lists skipped
+    over are kept empty (size 0), so that a verifier asking for one reads no status at all.
+    """
+    status = JournalStatus(path, threading.RLock(), StorageHealth())
+    try:
+        rows = status.lists()
+        for row in rows:
+            if row["reserved"] < row["size"]:
+                status.reserve_block(row["list_id"], row["size"])  # closed: nothing left to hand out
+        for list_id in range(max((row["list_id"] for row in rows), default=0) + 1, beyond + 1):
+            status.add_list({"list_id": list_id, "size": 0, "seed": "", "reserved": 0})
+    finally:
+        status.close()
+
+
+def status_list_ids(path: Path) -> list[int]:
+    """The lists a status file names, read without writing anything; none if it cannot be read."""
+    try:
+        found = scan(path.read_bytes())
+    except OSError:
+        return []
+    tables, _ = replay(found.entries)
+    return [int(row["list_id"]) for row in tables.get("lists", {}).values() if isinstance(row.get("list_id"), int)]
+
+
+def _check_required(data_dir: Path, manifest: Manifest) -> None:
+    """A journal the manifest says this folder had, now missing or emptied, is damage: not a fresh start."""
+    for name in manifest.read().get("journals", []):
+        path = data_dir / name
+        if name in REQUIRED and (not path.exists() or path.stat().st_size == 0):
+            raise DataDamaged(f"{path} is {'empty' if path.exists() else 'missing'}, but this data folder had one")
 
 
 def _recent_rows(history: History, lock: threading.RLock) -> list[Document]:

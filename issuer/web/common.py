@@ -2,12 +2,14 @@
 per error family.
 
 Every error leaves as JSON with the spec's code: protocol errors, service refusals, routing
-errors, oversized bodies (413), and, as a last resort, an unexpected failure, which is logged
-with its traceback and answered without one.
+errors, oversized bodies (413), a change the store cannot save now (503, `temporarily_unavailable`
+with `Retry-After`: a full disk, answered before anything counts as done), and, as a last resort,
+an unexpected failure, which is logged with its traceback and answered without one.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from collections.abc import Mapping
@@ -19,10 +21,14 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from issuer.errors import InvalidCredentialRequest, InvalidRequest, ProtocolError, ServiceError
 from issuer.protocol import wire_json
+from issuer.storage.interfaces import StorageUnavailable
+from issuer.storage.journal import failure_reason
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+STORAGE_RETRY_AFTER = 30  # seconds: a full disk is not cleared in a moment
+NO_ROOM = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -63,6 +69,14 @@ def json_object(*, optional: bool = False, error: type[ProtocolError] = InvalidC
     return body
 
 
+def _unavailable(reason: str) -> Response:
+    return json_response(
+        {"error": "temporarily_unavailable", "error_description": f"the issuer cannot save now ({reason})"},
+        503,
+        {**NO_STORE, "Retry-After": str(STORAGE_RETRY_AFTER)},
+    )
+
+
 def install_error_handlers(app: Flask) -> None:
     # Werkzeug answers a path with '//' by a redirect with an HTML body, past the handlers below.
     app.url_map.merge_slashes = False
@@ -84,6 +98,20 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> Response:
         return json_response({"error": error.code, "error_description": error.message}, error.status, NO_STORE)
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_unavailable(error: StorageUnavailable) -> Response:
+        """Nothing of the request was kept; the same request can be sent again (RFC 6749 §4.1.2.1's
+        temporarily_unavailable, with the 503 and Retry-After of RFC 9110 §15.6.4, §10.2.3)."""
+        return _unavailable(error.reason)
+
+    @app.errorhandler(OSError)
+    def os_error(error: OSError) -> Response:
+        """A full disk met outside the store (a key file, a backup's copy): answered as above."""
+        if error.errno in NO_ROOM:
+            log.error("cannot write on %s %s: %s", request.method, request.url_rule, failure_reason(error))
+            return _unavailable(failure_reason(error))
+        return unexpected(error)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> Response:

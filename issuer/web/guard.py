@@ -5,8 +5,9 @@ fraction of per-response Flask hooks, and a refused request never reaches Flask 
 
 - Host: a request must name this issuer (its public URL, or the address it listens on);
   any other name is refused with 400, which defeats DNS rebinding from a browser.
-- Rate limits: token buckets per client address on chosen POST paths, answered with 429,
-  a JSON error (RFC 6749 §5.2 shape) and `Retry-After` (RFC 9110 §10.2.3).
+- Rate limits: token buckets per client address on chosen paths (the token endpoint and the two
+  that start a sign-in share one budget), answered with 429, a JSON error (RFC 6749 §5.2 shape)
+  and `Retry-After` (RFC 9110 §10.2.3).
 - Headers: nosniff, no referrer, no framing, and a Content-Security-Policy that is strict
   for HTML and `default-src 'none'` for everything else; `Cache-Control: no-store` unless
   the view chose a caching policy (metadata does).
@@ -39,7 +40,7 @@ SECURITY_HEADERS = (
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 MAX_CLIENTS = 10_000  # buckets kept at most; the least recently seen address is forgotten first
-TOKEN_PATHS = ("/token",)
+TOKEN_PATHS = ("/token", "/par", "/authorize")  # each request here may hold a code or a sign-in
 WALLET_POST_PATHS = ("/nonce", "/challenge", "/credential", "/deferred_credential", "/notification")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -68,7 +69,7 @@ class RateLimiter:
 
     def acquire(self, address: str) -> float:
         """Take one request from `address`'s bucket: 0 when allowed, else the seconds until one is."""
-        client = _client_key(address)
+        client = client_key(address)
         with self._lock:
             now = self._clock()
             self._forget_idle(now)
@@ -117,7 +118,7 @@ class Guard:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self._hosts is not None and environ.get("HTTP_HOST", "").lower() not in self._hosts:
             return self._refuse(start_response, "400 Bad Request", "unknown host")
-        if self._limits and environ.get("REQUEST_METHOD") == "POST":
+        if self._limits and environ.get("REQUEST_METHOD") != "OPTIONS":
             limiter = self._limits.get(environ.get("PATH_INFO", ""))
             address = environ.get("REMOTE_ADDR", "")
             if limiter is not None and address not in self._exempt:
@@ -224,7 +225,7 @@ def _with_port(names: Iterable[str], port: int, default: int | None) -> frozense
     return frozenset(hosts)
 
 
-def _client_key(address: str) -> str:
+def client_key(address: str) -> str:
     """The bucket of a client: its IPv4 address, or its IPv6 /64 (an IPv4-mapped one counts as IPv4)."""
     if ":" not in address:
         return address

@@ -1,8 +1,18 @@
-"""Waitress on a background thread: start on any port (0 picks a free one), stop cleanly.
+"""Waitress on a background thread: start on any port (0 picks a free one), stop cleanly, and share
+its connections fairly between clients.
 
 Waitress has no stop call. Closing its sockets from another thread can hang while a
-keep-alive client is connected, so `stop` asks the server's own loop (through its trigger)
-to close every channel, then joins the thread and shuts the worker threads down.
+keep-alive client is connected, so `stop` first lets the worker threads finish the requests
+they serve (each wakes the loop through its trigger when done, which must still be open), then
+asks the server's own loop, through that trigger, to close every channel, and joins its thread.
+
+Waitress serves at most `connection_limit` connections and stops accepting beyond that, so one
+client that opens that many and sends nothing blocks every other. Here each client address
+(an IPv6 one by its /64) holds at most `per_client` connections, a connection beyond that is
+closed as it is accepted, and a connection whose request is not complete `request_timeout`
+seconds after it began (or after the connection opened, for the first) is closed, however
+slowly it keeps sending. Connections from a trusted proxy are not capped: they carry many
+clients. Polling replaces select(), which fails beyond 1,024 file descriptors.
 """
 
 from __future__ import annotations
@@ -11,17 +21,26 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Callable
+import time
+from collections import Counter
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 from waitress import utilities, wasyncore
-from waitress.server import create_server
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher
+
+from issuer.web.guard import client_key
 
 # Waitress warns on every queued request under load; the queue depth is not news to an operator.
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BODY = 1024 * 1024  # the apps refuse more than 64 KB; Waitress stops reading at 1 MB
+CLEANUP_INTERVAL = 1  # seconds between Waitress's checks for connections to close
 
 
 def _json_error_response(self: utilities.Error, ident: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -38,18 +57,122 @@ def _json_error_response(self: utilities.Error, ident: str | None = None) -> tup
 utilities.Error.to_response = _json_error_response  # type: ignore[method-assign, assignment]
 
 
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How many connections the server holds, in all and per client address, and how long a request
+    may take to arrive (issuer.config: max_connections, max_connections_per_client, request_timeout)."""
+
+    total: int = 250
+    per_client: int = 40
+    request_timeout: float = 10.0
+    uncapped: Collection[str] = ()  # addresses with no cap of their own: trusted proxies
+
+
+class _Channel(HTTPChannel):
+    """A connection whose every request must arrive whole within the server's request timeout."""
+
+    server: _Server
+
+    def __init__(self, server: _Server, sock: socket.socket, addr: Any, adj: Adjustments, map: Any = None) -> None:
+        self.client = client_key(str(addr[0]))
+        self.request_began: float | None = time.time()  # the request being received began; None between requests
+        super().__init__(server, sock, addr, adj, map)
+
+    def received(self, data: bytes) -> bool:
+        if self.request_began is None and data:
+            self.request_began = time.time()
+        handled = super().received(data)
+        if self.request is None:  # nothing partly received: the next request's time starts with its first byte
+            self.request_began = None
+        return handled
+
+    def del_channel(self, map: Any = None) -> None:
+        self.server.released(self)
+        super().del_channel(map)
+
+
+class _Server(TcpWSGIServer):
+    """Waitress's TCP server with a cap per client address and a deadline for each request."""
+
+    channel_class = _Channel
+
+    def __init__(
+        self, app: Callable[..., Any], sock: socket.socket, adj: Adjustments, limits: ConnectionLimits
+    ) -> None:
+        self.limits = limits
+        self._open: Counter[str] = Counter()
+        self._counted: set[int] = set()
+        self._count_lock = threading.Lock()
+        dispatcher = ThreadedTaskDispatcher()
+        dispatcher.set_thread_count(adj.threads)
+        sockinfo = (sock.family, sock.type, sock.proto, sock.getsockname())
+        self.socket_map: dict[int, Any] = {}
+        super().__init__(app, self.socket_map, True, sock, dispatcher, adj, sockinfo, bind_socket=False)
+
+    def handle_accept(self) -> None:
+        try:
+            accepted = self.accept()
+            if accepted is None:
+                return
+            conn, addr = accepted
+            self.set_socket_options(conn)
+        except OSError:  # the peer went away before it was accepted (see Waitress's own handle_accept)
+            return
+        client = client_key(str(addr[0]))
+        with self._count_lock:
+            capped = addr[0] not in self.limits.uncapped
+            if capped and self._open[client] >= self.limits.per_client:
+                conn.close()
+                return
+            self._open[client] += 1
+        channel = self.channel_class(self, conn, addr, self.adj, map=self.socket_map)
+        with self._count_lock:
+            self._counted.add(id(channel))
+
+    def released(self, channel: _Channel) -> None:
+        """A channel closes: its client may open another."""
+        with self._count_lock:
+            if id(channel) in self._counted:
+                self._counted.discard(id(channel))
+                self._open[channel.client] -= 1
+                if self._open[channel.client] <= 0:
+                    del self._open[channel.client]
+
+    def maintenance(self, now: float) -> None:
+        """Waitress's idle timeout, and the request timeout: a request still incomplete is cut off."""
+        super().maintenance(now)  # type: ignore[arg-type]  # the stubs type the time as an int; it is time.time()
+        cutoff = now - self.limits.request_timeout
+        channels: dict[int, Any] = self.active_channels  # type: ignore[assignment]  # the stubs type it as one channel
+        for channel in list(channels.values()):
+            began = getattr(channel, "request_began", None)
+            if not channel.requests and began is not None and began < cutoff:
+                channel.will_close = True
+
+
 class IssuerServer:
     """One WSGI app served by Waitress on a bound socket."""
 
-    def __init__(self, app: Callable[..., Any], sock: socket.socket, *, threads: int = 4, name: str = "issuer") -> None:
-        self._server = create_server(
-            app,
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        sock: socket.socket,
+        *,
+        threads: int = 4,
+        name: str = "issuer",
+        limits: ConnectionLimits | None = None,
+    ) -> None:
+        limits = limits or ConnectionLimits()
+        adj = Adjustments(
             sockets=[sock],
             threads=threads,
             ident="frontdesk-issuer",
             clear_untrusted_proxy_headers=False,
             max_request_body_size=MAX_REQUEST_BODY,
+            connection_limit=limits.total,
+            cleanup_interval=CLEANUP_INTERVAL,
+            asyncore_use_poll=True,
         )
+        self._server = _Server(app, sock, adj, limits)
         self._thread = threading.Thread(target=self._server.run, name=f"waitress-{name}", daemon=True)
         self.host, self.port = sock.getsockname()[:2]
 
@@ -59,15 +182,15 @@ class IssuerServer:
     def stop(self, timeout: float = 5.0) -> None:
         if not self._thread.is_alive():
             return
-        server: Any = self._server  # the stubs lack the loop's socket map and type its trigger as an int
-        server_map = server.map if hasattr(server, "map") else server._map
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=int(timeout))
+        server_map = self._server.socket_map
+        trigger: Any = self._server.trigger  # the stubs type the trigger as an int
         try:
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server_map))
+            trigger.pull_trigger(lambda: wasyncore.close_all(server_map))
         except OSError:  # the trigger pipe is gone: close from here, the loop then ends on its own
             log.warning("stopping %s: trigger unavailable, closing its connections directly", self._thread.name)
             wasyncore.close_all(server_map)
         self._thread.join(timeout)
-        self._server.task_dispatcher.shutdown()
 
 
 def bind(host: str, port: int) -> socket.socket:

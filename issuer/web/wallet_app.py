@@ -31,7 +31,7 @@ from issuer.endpoints import (
 from issuer.endpoints.credential import CredentialReply
 from issuer.errors import InvalidNotificationRequest, ProtocolError
 from issuer.protocol.client_attestation import ATTESTATION_HEADER, POP_HEADER
-from issuer.protocol.encryption import REQUEST_MEDIA_TYPE, RequestEncryption, encrypt_response
+from issuer.protocol.encryption import REQUEST_MEDIA_TYPE, RequestEncryption
 from issuer.service import AccessGrant, IssuerService
 from issuer.service.tokens import Tokens
 from issuer.web.common import (
@@ -43,7 +43,7 @@ from issuer.web.common import (
     json_response,
     single_values,
 )
-from issuer.web.guard import wallet_guard
+from issuer.web.guard import client_key, wallet_guard
 from resources import resource_path
 
 # On every wallet-facing response: CORS for browser wallets (the guard adds the security headers).
@@ -120,7 +120,11 @@ def create_app(service: IssuerService) -> Flask:
     @app.post("/par")
     def pushed_authorization_request() -> Response:
         body = authorize.pushed_authorization_response(
-            service.sign_ins, attestations, form("a pushed authorization request"), _attestation_headers()
+            service.sign_ins,
+            attestations,
+            form("a pushed authorization request"),
+            client_key(request.remote_addr or ""),
+            _attestation_headers(),
         )
         return json_response(body, 201, PAR_HEADERS)
 
@@ -130,7 +134,8 @@ def create_app(service: IssuerService) -> Flask:
 
     @app.get("/authorize")
     def authorization_endpoint() -> BaseResponse:
-        return authorize.authorization_page(service.sign_ins, pages, single_values(request.args))
+        params = single_values(request.args)
+        return authorize.authorization_page(service.sign_ins, pages, params, client_key(request.remote_addr or ""))
 
     @app.get("/authorize/wait")
     def authorization_wait() -> BaseResponse:
@@ -250,10 +255,9 @@ def _signed_document(
 
 
 def _credential_reply(reply: CredentialReply) -> Response:
-    if reply.encryption is None:
+    if reply.jwe is None:
         return json_response(reply.body, reply.status, NO_STORE)
-    jwe = encrypt_response(reply.body, reply.encryption)
-    return Response(jwe, status=reply.status, mimetype="application/jwt", headers=NO_STORE)
+    return Response(reply.jwe, status=reply.status, mimetype="application/jwt", headers=NO_STORE)
 
 
 def _mounted_at(wsgi_app: Callable[..., Any], prefix: str) -> Callable[..., Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import urllib.request
 from collections.abc import Iterator
@@ -17,8 +18,11 @@ from app.main import main, parse_args, start_issuer
 from app.pages.login import LoginDialog
 from app.window import MainWindow
 from issuer.runtime import IssuerRuntime
+from issuer.service import OfferRequest
+from issuer.storage.interfaces import StorageUnavailable
 
 METADATA = "/.well-known/openid-credential-issuer"
+BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 
 
 def test_arguments() -> None:
@@ -120,3 +124,33 @@ def test_main_reports_a_port_in_use(qtbot: QtBot, tmp_path: Path, capsys: pytest
         status = main(["--data-dir", str(tmp_path / "data"), "--port", str(port), "--admin-port", "0"])
     assert status == 1
     assert "could not start" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full makes writes fail with ENOSPC (Linux)")
+def test_the_status_bar_says_when_the_disk_is_full(qtbot: QtBot, runtime: IssuerRuntime) -> None:
+    """The state journal's descriptor pointed at /dev/full: the next write fails as on a full disk, the
+    window says so, and once writes work again it says that too."""
+    window = MainWindow(runtime)
+    qtbot.addWidget(window)
+    window.show()
+    assert runtime.service is not None
+    service = runtime.service
+    label = window.findChild(QLabel, "storageProblem")
+    assert label is not None and label.isHidden()
+    journal = service.store._state.journal  # type: ignore[attr-defined]
+    saved = os.dup(journal._fd)
+    full = os.open("/dev/full", os.O_WRONLY)
+    try:
+        os.dup2(full, journal._fd)
+        with pytest.raises(StorageUnavailable, match="disk full"):
+            service.offers.create(OfferRequest(["employee_badge"], BADGE))
+        qtbot.waitUntil(lambda: not label.isHidden() and "disk full" in label.text(), timeout=5000)
+        assert service.storage_problem() == "disk full"
+    finally:
+        os.dup2(saved, journal._fd)
+        os.close(saved)
+        os.close(full)
+    service.offers.create(OfferRequest(["employee_badge"], BADGE))
+    qtbot.waitUntil(label.isHidden, timeout=5000)
+    assert service.storage_problem() is None
+    assert "saved again" in window.statusBar().currentMessage()

@@ -159,13 +159,52 @@ def test_missing_token_parameters_are_invalid_request(
     ],
 )
 def test_bad_requests_go_back_to_the_wallet_with_their_error(
-    issuer: RunningIssuer, wallet: CodeFlowWallet, session: Session, change: dict[str, Any], error: str
+    registered: RunningIssuer, wallet: CodeFlowWallet, change: dict[str, Any], error: str
 ) -> None:
+    """With the wallet and its redirect URI registered (`clients`), an error goes back to it."""
+    session = wallet.authorization_session(registered.url, ["employee_badge"])
     params, _ = wallet.authorization_parameters(session, config_ids=["employee_badge"])
     params.update(change)
     params = {k: v for k, v in params.items() if v is not None}
     assert redirected_error(wallet, session, params)["error"] == error
-    assert issuer.service.sign_ins.pending() == []  # nothing waits at the desk
+    assert registered.service.sign_ins.pending() == []  # nothing waits at the desk
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"response_type": "token"},
+        {"code_challenge": None},
+        {"code_challenge_method": "plain"},
+        {"client_id": None},
+        {"authorization_details": "{not json", "scope": None},
+        {"authorization_details": None, "scope": "bogus"},
+    ],
+    ids=["response_type", "no_pkce", "pkce_plain", "no_client", "details_not_json", "only_unknown_scope"],
+)
+@pytest.mark.parametrize("redirect_uri", ["https://evil.example/phish", "ms-excel:ofe|u|https://evil.example/x"])
+def test_with_no_client_list_a_bad_request_is_never_redirected(
+    issuer: RunningIssuer, wallet: CodeFlowWallet, session: Session, change: dict[str, Any], redirect_uri: str
+) -> None:
+    """No `clients` (the default): a request that is not fully valid shows the error page, whatever
+    redirect URI it names, so the issuer cannot be used to send a browser anywhere."""
+    params, _ = wallet.authorization_parameters(session, config_ids=["employee_badge"], redirect_uri=redirect_uri)
+    params = {k: v for k, v in {**params, **change}.items() if v is not None}
+    error_page(wallet, authorize_url(session, params))
+    assert issuer.service.sign_ins.pending() == []
+
+
+def test_with_no_client_list_only_https_and_loopback_http_are_redirected_to(
+    issuer: RunningIssuer, wallet: CodeFlowWallet, session: Session
+) -> None:
+    """A valid request naming a wallet's own scheme, with no `clients`, is refused on a page: such a
+    redirect URI needs the wallet registered. https and loopback http work as before."""
+    for redirect_uri in ("ms-excel:ofe|u|https://evil.example/x", "eudi-openid4ci://authorize"):
+        params, _ = wallet.authorization_parameters(session, config_ids=["employee_badge"], redirect_uri=redirect_uri)
+        assert "registered" in error_page(wallet, authorize_url(session, params))
+    for redirect_uri in ("https://wallet.example/callback", "http://127.0.0.1:4711/cb"):
+        assert wallet.start(session, config_ids=["employee_badge"], redirect_uri=redirect_uri).confirmation
+    assert len(issuer.service.sign_ins.pending()) == 2
 
 
 def test_unknown_parameters_are_ignored(issuer: RunningIssuer, wallet: CodeFlowWallet, session: Session) -> None:
@@ -224,12 +263,18 @@ def test_open_mode_still_refuses_dangerous_redirect_uris(
     error_page(wallet, authorize_url(session, params))
 
 
-def test_a_wallet_scheme_and_loopback_http_are_accepted(
-    issuer: RunningIssuer, wallet: CodeFlowWallet, session: Session
-) -> None:
-    for redirect_uri in ("eudi-openid4ci://authorize", "http://127.0.0.1:4711/cb"):
-        authorization = wallet.start(session, config_ids=["employee_badge"], redirect_uri=redirect_uri)
-        assert authorization.confirmation
+def test_a_wallet_scheme_and_loopback_http_are_accepted(tmp_path: Path, wallet: CodeFlowWallet) -> None:
+    """Registered for the wallet, its own scheme is a redirect URI like any other."""
+    runtime = start_issuer(
+        tmp_path / "data", clients={CLIENT_ID: ["eudi-openid4ci://authorize", "http://127.0.0.1:4711/cb"]}
+    )
+    try:
+        session = wallet.authorization_session(runtime.issuer_url, ["employee_badge"])
+        for redirect_uri in ("eudi-openid4ci://authorize", "http://127.0.0.1:4711/cb"):
+            authorization = wallet.start(session, config_ids=["employee_badge"], redirect_uri=redirect_uri)
+            assert authorization.confirmation
+    finally:
+        runtime.stop()
 
 
 # ----- PAR (D8) -----

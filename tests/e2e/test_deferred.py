@@ -121,6 +121,32 @@ def test_deferred_response_uses_the_encryption_of_the_deferred_request(
             decrypt(response.body.decode(), first_key)
 
 
+def test_a_deferred_request_with_an_unusable_key_is_refused_before_issuing(
+    issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer, jwks: dict[str, Any]
+) -> None:
+    """A key for signatures (`use` sig) sent with the deferred request, once the desk approved: refused
+    with invalid_encryption_parameters before anything is signed, so the same transaction, asked again
+    with a usable key, still gets the credentials."""
+    holder = new_key()
+    offer, session, transaction_id = start_deferred(wallet, make_offer, [holder])
+    issuer.service.offers.approve(offer.offer_id)
+    signing_key = encryption_key()
+    parameters = {"jwk": {**signing_key.export_public(as_dict=True), "use": "sig"}, "enc": "A128GCM"}
+    refused = post(
+        wallet,
+        session,
+        "deferred_credential",
+        {"transaction_id": transaction_id, "credential_response_encryption": parameters},
+    )
+    expect_error(refused, 400, "invalid_encryption_parameters")
+    assert [
+        row for batch in issuer.service.store.ledger.batches() for row in batch if row["offer_id"] == offer.offer_id
+    ] == []
+    key = encryption_key()
+    [credential] = issued(read_reply(poll(wallet, session, transaction_id, key), 200, key), 1)
+    assert verify(credential, holder, "employee_badge", session.metadata, jwks) == BADGE_CLAIMS
+
+
 def test_refresh_token_keeps_polling_possible(issuer: RunningIssuer, wallet: TestWallet, make_offer: MakeOffer) -> None:
     """RFC 6749 §6: a new access token for the same transaction once the first has expired."""
     offer, session, transaction_id = start_deferred(wallet, make_offer, [new_key()])

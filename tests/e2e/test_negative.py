@@ -558,6 +558,9 @@ def encryption_with(**changes: Any) -> dict[str, Any]:
         encryption_with(x="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
         {**encryption_with(), "jwk": encryption_key().export_private(as_dict=True)},
         "ECDH-ES",
+        encryption_with(use="sig"),
+        encryption_with(key_ops=["verify"]),
+        encryption_with(key_ops="deriveKey"),
     ],
     ids=[
         "jwk_without_alg",
@@ -570,12 +573,30 @@ def encryption_with(**changes: Any) -> dict[str, Any]:
         "point_not_on_curve",
         "private_jwk",
         "not_an_object",
+        "use_sig",
+        "key_ops_verify",
+        "key_ops_not_a_list",
     ],
 )
 def test_f2_bad_encryption_parameters(wallet: TestWallet, session: Session, encryption: Any) -> None:
+    """Refused before anything is signed or recorded: the offer still issues its credential."""
     request = {**good_request(wallet, session), "credential_response_encryption": encryption}
     expect_error(credential(wallet, session, request), 400, "invalid_encryption_parameters")
     assert_still_works(wallet, session)
+
+
+@pytest.mark.parametrize(
+    "members",
+    [{"use": "enc"}, {"key_ops": ["deriveKey"]}, {"key_ops": ["encrypt"]}, {"use": "enc", "key_ops": ["deriveBits"]}],
+)
+def test_f2_a_key_meant_for_encryption_is_used(wallet: TestWallet, session: Session, members: dict[str, Any]) -> None:
+    """`use` enc, or `key_ops` naming encryption or key derivation (RFC 7517 §4.2, §4.3): the response
+    is encrypted to it."""
+    key = encryption_key()
+    encryption = encryption_parameters(key)
+    encryption["jwk"].update(members)
+    request = {**good_request(wallet, session), "credential_response_encryption": encryption}
+    issued(read_reply(credential(wallet, session, request), 200, key), 1)
 
 
 @pytest.mark.parametrize(

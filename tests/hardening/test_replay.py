@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,11 +20,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from issuer.config import Settings
+from issuer.protocol.dpop import LEEWAY
 from issuer.runtime import IssuerRuntime
 from issuer.service import IssuerService, OfferRequest
 from tests.conftest import start_issuer
 from wallet.client import Session, TestWallet
-from wallet.keys import make_proof, new_key
+from wallet.keys import make_dpop_proof, make_proof, new_key
 from wallet.transport import HttpResponse
 
 WALLETS = 8
@@ -138,5 +140,54 @@ def test_a_nonce_from_before_a_restart_is_refused(tmp_path: Path) -> None:
             assert outcome(post(wallet, session, request_body(session, stale))) == (400, "invalid_nonce")
             assert issued_for(service_of(second), {offer_id}) == []
             assert outcome(post(wallet, session, request_body(session, wallet.nonce(session)))) == (200, 1)
+        finally:
+            second.stop()
+
+
+def test_a_dpop_proof_from_before_a_restart_is_refused(tmp_path: Path) -> None:
+    """A DPoP proof accepted once and refused as a replay, then sent again after a restart (which
+    forgets the proofs seen, while the DPoP-bound access token survives): still refused, because it
+    is older than the process (RFC 9449 §11.1). A fresh proof with the same token is accepted."""
+    data_dir = tmp_path / "data"
+    first = start_issuer(data_dir)
+    with TestWallet() as wallet:
+        try:
+            service = service_of(first)
+            offer = service.offers.create(OfferRequest(["employee_badge"], CLAIMS))
+            session = wallet.resolve_offer(offer.offer_uri)
+            wallet.fetch_metadata(session)
+            session.dpop_key = new_key()
+            wallet.token(session)
+            received = wallet.request_credential(session, "employee_badge", holder_keys=[new_key()])
+            assert not isinstance(received, str) and received.notification_id
+            url = session.endpoint("notification")
+            body = json.dumps({"notification_id": received.notification_id, "event": "credential_accepted"}).encode()
+            # Dated as far back as this server allows (its start, less the skew), so that a server
+            # started a moment later sees it from before its own start.
+            made_at = int(time.time()) - LEEWAY + 1
+            captured = make_dpop_proof(
+                session.dpop_key, "POST", url, access_token=session.access_token, claims={"iat": made_at}
+            )
+
+            def notify(proof: str) -> HttpResponse:
+                headers = {"Content-Type": "application/json", "Authorization": f"DPoP {session.access_token}"}
+                return wallet.request("POST", url, body=body, headers={**headers, "DPoP": proof})
+
+            assert notify(captured).status == 204
+            replayed = notify(captured)
+            assert replayed.status == 401 and "already used" in replayed.headers.get("www-authenticate", "")
+        finally:
+            first.stop()
+        port = int(urlsplit(first.issuer_url).port or 0)
+        time.sleep(max(0.0, made_at + LEEWAY + 1 - time.time()))
+        second = IssuerRuntime(Settings.load(data_dir=data_dir, port=port, admin_port=0))
+        second.start()
+        try:
+            wallet.close()
+            after_restart = notify(captured)
+            assert after_restart.status == 401, after_restart.body
+            assert 'error="invalid_dpop_proof"' in after_restart.headers.get("www-authenticate", "")
+            fresh = make_dpop_proof(session.dpop_key, "POST", url, access_token=session.access_token)
+            assert notify(fresh).status == 204
         finally:
             second.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -26,6 +27,7 @@ from issuer.storage.backup import (
     create_backup,
     restore_backup,
 )
+from issuer.storage.journal_format import scan
 from issuer.storage.store import JournalStore
 from tests.conftest import RunningIssuer, start_issuer
 from wallet.client import TestWallet
@@ -51,10 +53,10 @@ def check_journals(data_dir: Path) -> int:
     """Every line of every journal parses: no file was copied in the middle of a write."""
     journals = [data_dir / "state.json", data_dir / "desk.json", *sorted((data_dir / "history").glob("*.json"))]
     for journal in journals:
-        lines = journal.read_bytes().split(b"\n")
-        assert lines[-1] == b"", journal  # ends with a complete line
-        for line in lines[:-1]:
-            json.loads(line)
+        raw = journal.read_bytes()
+        assert raw.endswith(b"\n"), journal  # ends with a complete line
+        found = scan(raw)
+        assert not found.damage and not found.torn, (journal, found.damage)
     return len(journals)
 
 
@@ -270,6 +272,21 @@ def without(name: str) -> Any:
     return change
 
 
+def listed(*added: tuple[str, bytes]) -> Any:
+    """Members added with their digests in the manifest, as an archive made on purpose would have them."""
+
+    def change(members: list[tuple[Any, bytes]]) -> list[tuple[Any, bytes]]:
+        manifest = manifest_of(members)
+        for name, data in added:
+            manifest["files"][name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        return with_manifest([*members, *(member(f"data/{name}", data) for name, data in added)], manifest)
+
+    return change
+
+
+SERVER_JSON = json.dumps({"admin_url": "http://evil.example:8441", "issuer_url": "http://evil.example"}).encode()
+JUNK = [(f"junk/{n:04d}.txt", b"junk") for n in range(2000)]
+
 BAD_ARCHIVES = {
     "traversal": (lambda ms: [*ms, member("data/../evil")], "unexpected member 'data/../evil'"),
     "nested traversal": (lambda ms: [*ms, member("data/keys/../../evil")], "unexpected member"),
@@ -288,6 +305,9 @@ BAD_ARCHIVES = {
     "no manifest": (lambda ms: [(m, d) for m, d in ms if m.name != MANIFEST], "frontdesk-backup.json is missing"),
     "other format": (lambda ms: with_manifest(ms, {**manifest_of(ms), "format": 2}), "format 2 is not supported"),
     "no key index": (without("data/keys/keys.json"), "keys/keys.json is missing"),
+    "server.json": (listed(("server.json", SERVER_JSON)), "holds files no backup writes: server.json"),
+    "nested restore": (listed((".restore-pending.tar.gz", b"\x1f\x8b")), "no backup writes: .restore-pending.tar.gz"),
+    "2000 junk files": (listed(*JUNK), "no backup writes: junk/0000.txt, junk/0001.txt, junk/0002.txt"),
 }
 
 
@@ -335,6 +355,22 @@ def test_restored_files_are_owner_only_whatever_the_archive_says(archive: Path, 
     assert target.stat().st_mode & 0o777 == 0o700
     for path in target.rglob("*"):
         assert path.stat().st_mode & 0o777 == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_a_backup_takes_only_the_issuers_own_files(tmp_path: Path) -> None:
+    """What a restore accepts is what a backup writes: other files in the folder stay out of it."""
+    runtime = start_issuer(tmp_path / "data")
+    runtime.stop()
+    data = tmp_path / "data"
+    for name in ("notes.txt", "history/000001.json.old", "keys/backup.pem.bak", ".restore-pending.tar.gz"):
+        (data / name).write_text("x")
+    (data / "server.json").write_text(SERVER_JSON.decode())
+    create_backup(data, tmp_path / "backup.tar.gz")
+    with tarfile.open(tmp_path / "backup.tar.gz") as tar:
+        names = {name.removeprefix("data/") for name in tar.getnames()}
+    assert not names & {"notes.txt", "history/000001.json.old", "keys/backup.pem.bak", ".restore-pending.tar.gz"}
+    assert "server.json" not in names and {"state.json", "keys/keys.json", "admin-token"} <= names
+    restore_backup(tmp_path / "backup.tar.gz", tmp_path / "restored")
 
 
 def test_an_offline_backup_of_a_stopped_issuer(tmp_path: Path) -> None:

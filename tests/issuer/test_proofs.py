@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, mldsa, mlkem, rsa, x448, x25519
 from cryptography.x509.oid import NameOID
 from jwcrypto import jwk, jws
 from jwcrypto.common import json_encode
@@ -128,3 +128,118 @@ def test_x5c_uses_the_leaf_certificate_key() -> None:
     assert verify(proof).jwk["x"] == key.export_public(as_dict=True)["x"]
     with pytest.raises(InvalidProof, match="x5c"):
         verify(sign_with_header(key, {"typ": "openid4vci-proof+jwt", "alg": "ES256", "x5c": ["bm90IGEgY2VydA=="]}))
+
+
+def _signing_keys() -> dict[str, tuple[Any, str]]:
+    """Every key type `cryptography` can sign a certificate with, and the JOSE alg of its proofs."""
+    keys: dict[str, tuple[Any, str]] = {
+        "RSA 2048": (rsa.generate_private_key(65537, 2048), "PS256"),
+        "Ed25519": (ed25519.Ed25519PrivateKey.generate(), "EdDSA"),
+        "Ed448": (ed448.Ed448PrivateKey.generate(), "EdDSA"),
+        "DSA 2048": (dsa.generate_private_key(2048), "ES256"),
+        "ML-DSA-44": (mldsa.MLDSA44PrivateKey.generate(), "ML-DSA-44"),
+        "ML-DSA-65": (mldsa.MLDSA65PrivateKey.generate(), "ML-DSA-65"),
+        "ML-DSA-87": (mldsa.MLDSA87PrivateKey.generate(), "ML-DSA-87"),
+    }
+    jose_algs = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512", "secp256k1": "ES256K"}
+    for curve in (
+        ec.SECP192R1(), ec.SECP224R1(), ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1(), ec.SECP256K1(),
+        ec.BrainpoolP256R1(), ec.BrainpoolP384R1(), ec.BrainpoolP512R1(),
+    ):  # fmt: skip
+        keys[f"EC {curve.name}"] = (ec.generate_private_key(curve), jose_algs.get(curve.name, "ES256"))
+    return keys
+
+
+def _key_agreement_keys() -> dict[str, Any]:
+    """Key types that cannot sign, but that a certificate signed by another key can hold."""
+    return {
+        "X25519": x25519.X25519PrivateKey.generate(),
+        "X448": x448.X448PrivateKey.generate(),
+        "ML-KEM-768": mlkem.MLKEM768PrivateKey.generate(),
+        "ML-KEM-1024": mlkem.MLKEM1024PrivateKey.generate(),
+    }
+
+
+# What the issuer binds credentials to: the keys JOSE registers a signature algorithm for (RFC 7518, RFC 8037,
+# RFC 8812). Every other certificate key is `invalid_proof`, never a server error.
+SUPPORTED_X5C = {"RSA 2048", "Ed25519", "Ed448", "EC secp256r1", "EC secp384r1", "EC secp521r1", "EC secp256k1"}
+ALL_JOSE_ALGS = ("ES256", "ES384", "ES512", "ES256K", "PS256", "RS256", "EdDSA", "ML-DSA-44", "ML-DSA-65", "ML-DSA-87")
+
+
+def certificate_of(public_key: Any, signer: Any) -> str:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wallet key")])
+    now = datetime.datetime.now(datetime.UTC)
+    # Ed25519, Ed448 and ML-DSA sign without a separate hash.
+    algorithm = (
+        hashes.SHA256()
+        if isinstance(signer, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | dsa.DSAPrivateKey)
+        else None
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(signer, algorithm)
+    )
+    return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+
+
+def test_x5c_certificates_of_every_key_type() -> None:
+    """A self-signed certificate of each signing key type, and certificates holding key-agreement keys
+    signed by a P-256 key. A supported key verifies a proof it signed; any other is invalid_proof (the
+    proof then signed by the P-256 key: the certificate's key is refused before any signature is checked)."""
+    outcomes: dict[str, str] = {}
+    other = ec.generate_private_key(ec.SECP256R1())
+    cases = [(label, key, key, alg) for label, (key, alg) in _signing_keys().items()]
+    cases += [(label, key, other, "ES256") for label, key in _key_agreement_keys().items()]
+    for label, key, certificate_signer, alg in cases:
+        header = {
+            "typ": "openid4vci-proof+jwt",
+            "alg": alg,
+            "x5c": [certificate_of(key.public_key(), certificate_signer)],
+        }
+        proof_key = jwk.JWK.from_pyca(key) if label in SUPPORTED_X5C else jwk.JWK.from_pyca(other)
+        if label not in SUPPORTED_X5C:
+            header["alg"] = "ES256"
+        try:
+            verified = verify_jwt_proof(
+                sign_with_header(proof_key, header, header["alg"]),
+                audience=AUDIENCE,
+                allowed_algs=ALL_JOSE_ALGS,
+                client_id=None,
+                now=time.time(),
+            )
+        except InvalidProof as error:
+            outcomes[label] = f"invalid_proof: {error.description}"
+        else:
+            expected = jwk.JWK.from_pyca(key.public_key()).export_public(as_dict=True)
+            assert verified.jwk == {k: v for k, v in expected.items() if k != "kid"}, label
+            outcomes[label] = "verified"
+    assert {label for label, outcome in outcomes.items() if outcome == "verified"} == SUPPORTED_X5C, outcomes
+    refused = {label: outcome for label, outcome in outcomes.items() if label not in SUPPORTED_X5C}
+    # ML-DSA-65 and -87 certificates make a proof longer than any accepted: refused for that first.
+    reasons = ("holds a key type this issuer does not support", "the proof is too long")
+    assert all(outcome.endswith(reasons) for outcome in refused.values()), "\n".join(map(str, refused.items()))
+
+
+@pytest.mark.parametrize(
+    ("known", "unknown"),
+    [
+        ("06082A8648CE3D030107", "06082A8648CE3D03017F"),  # the P-256 curve OID made one nobody knows
+        ("06072A8648CE3D0201", "06072A8648CE3D027F"),  # the EC public key OID, likewise
+    ],
+)
+def test_x5c_with_an_unknown_key_or_curve_oid_is_invalid_proof(known: str, unknown: str) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    der = base64.b64decode(certificate_of(key.public_key(), key))
+    assert der.count(bytes.fromhex(known)) == 1
+    certificate = base64.b64encode(der.replace(bytes.fromhex(known), bytes.fromhex(unknown))).decode()
+    proof = sign_with_header(
+        jwk.JWK.from_pyca(key), {"typ": "openid4vci-proof+jwt", "alg": "ES256", "x5c": [certificate]}
+    )
+    with pytest.raises(InvalidProof, match="x5c is not a usable certificate"):
+        verify(proof)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
 import requests
+from flask import Flask
 
+from issuer.storage.interfaces import StorageUnavailable
+from issuer.web.common import install_error_handlers
 from tests.conftest import RunningIssuer, start_issuer
 
 
@@ -74,3 +78,29 @@ def test_issuer_identifier_with_a_path(issuer_with_path) -> None:
     assert as_metadata.json()["token_endpoint"] == "http://127.0.0.1:1/desk/token"
     assert requests.post(f"{local}/desk/nonce", timeout=5).status_code == 200
     assert requests.get(f"{local}/.well-known/openid-credential-issuer", timeout=5).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (StorageUnavailable("disk full"), (503, "temporarily_unavailable")),
+        (OSError(errno.ENOSPC, "No space left on device"), (503, "temporarily_unavailable")),
+        (OSError(errno.EDQUOT, "Disk quota exceeded"), (503, "temporarily_unavailable")),
+        (OSError(errno.EACCES, "Permission denied"), (500, "server_error")),
+    ],
+    ids=["store", "no space", "quota", "other"],
+)
+def test_a_write_that_finds_no_room_is_503_with_retry_after(failure: Exception, expected: tuple[int, str]) -> None:
+    """The store's failure, or a full disk met writing anything else (a key file, a backup's copy)."""
+    app = Flask(__name__)
+    install_error_handlers(app)
+
+    @app.post("/write")
+    def write() -> str:
+        raise failure
+
+    response = app.test_client().post("/write")
+    assert (response.status_code, response.get_json()["error"]) == expected
+    if response.status_code == 503:
+        assert int(response.headers["Retry-After"]) > 0 and response.headers["Cache-Control"] == "no-store"
+        assert "cannot save now" in response.get_json()["error_description"]

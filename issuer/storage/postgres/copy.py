@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from psycopg import sql
 
 from issuer.config import SHARED_SETTINGS, Settings
-from issuer.storage.backup import SERVER_FILE, running_issuer
+from issuer.storage.backup import data_files
+from issuer.storage.folder_lock import FolderLock
 from issuer.storage.interfaces import VERSION, Document
 from issuer.storage.postgres.database import StoreError
 from issuer.storage.postgres.store import PostgresStore
@@ -35,12 +36,12 @@ def copy_folder(data_dir: Path, store: PostgresStore, key_passphrase: bytes | No
     """Copy and verify; how many of each were copied."""
     if not (data_dir / "keys" / "keys.json").is_file():
         raise StoreError(f"{data_dir} is not a data folder (it has no signing keys)")
-    if running_issuer(data_dir):
-        raise StoreError(f"an issuer is running on {data_dir}: stop it before copying its data")
     _check_empty(store)
-    with tempfile.TemporaryDirectory(prefix=".frontdesk-copy-") as scratch:
+    with FolderLock(data_dir, "frontdesk-issuer migrate"), tempfile.TemporaryDirectory(prefix=".frontdesk-") as scratch:
         copied = Path(scratch) / "data"
-        shutil.copytree(data_dir, copied, ignore=shutil.ignore_patterns(".*", SERVER_FILE))
+        for name in data_files(data_dir):
+            (copied / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(data_dir / name, copied / name)
         source = JournalStore(copied)
         try:
             wanted = _read(source, copied, key_passphrase)

@@ -6,7 +6,9 @@ thread until its outermost `with` ends; every statement the thread runs meanwhil
 Outside a transaction a statement runs on its own (autocommit). The transaction commits when the
 `with` ends, also when it ends by an exception the service raised (as with the journals, where a
 change is durable when made: a refusal may record something, such as a wrong transaction code);
-it rolls back when the database itself failed.
+it rolls back when the database itself failed. A database that cannot take a change (unreachable,
+full) is `StorageUnavailable`, as a full disk is for the journals, and `health` says so until a
+transaction commits again.
 
 The password never appears in a URL: it comes from a file or the environment, and is handed to
 libpq apart from the URL, so no message or log line can show it.
@@ -25,6 +27,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from issuer.config import SettingsError, check_store_url
+from issuer.storage.interfaces import StorageHealth, StorageUnavailable
 
 CONNECT_TIMEOUT = 10
 POOL_TIMEOUT = 30.0
@@ -59,6 +62,7 @@ class Database:
         )
         self._pool.open(wait=True, timeout=CONNECT_TIMEOUT)
         self._local = threading.local()
+        self.health = StorageHealth()
 
     def connect(self) -> psycopg.Connection[tuple[Any, ...]]:
         """A connection of its own, outside the pool (migrations, the listener)."""
@@ -76,7 +80,7 @@ class Database:
         if self.in_transaction:
             yield
             return
-        with self._connection_from_pool() as connection:
+        with self._connection_from_pool() as connection, self._unavailable_when_down():
             connection.execute("BEGIN")
             self._local.connection = connection
             try:
@@ -91,6 +95,7 @@ class Database:
                 raise
             self._local.connection = None
             connection.execute("COMMIT")
+        self.health.succeeded()
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
@@ -128,7 +133,18 @@ class Database:
             with self._pool.connection() as connection:
                 yield connection
         except PoolTimeout as error:
-            raise StoreError(f"no connection to the store at {self.url} within {POOL_TIMEOUT:.0f} s") from error
+            self.health.failed("the database does not answer")
+            raise StorageUnavailable(f"no connection to the store within {POOL_TIMEOUT:.0f} s") from error
+
+    @contextmanager
+    def _unavailable_when_down(self) -> Iterator[None]:
+        """A database that fails to take a change (lost, shut down, out of space) as `StorageUnavailable`."""
+        try:
+            yield
+        except psycopg.OperationalError as error:
+            reason = "the database is full" if isinstance(error, psycopg.errors.DiskFull) else "the database is lost"
+            self.health.failed(reason)
+            raise StorageUnavailable(reason) from error
 
 
 def _rollback(connection: psycopg.Connection[tuple[Any, ...]]) -> None:

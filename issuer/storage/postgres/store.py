@@ -13,7 +13,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from issuer.events import EventBus
-from issuer.storage.interfaces import SharedSettingsMismatch
+from issuer.storage.interfaces import SharedSettingsMismatch, StorageHealth
 from issuer.storage.postgres import schema
 from issuer.storage.postgres.database import Database, StoreError
 from issuer.storage.postgres.notifications import Notifications
@@ -61,6 +61,10 @@ class PostgresStore:
     @property
     def database(self) -> Database:
         return self._db
+
+    @property
+    def health(self) -> StorageHealth:
+        return self._db.health
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._db.transaction()
