@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from issuer.__main__ import terminal_qr
+from issuer.cli.desk import terminal_qr
 from tests import test_cli
 from tests.test_cli import CLAIMS, cli
 from wallet.client import TestWallet
