@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what Frontdesk Issuer needs, from the repository root, on Debian or Ubuntu:
 #   - system libraries Qt needs (only as root; otherwise the missing ones are printed),
-#   - the virtual environment .venv with the project installed in editable mode,
+#   - the virtual environment .venv with the project installed in editable mode, with the camera
+#     extra (QtMultimedia, for portraits),
 #   - with --test: the test, packaging (PyInstaller, which needs binutils), dev (ruff, mypy,
 #     import-linter, pre-commit) and postgres (psycopg) extras, poppler-utils (a printed PDF read
 #     back), the PostgreSQL server the tests run a throw-away cluster of (Debian's postgresql), and
@@ -29,7 +30,8 @@ venv="$root/.venv"
 interop="$root/tests/interop"
 
 # Qt offscreen and fonts (docs: MACHINE-NOTES); the xcb set is what a real X11 window needs.
-packages=(libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0 fonts-dejavu-core)
+packages=(libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0 fonts-dejavu-core
+    libpulse0)  # libpulse0: QtMultimedia, for the camera
 if $with_desktop; then
     packages+=(libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
         libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0)
@@ -100,9 +102,9 @@ make_venv() {
 }
 
 install_project() {
-    local target=.
+    local target='.[camera]'
     if $with_test; then
-        target='.[test,packaging,dev,postgres]'
+        target='.[test,packaging,dev,postgres,camera]'
     fi
     log "pip install -e $target"
     "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e "$target"

@@ -1,10 +1,10 @@
-"""A claim field for a binary value (an mdoc `bstr` element, such as a portrait): a picture picked from a file.
+"""A claim field for a binary value (an mdoc `bstr` element, such as a portrait): a picture from a file or a camera.
 
-The operator picks a photo from a file; it becomes a JPEG (ISO/IEC 18013-5 portraits are JPEG) of at most
+The operator picks a photo from a file, or takes one with the desk's camera when there is one
+(`app.widgets.camera`); it becomes a JPEG (ISO/IEC 18013-5 portraits are JPEG) of at most
 640 pixels on its longer side and at most the size the issuer accepts, lowering the quality until it fits.
 A JPEG that already fits is kept as it is. The field reads and writes its value as base64 text, as the
-line edits of the other claims read and write theirs. The camera is not offered: PySide6-Essentials,
-which the app ships with, has no QtMultimedia.
+line edits of the other claims read and write theirs.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from PySide6.QtGui import QImage, QImageWriter, QPixmap
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.style import ERROR_STYLE
+from app.widgets.camera import CameraDialog, CameraWatch, cameras
 from issuer.protocol.claim_values import BINARY_MAX_BYTES
 
 LONGER_SIDE = 640
@@ -43,6 +44,11 @@ class BinaryClaimField(QWidget):
         self.summary.setWordWrap(True)
         self.choose_button = QPushButton("Choose picture…")
         self.choose_button.clicked.connect(self._choose)
+        self.camera_button = QPushButton("Take photo…")
+        self.camera_button.clicked.connect(self._take_photo)
+        self._cameras = CameraWatch(self)
+        self._cameras.changed.connect(self._show_camera_button)
+        self._show_camera_button()
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self.clear)
         self.remove_button.setEnabled(False)
@@ -51,6 +57,7 @@ class BinaryClaimField(QWidget):
         layout.addWidget(self.preview)
         layout.addWidget(self.summary, 1)
         layout.addWidget(self.choose_button)
+        layout.addWidget(self.camera_button)
         layout.addWidget(self.remove_button)
 
     def text(self) -> str:
@@ -84,16 +91,31 @@ class BinaryClaimField(QWidget):
         if image.isNull():
             return self._refuse(f"{path.name} is not a picture")
         fits = max(image.width(), image.height()) <= LONGER_SIDE and len(original) <= BINARY_MAX_BYTES
-        data = original if fits and original.startswith(JPEG_START) else _as_jpeg(image)
+        if fits and original.startswith(JPEG_START):
+            self._show(original, image, path.name)
+            return True
+        return self.load_image(image, path.name)
+
+    def load_image(self, image: QImage, name: str) -> bool:
+        """Take `image` (a photo from the camera, or a picture read from a file) as a JPEG that fits."""
+        data = _as_jpeg(image)
         if not data:
-            return self._refuse(f"{path.name} does not fit in {BINARY_MAX_BYTES // 1000} kB, even made smaller")
-        self._show(data, QImage.fromData(data), path.name)
+            return self._refuse(f"{name} does not fit in {BINARY_MAX_BYTES // 1000} kB, even made smaller")
+        self._show(data, QImage.fromData(data), name)
         return True
 
     def _choose(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Choose a picture", "", PICTURES)
         if name:
             self.load_file(Path(name))
+
+    def _take_photo(self) -> None:
+        dialog = CameraDialog(self)
+        if dialog.exec() == CameraDialog.DialogCode.Accepted and dialog.image is not None:
+            self.load_image(dialog.image, "Photo")
+
+    def _show_camera_button(self) -> None:
+        self.camera_button.setVisible(bool(cameras()))
 
     def _show(self, data: bytes, image: QImage, name: str) -> None:
         self._data = data
@@ -110,6 +132,7 @@ class BinaryClaimField(QWidget):
 
     def setReadOnly(self, read_only: bool) -> None:  # noqa: N802 - QLineEdit's name
         self.choose_button.setEnabled(not read_only)
+        self.camera_button.setEnabled(not read_only)
         self.remove_button.setEnabled(not read_only and bool(self._data))
 
     def _refuse(self, reason: str) -> bool:
