@@ -8,11 +8,16 @@ through `CameraWatch`.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QLoggingCategory, QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from app.style import ERROR_STYLE
+
+# QtMultimedia probes optional libraries (PipeWire, VA-API) as it loads and prints a warning for each
+# one missing: noise on every start of the app, and in the one line of stderr a refusal to start must
+# be. QT_LOGGING_RULES still turns them back on.
+QLoggingCategory.setFilterRules("qt.multimedia.symbolsresolver=false\nqt.multimedia.ffmpeg.info=false")
 
 try:
     from PySide6.QtMultimedia import QCamera, QCameraDevice, QImageCapture, QMediaCaptureSession, QMediaDevices
