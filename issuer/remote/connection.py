@@ -7,8 +7,11 @@ failure is an OSError naming the issuer's address.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
+import socket
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -102,6 +105,38 @@ class AdminConnection:
         except TimeoutError:
             raise OSError(f"the issuer at {self.base_url} did not answer in time") from None
         return response
+
+    def open_stream(
+        self, path: str, headers: Mapping[str, str], timeout: float
+    ) -> tuple[socket.socket, http.client.HTTPResponse]:
+        """A long-lived GET on its own connection, whose socket another thread may shut down to end it
+        (closing the response under a blocked reader would wait for the reader's next byte)."""
+        parts = urllib.parse.urlsplit(self.base_url)
+        host, port = parts.hostname or "", parts.port
+        connection: http.client.HTTPConnection
+        if parts.scheme == "https":
+            connection = http.client.HTTPSConnection(host, port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        sent = {"User-Agent": USER_AGENT, **headers}
+        if self.token:
+            sent["Authorization"] = f"Bearer {self.token}"
+        try:
+            connection.request("GET", parts.path + path, headers=sent)
+            sock = connection.sock  # the response keeps it after the connection lets go of it
+            response = connection.getresponse()
+        except OSError as error:
+            connection.close()
+            reason = error.strerror or str(error) or type(error).__name__
+            raise OSError(f"the issuer at {self.base_url} cannot be reached ({reason})") from None
+        if response.status != 200:
+            body = response.read()
+            connection.close()
+            raise refusal(response.status, body)
+        if not isinstance(sock, socket.socket):
+            response.close()
+            raise OSError(f"the issuer at {self.base_url} closed the event stream at once")
+        return sock, response
 
 
 def refusal(status: int, body: bytes) -> ServiceError:

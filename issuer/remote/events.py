@@ -8,10 +8,11 @@ replay what was missed) is published as DESK_RESYNC for the pages to read their 
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import socket
 import threading
-from typing import IO
 
 from issuer.errors import ServiceError
 from issuer.events import Event, EventBus
@@ -30,7 +31,7 @@ class EventStream:
         self._bus = bus
         self._stopped = threading.Event()
         self._connected = threading.Event()
-        self._response: IO[bytes] | None = None
+        self._socket: socket.socket | None = None
         self._lock = threading.Lock()
         self.last_event_id: str | None = None
         self._retry = RETRY_DEFAULT
@@ -45,10 +46,10 @@ class EventStream:
     def stop(self) -> None:
         self._stopped.set()
         with self._lock:
-            response = self._response
-        if response is not None:
+            sock = self._socket
+        if sock is not None:
             try:
-                response.close()
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the reader at once
             except OSError:
                 pass
         self._thread.join(2)
@@ -57,7 +58,7 @@ class EventStream:
         while not self._stopped.is_set():
             try:
                 self._read_once()
-            except (OSError, ServiceError, ValueError) as error:
+            except (OSError, ServiceError, ValueError, http.client.HTTPException) as error:
                 if not self._stopped.is_set():
                     log.info("the issuer's event stream broke (%s); reconnecting", error)
             self._connected.clear()
@@ -67,9 +68,9 @@ class EventStream:
         headers = {"Accept": "text/event-stream"}
         if self.last_event_id:
             headers["Last-Event-ID"] = self.last_event_id
-        response = self._connection.open("GET", "/api/events", headers=headers, timeout=READ_TIMEOUT)
+        sock, response = self._connection.open_stream("/api/events", headers, READ_TIMEOUT)
         with self._lock:
-            self._response = response
+            self._socket = sock
         try:
             self._connected.set()
             fields: dict[str, str] = {}
@@ -86,8 +87,9 @@ class EventStream:
                 fields = {}
         finally:
             with self._lock:
-                self._response = None
+                self._socket = None
             response.close()
+            sock.close()
 
     def _dispatch(self, fields: dict[str, str]) -> None:
         """One event, at its blank line (HTML §9.2.6)."""
