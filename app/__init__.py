@@ -1,1 +1,1 @@
-"""The Frontdesk desktop app: a PySide6 client of the embedded issuer's IssuerService."""
+"""The Frontdesk desktop app: a PySide6 client of the embedded issuer's DeskService."""

@@ -1,7 +1,7 @@
 """`frontdesk`: the desktop app around the embedded issuer.
 
 The issuer runs in this process on background threads (`issuer.runtime`); the window is a
-client of its IssuerService. Closing the window stops the issuer.
+client of its DeskService. Closing the window stops the issuer.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from app.tasks import Tasks
 from app.window import MainWindow
 from issuer import selftest
 from issuer.config import Settings
+from issuer.desk_api import DeskRuntime
+from issuer.errors import ServiceError
+from issuer.remote import RemoteIssuer, RemoteRuntime
 from issuer.runtime import IssuerRuntime, PortUnavailable
 from resources import resource_path
 
@@ -33,6 +36,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, help="data folder (default: the user data folder)")
     parser.add_argument("--port", type=int, help="issuer port; 0 picks a free one (default 8440)")
     parser.add_argument("--admin-port", type=int, help="admin API port; 0 picks a free one (default 8441)")
+    parser.add_argument(
+        "--connect",
+        metavar="URL",
+        help="be a desk of the issuer whose admin API is at URL (https; http on this computer only)",
+    )
     parser.add_argument(
         "--self-test",
         action="store_true",
@@ -55,12 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return selftest.main([])
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QApplication.setWindowIcon(QIcon(str(resource_path("icons", "frontdesk-issuer-256.png"))))
+    runtime: DeskRuntime
     try:
-        runtime = start_issuer(args)
+        runtime = connect_to(args.connect) if args.connect else start_issuer(args)
     except PortUnavailable as error:
         return _could_not_start(error.cause)
     except (OSError, ValueError) as error:
         return _could_not_start(getattr(error, "strerror", None) or str(error))
+    except ServiceError as error:
+        return _could_not_start(error.message)
     if runtime.service is None:
         raise RuntimeError("the issuer started without its service")
     tasks = Tasks()
@@ -79,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             tasks.shutdown()
             runtime.stop()
             return 0
+        if isinstance(runtime, RemoteRuntime) and not _connected(runtime):
+            tasks.shutdown()
+            runtime.stop()
+            return 1
         window = MainWindow(runtime, operator=login.operator, tasks=tasks)
         closing.append(window)
         print(f"issuer: {runtime.issuer_url}", flush=True)
@@ -92,6 +107,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         ticker.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def connect_to(url: str) -> RemoteRuntime:
+    """A desk of the issuer at `url`; nothing is asked of it before the operator logs in."""
+    return RemoteRuntime(RemoteIssuer(url))
+
+
+def _connected(runtime: RemoteRuntime) -> bool:
+    """After the login: read what the pages show at once (settings, types, keys) and start the
+    event stream; a failure is said like a start that failed."""
+    try:
+        if runtime.service is not None:
+            runtime.service.connect()
+        return True
+    except (OSError, ServiceError, ValueError) as error:
+        _could_not_start(error.message if isinstance(error, ServiceError) else str(error))
+        return False
 
 
 def _could_not_start(cause: str) -> int:

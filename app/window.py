@@ -26,19 +26,19 @@ from app.style import ERROR_STYLE
 from app.tasks import Tasks
 from app.widgets.customer_display import CustomerDisplay
 from issuer import events
+from issuer.desk_api import DeskRuntime
 from issuer.reachability import Reachability
-from issuer.runtime import IssuerRuntime
 from issuer.service import CreatedOffer
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, runtime: IssuerRuntime, operator: str | None = None, tasks: Tasks | None = None) -> None:
+    def __init__(self, runtime: DeskRuntime, operator: str | None = None, tasks: Tasks | None = None) -> None:
         """`tasks`: the runner the login used, if any; the window stops it when it closes."""
         super().__init__()
         service = runtime.service
         if service is None:
             raise ValueError("the issuer is not running")
-        self._runtime: IssuerRuntime | None = runtime
+        self._runtime: DeskRuntime | None = runtime
         self.service = service
         self.tasks = tasks or Tasks()
         self.setWindowTitle("Frontdesk Issuer")

@@ -89,6 +89,8 @@ class Settings:
     # all; a new one drops the oldest beyond these (issuer.service.sign_ins).
     sign_ins_per_client: int = 10
     max_sign_ins: int = 100
+    # Remote desks' live event streams one process serves at once; each holds an admin thread.
+    desk_streams: int = 8
     threads: int = 1  # measured: one worker thread spends the least CPU per issuance (see README)
     # Hardening (issuer.guard): requests per window per client address, 0 turns a limit off.
     token_rate_limit: int = 30
@@ -157,6 +159,7 @@ class Settings:
             "authorization_code_ttl",
             "sign_ins_per_client",
             "max_sign_ins",
+            "desk_streams",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")

@@ -39,10 +39,12 @@ from issuer.storage.backup import PENDING_RESTORE, apply_pending_restore
 from issuer.storage.folder_lock import FolderLock
 from issuer.storage.interfaces import StorageUnavailable
 from issuer.web.admin_app import create_admin_app
+from issuer.web.event_feed import EventFeed
 from issuer.web.server import ConnectionLimits, IssuerServer, bind
 from issuer.web.wallet_app import create_app
 
 ADMIN_TOKEN_FILE = "admin-token"
+ADMIN_THREADS = 2  # for requests, besides the threads the desks' event streams hold
 SERVER_FILE = "server.json"
 PURGE_INTERVAL = 30.0
 HOLDER_PURGE_INTERVAL = 86400.0
@@ -65,6 +67,7 @@ class IssuerRuntime:
         self._servers: list[IssuerServer] = []
         self._stopped = threading.Event()
         self._sweeper: threading.Thread | None = None
+        self._feed: EventFeed | None = None
 
     def start(self) -> IssuerService:
         """Take the data folder's lock and start; a StartupError names the cause in words, and
@@ -110,6 +113,7 @@ class IssuerRuntime:
             admin_sock.close()
             store.close()
             raise
+        self._feed = EventFeed(service.events, max_streams=settings.desk_streams)
         limits = ConnectionLimits(
             total=settings.max_connections,
             per_client=settings.max_connections_per_client,
@@ -118,7 +122,13 @@ class IssuerRuntime:
         )
         self._servers = [
             IssuerServer(create_app(service), issuer_sock, threads=settings.threads, name="issuer", limits=limits),
-            IssuerServer(create_admin_app(service, admin_token), admin_sock, threads=2, name="admin", limits=limits),
+            IssuerServer(
+                create_admin_app(service, admin_token, self._feed),
+                admin_sock,
+                threads=settings.desk_streams + ADMIN_THREADS,
+                name="admin",
+                limits=limits,
+            ),
         ]
         for server in self._servers:
             server.start()
@@ -133,6 +143,8 @@ class IssuerRuntime:
         """Stop serving, close the store, remove server.json and give the data folder up."""
         self._stopped.set()
         try:
+            if self._feed is not None:
+                self._feed.close()  # open event streams end, so the admin server's threads can stop
             for server in self._servers:
                 server.stop()
             if self._sweeper:

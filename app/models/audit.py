@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from issuer.desk_api import DeskService
 from issuer.errors import ServiceError
-from issuer.service import IssuerService
 
 COLUMNS = ("When", "Operator", "Action", "About", "Reason")
 Index = QModelIndex | QPersistentModelIndex
@@ -25,7 +25,7 @@ class AuditRead:
     about: list[str] = field(default_factory=list)  # for each entry, whom or what it is about, in words
 
 
-def read_audit(service: IssuerService, limit: int) -> AuditRead:
+def read_audit(service: DeskService, limit: int) -> AuditRead:
     """The log's newest entries and, for each, its subject in words (task thread: it reads the store)."""
     entries = service.desk.audit_log(limit=limit)
     names: dict[tuple[str, str], str] = {}
@@ -46,7 +46,7 @@ def _kind(action: str) -> str:
     return "operator"
 
 
-def _about(service: IssuerService, kind: str, entry: dict[str, Any]) -> str:
+def _about(service: DeskService, kind: str, entry: dict[str, Any]) -> str:
     subject, detail = str(entry.get("subject", "")), entry.get("detail") or {}
     try:
         if kind == "holder":

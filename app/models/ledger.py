@@ -12,9 +12,9 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from issuer.desk_api import DeskService
 from issuer.errors import ServiceError
 from issuer.records.ledger import LedgerQuery
-from issuer.service import IssuerService
 
 COLUMNS = ("Issued", "Holder", "Credential", "State", "Operator", "Expires", "Ledger id")
 PURGED = "(record purged)"
@@ -27,7 +27,7 @@ class LedgerResult:
     holder_names: dict[str, str] = field(default_factory=dict)  # holder id -> name, or PURGED
 
 
-def read_ledger(service: IssuerService, query: LedgerQuery) -> LedgerResult:
+def read_ledger(service: DeskService, query: LedgerQuery) -> LedgerResult:
     """One search and the names of the holders it found (task thread)."""
     records = service.ledger.find(query)
     names: dict[str, str] = {}
@@ -42,7 +42,7 @@ def read_ledger(service: IssuerService, query: LedgerQuery) -> LedgerResult:
 
 
 class LedgerModel(QAbstractTableModel):
-    def __init__(self, service: IssuerService, parent: QObject | None = None) -> None:
+    def __init__(self, service: DeskService, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._service = service  # read here only for the credential types, which are in memory
         self._result = LedgerResult([])

@@ -14,7 +14,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
 
 from app.tasks import Tasks
-from issuer.service import FINISHED, STATE_WORDS, IssuerService, OfferState
+from issuer.desk_api import DeskService
+from issuer.service import FINISHED, STATE_WORDS, OfferState
 
 COLUMNS = ("Created", "Holder", "Credential", "Operator", "State", "Time left", "Last step")
 STATE, TIME_LEFT, LAST_STEP = COLUMNS.index("State"), COLUMNS.index("Time left"), COLUMNS.index("Last step")
@@ -29,7 +30,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class OffersModel(QAbstractTableModel):
-    def __init__(self, service: IssuerService, tasks: Tasks, parent: QObject | None = None) -> None:
+    def __init__(self, service: DeskService, tasks: Tasks, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._service = service  # read here only for the credential types, which are in memory
         self._tasks = tasks

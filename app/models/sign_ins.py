@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from issuer.desk_api import DeskService
 from issuer.errors import ServiceError
-from issuer.service import IssuerService
 
 COLUMNS = ("Code", "Credential", "Waiting since", "For")
 Index = QModelIndex | QPersistentModelIndex
@@ -21,7 +21,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 @dataclass(frozen=True)
 class SignIn:
-    request: dict[str, Any]  # as IssuerService.pending_authorizations gives it
+    request: dict[str, Any]  # as DeskService.pending_authorizations gives it
     holder: str  # whom the request is for, in words
 
     @property
@@ -33,12 +33,12 @@ class SignIn:
         return int(self.request["expires_at"])
 
 
-def read_sign_ins(service: IssuerService) -> list[SignIn]:
+def read_sign_ins(service: DeskService) -> list[SignIn]:
     """The waiting requests with their holders' names (task thread: it reads the store)."""
     return [SignIn(request, _holder_text(service, request)) for request in service.sign_ins.pending()]
 
 
-def _holder_text(service: IssuerService, request: dict[str, Any]) -> str:
+def _holder_text(service: DeskService, request: dict[str, Any]) -> str:
     """The person a request is for, by name: the offer's holder, or the name its claims give."""
     if request["offer_id"] is None:
         return "started in the wallet: fill in on confirming"
@@ -54,7 +54,7 @@ def _holder_text(service: IssuerService, request: dict[str, Any]) -> str:
 
 
 class SignInsModel(QAbstractTableModel):
-    def __init__(self, service: IssuerService, parent: QObject | None = None) -> None:
+    def __init__(self, service: DeskService, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._service = service  # read here only for the credential types, which are in memory
         self._rows: list[SignIn] = []

@@ -10,13 +10,13 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTa
 from app.models.audit import AuditModel, AuditRead, read_audit
 from app.style import ERROR_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
-from issuer.service import IssuerService
+from issuer.desk_api import DeskService
 
 SHOWN_ENTRIES = 500
 
 
 class AuditPage(QWidget):
-    def __init__(self, service: IssuerService, tasks: Tasks, parent: QWidget | None = None) -> None:
+    def __init__(self, service: DeskService, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
         self._tasks = tasks

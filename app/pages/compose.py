@@ -41,9 +41,10 @@ from app.tasks import Tasks
 from app.widgets import takeaway
 from app.widgets.binary_claim import BinaryClaimField
 from app.widgets.offer_panel import OfferPanel
+from issuer.desk_api import DeskService
 from issuer.protocol.claim_values import BOOL, BSTR, FULL_DATE, UINT
 from issuer.protocol.credential_types import CLAIM_VALUE_MAX_LENGTH
-from issuer.service import CreatedOffer, IssuerService, OfferRequest
+from issuer.service import CreatedOffer, OfferRequest
 from resources import resource_path
 
 PERSON_FIELDS = ("given_name", "family_name", "email")  # what a holder record gives, and another offer keeps
@@ -58,9 +59,7 @@ class ComposePage(QWidget):
     session_cleared = Signal()  # the panel is empty again: the customer display goes idle
     sign_in_confirmed = Signal(str)  # the confirmation code of a wallet-started request
 
-    def __init__(
-        self, service: IssuerService, tasks: Tasks, operator: str | None, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, service: DeskService, tasks: Tasks, operator: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
         self._tasks = tasks

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from app.style import ERROR_STYLE, PLAIN_STYLE, WARNING_STYLE
 from app.tasks import Tasks
+from issuer.desk_api import DeskService
 from issuer.records.holders import DOCUMENT_TYPES, MAX_FIELD_LENGTH, HolderRequest
-from issuer.service import IssuerService
 
 DOCUMENT_LABELS = {
     "passport": "Passport",
@@ -40,9 +40,7 @@ DOCUMENT_LABELS = {
 class HoldersPage(QWidget):
     holder_chosen = Signal(object)  # the holder record, to prefill an offer
 
-    def __init__(
-        self, service: IssuerService, tasks: Tasks, operator: str | None, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, service: DeskService, tasks: Tasks, operator: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
         self._tasks = tasks

@@ -31,9 +31,9 @@ from app.models.ledger import LedgerModel, LedgerResult, read_ledger
 from app.pages import REASON_MAX_LENGTH
 from app.style import ERROR_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
+from issuer.desk_api import DeskService
 from issuer.errors import ServiceError
 from issuer.records.ledger import STATES, LedgerQuery
-from issuer.service import IssuerService
 
 SEARCH_LIMIT = 500
 
@@ -41,9 +41,7 @@ SEARCH_LIMIT = 500
 class LedgerPage(QWidget):
     replace_requested = Signal(object, object)  # ledger record, holder record or None
 
-    def __init__(
-        self, service: IssuerService, tasks: Tasks, operator: str | None, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, service: DeskService, tasks: Tasks, operator: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
         self._tasks = tasks

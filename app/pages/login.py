@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from app.style import ERROR_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
+from issuer.desk_api import DeskService
 from issuer.records.operators import MIN_PASSWORD_LENGTH, Operator
-from issuer.service import IssuerService
 
 LOGIN_TITLE = "Frontdesk Issuer: log in"
 FIRST_START_TITLE = "Frontdesk Issuer: create the first operator"
@@ -23,7 +23,7 @@ FIRST_START_TITLE = "Frontdesk Issuer: create the first operator"
 class LoginDialog(QDialog):
     ready = Signal()  # it is known whether this is the first start: the form can be filled in
 
-    def __init__(self, service: IssuerService, tasks: Tasks, parent: QWidget | None = None) -> None:
+    def __init__(self, service: DeskService, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
         self._tasks = tasks

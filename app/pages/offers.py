@@ -23,7 +23,7 @@ from app import confirm
 from app.models.offers import OffersModel, is_live
 from app.style import ERROR_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
-from issuer.service import IssuerService
+from issuer.desk_api import DeskService
 
 SHOWN = {"All offers": None, "Live": True, "Finished": False}
 
@@ -51,7 +51,7 @@ class OffersPage(QWidget):
 
     def __init__(
         self,
-        service: IssuerService,
+        service: DeskService,
         tasks: Tasks,
         model: OffersModel,
         operator: str | None,

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 
 from app.style import ERROR_STYLE, OK_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
+from issuer.desk_api import DeskService
 from issuer.reachability import Reachability
-from issuer.service import IssuerService
 
 BACKUP_FILTER = "Backups (*.tar.gz)"
 CERTIFICATE_FILTER = "Certificates (*.pem)"
@@ -49,9 +49,7 @@ class SettingsPage(QWidget):
     credential_types_reloaded = Signal()
     certificates_changed = Signal()
 
-    def __init__(
-        self, service: IssuerService, tasks: Tasks, operator: str | None, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, service: DeskService, tasks: Tasks, operator: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
         self._tasks = tasks
@@ -287,7 +285,7 @@ class HighAssuranceBox(QGroupBox):
 
     certificates_changed = Signal()
 
-    def __init__(self, service: IssuerService, tasks: Tasks, operator: str | None) -> None:
+    def __init__(self, service: DeskService, tasks: Tasks, operator: str | None) -> None:
         super().__init__("High assurance (HAIP 1.0)")
         self._service = service
         self._tasks = tasks

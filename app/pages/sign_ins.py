@@ -31,7 +31,7 @@ from app.models.sign_ins import SignIn, SignInsModel, read_sign_ins
 from app.pages import REASON_MAX_LENGTH
 from app.style import ERROR_STYLE, PLAIN_STYLE, SIGN_IN_TABLE_STYLE
 from app.tasks import Tasks
-from issuer.service import IssuerService
+from issuer.desk_api import DeskService
 
 EXPIRY_MARGIN_MS = 50  # the issuer refuses a request once the second it expires at has passed
 
@@ -40,9 +40,7 @@ class SignInsPage(QWidget):
     complete_requested = Signal(object)  # a pending request without an offer: fill in its claims
     count_changed = Signal(int)
 
-    def __init__(
-        self, service: IssuerService, tasks: Tasks, operator: str | None, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, service: DeskService, tasks: Tasks, operator: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
         self._tasks = tasks

@@ -180,6 +180,25 @@ def parse_credential_type(path: Path) -> CredentialType:
         raise CredentialTypeError(f"{path.name}: {error}") from error
 
 
+def read_documents(folder: Path) -> dict[str, dict[str, Any]]:
+    """The definitions in `folder` as documents, by id: what a remote desk builds its types from."""
+    documents: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".toml":
+            documents[path.stem] = tomllib.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".json":
+            documents[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    return documents
+
+
+def credential_type_from(type_id: str, document: Mapping[str, Any]) -> CredentialType:
+    """A credential type from its document, checked as a file is (CredentialTypeError)."""
+    try:
+        return _credential_type(type_id, document)
+    except (KeyError, TypeError, ValueError) as error:
+        raise CredentialTypeError(f"{type_id}: {error}") from error
+
+
 def _credential_type(type_id: str, document: Mapping[str, Any]) -> CredentialType:
     configuration = document["credential_configuration"]
     credential_format = configuration["format"]

@@ -1,7 +1,7 @@
 """IssuerService: the one entry to the issuer, for the protocol endpoints, the admin API and the app.
 
 It composes the parts on one Context, as `Collection` composes its managers in Anki:
-`service.offers`, `.tokens`, `.issuance`, `.sign_ins`, `.ledger`, `.desk`, `.admin`. Each
+`service.offers`, `.tokens`, `.issuance`, `.sign_ins`, `.ledger`, `.desk`, `.logins`, `.admin`. Each
 endpoint takes only the part it needs; the desk and the admin API call the parts by name.
 `service.keys` and `service.certificates` are the signing keys and their X.509 chains, for the
 formats that sign with them; `service.trust_anchors` the wallet providers it trusts, for wallet and
@@ -34,6 +34,7 @@ from issuer.service.context import Context
 from issuer.service.desk import Desk
 from issuer.service.issuance import Issuance
 from issuer.service.ledger import Ledger
+from issuer.service.logins import Logins
 from issuer.service.offers import Offers
 from issuer.service.sign_ins import SignIns
 from issuer.service.tokens import Tokens
@@ -90,6 +91,7 @@ class IssuerService:
             clock=self.context.time,
         )
         self.desk = Desk(self.context)
+        self.logins = Logins(self.context, self.desk)
         self.admin = Administration(self.context, self.keys, self.credential_types, self.certificates, encryption_keys)
         self.ledger = Ledger(self.context, self.keys, self.desk.holders)
         self.offers = Offers(self.context, self.credential_types, self.ledger, self.desk.holders, self.certificates)
@@ -140,6 +142,7 @@ class IssuerService:
         so the claims of offers finished since the last purge leave the disk (every 30 seconds)."""
         moved = self.offers.expire()
         self.sign_ins.purge()
+        self.logins.purge()
         self.store.compact()
         return len(moved)
 

@@ -249,6 +249,10 @@ class Store(Protocol):
         """Registered holders, by holder id."""
 
     @property
+    def logins(self) -> LiveTable:
+        """Operators' login tokens for remote desks, by the token's keyed hash."""
+
+    @property
     def ledger(self) -> LedgerRecords: ...
 
     @property

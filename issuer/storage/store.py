@@ -267,6 +267,7 @@ class JournalStore:
         self.sign_ins = JournalLiveTable(self._state.table("authorizations"), "auth_id", self._lock)
         self.operators = JournalLiveTable(self._desk.table("operators"), "name", self._lock)
         self.holders = JournalLiveTable(self._desk.table("holders"), "holder_id", self._lock)
+        self.logins = JournalLiveTable(self._state.table("logins"), "token_hash", self._lock)
         self.ledger = JournalLedger(self.history, self._lock)
         self.archive = JournalArchive(self.history, self._lock)
         self.audit = JournalAudit(self.history, self._lock)

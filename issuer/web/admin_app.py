@@ -1,45 +1,78 @@
 """The admin API: the service's parts for the command line and remote desks, behind a bearer token.
 
 It listens on its own port (loopback by default); the wallet-facing port serves no admin route.
+Two tokens open it: the data folder's admin token (the command line on the issuer's machine), and
+an operator's login token from `POST /api/login` (a remote desk), under whose name every action
+is then recorded, whatever `operator` the body names.
 """
 
 from __future__ import annotations
 
 import hmac
 import tempfile
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from werkzeug.wsgi import wrap_file
 
 from issuer.endpoints import admin
 from issuer.service import IssuerService
 from issuer.storage.backup import BACKUP_NAME
+from issuer.web.admin_desk import add_desk_routes
 from issuer.web.common import MAX_BODY_BYTES, NO_STORE, install_error_handlers, json_object, json_response
+from issuer.web.event_feed import EventFeed
 from issuer.web.guard import admin_guard
 
+OPEN_ROUTES = ("/api/login",)  # the one route reached without a token: it gives one
 
-def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
+
+def create_admin_app(service: IssuerService, admin_token: str, feed: EventFeed | None = None) -> Flask:
+    """`feed`: the event stream for remote desks (one is made when none is given); close it before
+    stopping the server, so that open streams end."""
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     install_error_handlers(app)
     expected = f"Bearer {admin_token}".encode()
     offers, desk, ledger, sign_ins = service.offers, service.desk, service.ledger, service.sign_ins
 
+    feed = feed or EventFeed(service.events)
+    app.extensions["event_feed"] = feed
+
     @app.before_request
-    def require_admin_token() -> Response | None:
-        presented = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(presented, expected):
+    def require_token() -> Response | None:
+        g.session = None
+        if request.path in OPEN_ROUTES and request.method == "POST":
+            return None
+        presented = request.headers.get("Authorization", "")
+        if hmac.compare_digest(presented.encode(), expected):
+            return None
+        session = service.logins.check(presented.removeprefix("Bearer ")) if presented.startswith("Bearer ") else None
+        if session is None:
             return json_response(
-                {"error": "invalid_token", "error_description": "the admin token is missing or wrong"},
+                {
+                    "error": "invalid_token",
+                    "error_description": "the admin or login token is missing, wrong or expired",
+                },
                 401,
                 {"WWW-Authenticate": 'Bearer realm="frontdesk-admin"'},
             )
+        g.session = session
         return None
+
+    def actor(body: Mapping[str, Any]) -> str | None:
+        """Who acts: a login token's operator, or the operator the body names (the admin token)."""
+        return g.session.operator if g.session is not None else admin.operator_of(body)
+
+    def signed(body: dict[str, Any]) -> dict[str, Any]:
+        """The body with a login token's operator in place of the one it names."""
+        return {**body, "operator": g.session.operator} if g.session is not None else body
+
+    add_desk_routes(app, service, actor, feed)
 
     @app.post("/api/offers")
     def create_offer() -> Response:
-        return json_response(admin.create_offer(offers, json_object()), 201, NO_STORE)
+        return json_response(admin.create_offer(offers, signed(json_object())), 201, NO_STORE)
 
     @app.get("/api/offers")
     def list_offers() -> Response:
@@ -58,21 +91,21 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
 
     @app.post("/api/offers/<offer_id>/approve")
     def approve(offer_id: str) -> Response:
-        return json_response(offers.approve(offer_id, admin.operator_of(decision_body(("operator",)))))
+        return json_response(offers.approve(offer_id, actor(decision_body(("operator",)))))
 
     @app.post("/api/offers/<offer_id>/reject")
     def reject(offer_id: str) -> Response:
         body = decision_body()
-        return json_response(offers.reject(offer_id, admin.operator_of(body), admin.reason_of(body)))
+        return json_response(offers.reject(offer_id, actor(body), admin.reason_of(body)))
 
     @app.post("/api/offers/<offer_id>/cancel")
     def cancel(offer_id: str) -> Response:
         """Cancel a live offer: its codes, issuer_state and access tokens stop working now."""
-        return json_response(offers.cancel(offer_id, admin.operator_of(decision_body(("operator",)))))
+        return json_response(offers.cancel(offer_id, actor(decision_body(("operator",)))))
 
     @app.post("/api/holders")
     def register_holder() -> Response:
-        return json_response(admin.register_holder(desk, json_object()), 201, NO_STORE)
+        return json_response(admin.register_holder(desk, signed(json_object())), 201, NO_STORE)
 
     @app.get("/api/holders")
     def search_holders() -> Response:
@@ -93,12 +126,12 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
     def approve_authorization(auth_id: str) -> Response:
         body = json_object(optional=True)
         claims, holder_id = admin.authorization_claims(body)
-        return json_response(sign_ins.approve(auth_id, admin.operator_of(body), claims, holder_id))
+        return json_response(sign_ins.approve(auth_id, actor(body), claims, holder_id))
 
     @app.post("/api/authorizations/<auth_id>/deny")
     def deny_authorization(auth_id: str) -> Response:
         body = decision_body()
-        return json_response(sign_ins.deny(auth_id, admin.operator_of(body), admin.reason_of(body)))
+        return json_response(sign_ins.deny(auth_id, actor(body), admin.reason_of(body)))
 
     @app.get("/api/credentials")
     def find_credentials() -> Response:
@@ -113,7 +146,7 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
     @app.post("/api/credentials/<record_id>/<any(revoke, suspend, unsuspend):action>")
     def change_credential_status(record_id: str, action: str) -> Response:
         body = decision_body()
-        return json_response(ledger.change_status(record_id, action, admin.operator_of(body), admin.reason_of(body)))
+        return json_response(ledger.change_status(record_id, action, actor(body), admin.reason_of(body)))
 
     @app.get("/api/credential-types")
     def credential_types() -> Response:
@@ -124,7 +157,7 @@ def create_admin_app(service: IssuerService, admin_token: str) -> Flask:
         """The data folder as one tar.gz, taken consistently while the issuer runs (issuer.storage.backup)."""
         spool = tempfile.TemporaryFile()
         try:
-            service.admin.backup(spool, operator=admin.operator_of(request.args))
+            service.admin.backup(spool, operator=actor(request.args))
             size = spool.tell()
             spool.seek(0)
         except BaseException:

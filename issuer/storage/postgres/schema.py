@@ -41,6 +41,8 @@ CREATE INDEX replays_expiry ON replays (expires_at);
 CREATE TABLE key_files (name text PRIMARY KEY, content bytea NOT NULL);
 CREATE TABLE shared_settings (name text PRIMARY KEY, value jsonb NOT NULL);
 """,
+    # 2: operators' login tokens, so that every process accepts a desk's token
+    "CREATE TABLE logins (key text PRIMARY KEY, version integer NOT NULL, document jsonb NOT NULL);",
 )
 
 LATEST = len(MIGRATIONS)

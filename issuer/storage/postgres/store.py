@@ -47,6 +47,7 @@ class PostgresStore:
             self.sign_ins = PgLiveTable(db, "sign_ins", "auth_id")
             self.operators = PgLiveTable(db, "operators", "name")
             self.holders = PgLiveTable(db, "holders", "holder_id")
+            self.logins = PgLiveTable(db, "logins", "token_hash")
             self.ledger = PgLedger(db)
             self.archive = PgArchive(db)
             self.audit = PgAudit(db)

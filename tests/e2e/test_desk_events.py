@@ -1,0 +1,139 @@
+"""Live events over Server-Sent Events (`GET /api/events`): events arrive as they happen, a desk that
+reconnects with Last-Event-ID gets what it missed, an unknown id asks it to read its lists again,
+streams are capped per process, and the remote client feeds them into its own event bus."""
+
+from __future__ import annotations
+
+import json
+import queue
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import IO, Any
+
+import pytest
+
+from issuer import events
+from issuer.events import Event
+from issuer.remote import RemoteIssuer
+from tests.conftest import RunningIssuer
+from tests.e2e.helpers import BADGE_CLAIMS
+from tests.e2e.test_desk_login import PASSWORD, call
+
+OFFER = {"credential_configuration_ids": ["employee_badge"], "claims": BADGE_CLAIMS}
+
+
+def open_stream(issuer: RunningIssuer, last_event_id: str | None = None) -> IO[bytes]:
+    request = urllib.request.Request(f"{issuer.admin_url}/api/events")
+    request.add_header("Authorization", f"Bearer {issuer.admin_token}")
+    if last_event_id:
+        request.add_header("Last-Event-ID", last_event_id)
+    response: IO[bytes] = urllib.request.urlopen(request, timeout=10)
+    return response
+
+
+def messages(stream: IO[bytes]) -> Iterator[dict[str, str]]:
+    fields: dict[str, str] = {}
+    for raw in stream:
+        line = raw.decode().rstrip("\n")
+        if not line:
+            if fields:
+                yield fields
+            fields = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(": ")
+            fields[name] = value
+
+
+def next_events(stream: IO[bytes], count: int) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for message in messages(stream):
+        if message.get("event") == "issuer":
+            found.append({"id": message["id"], **json.loads(message["data"])})
+        elif message.get("event") == "reset":
+            found.append({"id": message["id"], "kind": "reset"})
+        if len(found) == count:
+            return found
+    raise AssertionError("the stream ended")
+
+
+def test_events_arrive_as_they_happen(issuer: RunningIssuer) -> None:
+    with open_stream(issuer) as stream:
+        assert stream.headers["Content-Type"].startswith("text/event-stream")
+        _, made = call(f"{issuer.admin_url}/api/offers", "POST", OFFER, issuer.admin_token)
+        call(f"{issuer.admin_url}/api/offers/{made['offer_id']}/cancel", "POST", {}, issuer.admin_token)
+        first, second = next_events(stream, 2)
+    assert (first["kind"], first["offer_id"]) == (events.OFFER_CREATED, made["offer_id"])
+    assert (second["kind"], second["offer_id"]) == (events.OFFER_CANCELLED, made["offer_id"])
+    run, number = first["id"].split("-")
+    assert second["id"] == f"{run}-{int(number) + 1}"
+
+
+def test_a_desk_that_reconnects_gets_the_events_it_missed(issuer: RunningIssuer) -> None:
+    bus = issuer.service.events
+    with open_stream(issuer) as stream:
+        bus.publish(Event(events.OFFER_FETCHED, "first"))
+        [seen] = next_events(stream, 1)
+    for offer_id in ("missed-1", "missed-2"):  # while the desk is away
+        bus.publish(Event(events.OFFER_FETCHED, offer_id))
+    with open_stream(issuer, seen["id"]) as stream:
+        resumed = next_events(stream, 2)
+    assert [event["offer_id"] for event in resumed] == ["missed-1", "missed-2"]
+
+
+@pytest.mark.parametrize("last_event_id", ["00000000-1", "garbage", "-5"])
+def test_an_id_the_process_cannot_resume_from_asks_for_a_reread(issuer: RunningIssuer, last_event_id: str) -> None:
+    issuer.service.events.publish(Event(events.OFFER_FETCHED, "before"))
+    with open_stream(issuer, last_event_id) as stream:
+        [reset] = next_events(stream, 1)
+        issuer.service.events.publish(Event(events.OFFER_FETCHED, "after"))
+        [after] = next_events(stream, 1)
+    assert reset["kind"] == "reset"
+    assert after["offer_id"] == "after"
+
+
+def test_the_stream_needs_a_token(issuer: RunningIssuer) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{issuer.admin_url}/api/events", timeout=5)
+    assert refused.value.code == 401
+    assert json.loads(refused.value.read())["error"] == "invalid_token"
+
+
+def test_streams_beyond_the_limit_are_told_to_come_back(issuer: RunningIssuer) -> None:
+    limit = issuer.service.settings.desk_streams
+    streams = [open_stream(issuer) for _ in range(limit)]
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            open_stream(issuer)
+        assert refused.value.code == 503
+        assert json.loads(refused.value.read())["error"] == "temporarily_unavailable"
+        call_status = urllib.request.urlopen(  # other admin routes still answer
+            urllib.request.Request(
+                f"{issuer.admin_url}/api/offers", headers={"Authorization": f"Bearer {issuer.admin_token}"}
+            ),
+            timeout=5,
+        ).status
+        assert call_status == 200
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def test_the_remote_client_publishes_the_issuers_events_on_its_bus(issuer: RunningIssuer) -> None:
+    issuer.service.desk.create_operator("ada", PASSWORD)
+    remote = RemoteIssuer(issuer.admin_url)
+    remote.desk.login("ada", PASSWORD)
+    remote.connect()
+    received: queue.Queue[Event] = queue.Queue()
+    remote.events.subscribe(received.put)
+    try:
+        issuer.service.events.publish(Event(events.CREDENTIAL_ISSUED, "offer-1", {"count": 1}))
+        event = received.get(timeout=10)
+        assert (event.kind, event.offer_id, event.detail, event.remote) == (
+            events.CREDENTIAL_ISSUED,
+            "offer-1",
+            {"count": 1},
+            True,
+        )
+    finally:
+        remote.close()
