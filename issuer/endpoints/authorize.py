@@ -16,6 +16,7 @@ from urllib.parse import quote
 from flask import Response, redirect, render_template
 from werkzeug.wrappers import Response as BaseResponse
 
+from issuer.endpoints.page_texts import PageTexts
 from issuer.errors import AuthorizationError
 from issuer.protocol.client_attestation import ClientAttestations
 from issuer.service.sign_ins import SignIns
@@ -26,13 +27,25 @@ REFRESH_SECONDS = 3
 
 @dataclass(frozen=True)
 class Pages:
-    """What the pages show of the issuer: its name, and where the page's links point."""
+    """What the pages show of the issuer: its name, where the page's links point, and the texts in the
+    browser's language."""
 
     issuer_name: str
     issuer_url: str
+    texts: PageTexts
 
-    def context(self) -> dict[str, str]:
-        return {"issuer_name": self.issuer_name, "style_url": f"{self.issuer_url}/pages/style.css"}
+    def context(self, language: str) -> dict[str, str]:
+        return {
+            "issuer_name": self.issuer_name,
+            "style_url": f"{self.issuer_url}/pages/style.css",
+            "page_language": language,
+        }
+
+    def render(self, template: str, status: int = 200, **values: Any) -> Response:
+        language = self.texts.language()
+        html = render_template(template, **values, **self.context(language))
+        headers = {**PAGE_HEADERS, **self.texts.headers(language)}
+        return Response(html, status=status, mimetype="text/html", headers=headers)
 
 
 def pushed_authorization_response(
@@ -75,20 +88,14 @@ def waiting_page(sign_ins: SignIns, pages: Pages, session: str) -> BaseResponse:
 
 
 def error_page(pages: Pages, message: str, status: int = 400) -> Response:
-    html = render_template("authorize_error.html", message=message, **pages.context())
-    return Response(html, status=status, mimetype="text/html", headers=PAGE_HEADERS)
+    return pages.render("authorize_error.html", status, message=pages.texts.translate(message))
 
 
 def _waiting_page(pages: Pages, confirmation: str, session: str) -> Response:
     wait_url = f"{pages.issuer_url}/authorize/wait?session={quote(session, safe='')}"
-    html = render_template(
-        "authorize_wait.html",
-        confirmation=confirmation,
-        wait_url=wait_url,
-        refresh_seconds=REFRESH_SECONDS,
-        **pages.context(),
+    return pages.render(
+        "authorize_wait.html", confirmation=confirmation, wait_url=wait_url, refresh_seconds=REFRESH_SECONDS
     )
-    return Response(html, mimetype="text/html", headers=PAGE_HEADERS)
 
 
 def _to(location: str) -> BaseResponse:

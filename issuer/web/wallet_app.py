@@ -29,6 +29,7 @@ from issuer.endpoints import (
     token,
 )
 from issuer.endpoints.credential import CredentialReply
+from issuer.endpoints.page_texts import PageTexts
 from issuer.errors import InvalidNotificationRequest, ProtocolError
 from issuer.protocol.client_attestation import ATTESTATION_HEADER, POP_HEADER
 from issuer.protocol.encryption import REQUEST_MEDIA_TYPE, RequestEncryption
@@ -65,7 +66,8 @@ def create_app(service: IssuerService) -> Flask:
     url, settings, types, keys = service.issuer_url, service.settings, service.credential_types, service.keys
     tokens, issuance, ctx = service.tokens, service.issuance, service.context
     encryption, attestations = service.request_encryption, service.tokens.attestations
-    pages = authorize.Pages(settings.issuer_name, url)
+    pages = authorize.Pages(settings.issuer_name, url, PageTexts(resource_path("translations", "pages")))
+    pages.texts.install(app)
 
     def issuer_metadata() -> dict[str, Any]:
         return metadata.credential_issuer_metadata(url, settings, types, encryption)
