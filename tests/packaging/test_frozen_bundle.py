@@ -98,6 +98,9 @@ def test_build_runs_the_self_test_and_stays_lean(build: Build, capsys: pytest.Ca
     assert {"QtCore.abi3.so", "QtGui.abi3.so", "QtWidgets.abi3.so", "QtPrintSupport.abi3.so"} <= bundled
     assert not {"QtQml.abi3.so", "QtQuick.abi3.so", "libQt6Qml.so.6", "libqgtk3.so", "libcairo.so.2"} & bundled
     assert "libqoffscreen.so" in bundled and "libqxcb.so" in bundled
+    # Babel's locale data only for the sign-in pages' languages, not CLDR's seven hundred.
+    locale_data = {p.name for p in (build.bundle / "_internal" / "babel" / "locale-data").iterdir()}
+    assert locale_data == {"root.dat", "en.dat", "de.dat"}
     checksum = (build.tarball.parent / f"{PACKAGE}.tar.gz.sha256").read_text().split()
     assert checksum == [hashlib.sha256(build.tarball.read_bytes()).hexdigest(), f"{PACKAGE}.tar.gz"]
 
