@@ -38,7 +38,7 @@ CARD = {"given_name": "Grace", "family_name": "Hopper", "member_id": "M-1906", "
 
 
 def sample_data(service: IssuerService) -> None:
-    service.desk.create_operator("Ada", "correct horse battery")
+    service.operators.create_first("Ada", "correct horse battery")
     service.desk.register_holder(HolderRequest("Grace", "Hopper", "passport", "P-19061209", "grace@example.org"), "Ada")
     service.desk.register_holder(HolderRequest("Alan", "Turing", "identity_card", "ID-19120623"), "Ada")
     wallet = TestWallet()
