@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from app.pages.login import LoginDialog
 from app.tasks import Tasks
 from app.window import MainWindow
-from issuer.records.operators import Operator
 from issuer.desk_api import DeskRuntime
+from issuer.records.operators import Operator
 
 
 class DeskSession(QObject):

@@ -48,7 +48,7 @@ def offer_command(data_dir: Path, *extra: str) -> subprocess.CompletedProcess[st
     )
 
 
-def add_operator(data_dir: Path, name: str, role: str = "operator") -> None:
+def add_operator(data_dir: Path, name: str, role: str = "admin") -> None:
     """An account for `--operator NAME`, which must name an enabled operator."""
     password_file = data_dir.parent / f"{name}.password"
     password_file.write_text("correct horse battery\n")

@@ -22,7 +22,6 @@ from app.widgets.password_dialog import own_password_dialog
 from issuer.desk_api import DeskService
 from issuer.records.operators import MIN_PASSWORD_LENGTH, Operator
 
-
 LOGIN_TITLE = "Frontdesk Issuer: log in"
 FIRST_START_TITLE = "Frontdesk Issuer: create the first operator"
 

@@ -29,14 +29,16 @@ from app import confirm
 from app.style import ERROR_STYLE, OK_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
 from app.widgets.password_dialog import PasswordDialog
+from issuer.desk_api import DeskOperators
 from issuer.records.operators import Operator, Role
-from issuer.service.operators import Operators
 
 
 class AddOperatorDialog(PasswordDialog):
     """Name, role and the initial password of a new account."""
 
-    def __init__(self, operators: Operators, tasks: Tasks, actor: str | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, operators: DeskOperators, tasks: Tasks, actor: str | None, parent: QWidget | None = None
+    ) -> None:
         def add(password: str) -> Operator:
             return operators.add(actor, self.name.text(), self.role.currentData(), password)
 
@@ -67,7 +69,9 @@ class AddOperatorDialog(PasswordDialog):
 
 
 class OperatorsPage(QWidget):
-    def __init__(self, operators: Operators, tasks: Tasks, operator: str | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, operators: DeskOperators, tasks: Tasks, operator: str | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._operators = operators
         self._tasks = tasks

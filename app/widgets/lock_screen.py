@@ -18,8 +18,8 @@ from app.style import ERROR_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
 from app.widgets.countdown import Countdown, Refusal, or_refusal
 from app.widgets.password_dialog import password_field
-from issuer.records.operators import Operator
 from issuer.desk_api import DeskOperators
+from issuer.records.operators import Operator
 
 LOCK_TITLE_STYLE = "font-size: 18pt;"
 

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from app.style import ERROR_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
+from issuer.desk_api import DeskOperators
 from issuer.records.operators import MIN_PASSWORD_LENGTH, Operator, password_problem
-from issuer.service.operators import Operators
 
 
 def password_field(accessible_name: str) -> QLineEdit:
@@ -104,7 +104,7 @@ class PasswordDialog(QDialog):
 
 
 def own_password_dialog(
-    operators: Operators, tasks: Tasks, name: str, current: str | None = None, parent: QWidget | None = None
+    operators: DeskOperators, tasks: Tasks, name: str, current: str | None = None, parent: QWidget | None = None
 ) -> PasswordDialog:
     """An operator changes their own password; with `current` known (just typed at the login, when an
     admin set the password) it is not asked again."""

@@ -32,7 +32,9 @@ def add_operator(operators: Operators, actor: Acting, body: Mapping[str, Any]) -
     return operators.add(actor, name, role, password).to_json()
 
 
-def set_enabled(operators: Operators, actor: Acting, name: str, enabled: bool, body: Mapping[str, Any]) -> dict[str, Any]:
+def set_enabled(
+    operators: Operators, actor: Acting, name: str, enabled: bool, body: Mapping[str, Any]
+) -> dict[str, Any]:
     known_fields(body, ACTOR_FIELDS)
     return operators.set_enabled(actor, name, enabled).to_json()
 

@@ -6,7 +6,7 @@ the operator accounts) takes the one who acts, `Acting`:
   on every call, so a role taken away counts at once). While no account exists at all (a headless
   issuer run through its admin API only) a name is only a label;
 - an `Actor` from the admin API: the folder's admin token counts as admin, and its `name` (from
-  `--operator`) must name an enabled operator;
+  `--operator`) must name an enabled operator (or is a label while no account exists);
 - None: the issuer itself, or the admin token without a name.
 """
 
@@ -34,10 +34,13 @@ def name_of(who: Acting) -> str | None:
 
 
 def require_enabled(directory: OperatorDirectory, name: str | None) -> str | None:
-    """`name` if it names an enabled operator (None stays None); InvalidInput otherwise."""
+    """`name` if it names an enabled operator (None stays None); InvalidInput otherwise. While no account
+    exists at all (a headless issuer driven by its command line only) a name is only a label."""
     if name is None:
         return None
     account = directory.get(name)
+    if account is None and not directory.exists():
+        return name.strip()[:MAX_NAME_LENGTH] or None
     if account is None or not account.enabled:
         shown = name.strip()[:MAX_NAME_LENGTH]
         state = "is disabled" if account else "does not exist"

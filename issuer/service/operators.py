@@ -85,7 +85,9 @@ class Operators:
             self._audit(None, "login_failed", shown)
             if waits > 0:
                 self._audit(None, "login_throttled", shown, wait_seconds=round(waits))
-                raise Unauthenticated(f"{WRONG_LOGIN}: wait {math.ceil(waits)} s before the next try", retry_after=waits)
+                raise Unauthenticated(
+                    f"{WRONG_LOGIN}: wait {math.ceil(waits)} s before the next try", retry_after=waits
+                )
             raise Unauthenticated(WRONG_LOGIN)
         self.throttle.succeeded(name)
         if not account.enabled:

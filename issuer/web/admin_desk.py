@@ -1,4 +1,5 @@
-"""Admin routes a remote desk needs beyond the command line's: live events, and what the pages show (settings, keys, certificates, credential type definitions, the store's health).
+"""Admin routes a remote desk needs beyond the command line's: live events, and what the pages show
+(settings, keys, certificates, credential type definitions, the store's health).
 
 Each route only parses and renders; the service's parts decide, as for every admin route.
 """
@@ -16,7 +17,7 @@ from issuer.errors import InvalidInput
 from issuer.protocol.credential_types import CredentialTypeError, read_documents
 from issuer.service import IssuerService
 from issuer.service.actors import Acting
-from issuer.web.common import NO_STORE, json_object, json_response
+from issuer.web.common import json_object, json_response
 from issuer.web.event_feed import EventFeed, stream_headers
 
 # What the desk's pages show of the settings; nothing secret (no store URL, no passphrase file).
