@@ -260,6 +260,10 @@ def test_ctrl_l_locks_the_window_while_the_issuer_serves_a_wallet(
     assert not window.tabs.isVisible() and not window.compose.isVisible()  # no customer data on screen
     assert window.lock_screen.title.text().startswith("Locked by Bob at ")
     assert not window.menuBar().isEnabled() and not window.logout_action.isEnabled()
+    shortcuts: list[bool] = []
+    window.new_customer_action.triggered.connect(shortcuts.append)
+    QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert shortcuts == []  # the desk's shortcuts do nothing behind the lock
     assert window.customer_display.title.text() == facing  # the customer display keeps its screen
     with TestWallet() as wallet:
         received = wallet.receive(created.offer_uri, created.tx_code)
@@ -416,3 +420,36 @@ def test_a_remote_desk_of_an_operator_gets_the_same_pages_and_refusals(
     finally:
         window.close()
     assert remote.service is None  # closing the window logged the desk out
+
+
+def test_a_remote_desk_logs_out_and_an_admin_logs_in_to_the_operators_page(
+    qtbot: QtBot, runtime: IssuerRuntime, tasks: Tasks
+) -> None:
+    remote = connect_to(runtime.admin_url)
+    assert remote.service is not None
+    session = DeskSession(remote, tasks)
+    bob = remote.service.operators.login("Bob", PASSWORD)
+    remote.service.connect()
+    window = session.open_window(bob)
+    qtbot.addWidget(window)
+    settle(qtbot, tasks)
+    try:
+        with qtbot.waitSignal(session.login_shown) as shown:
+            window.log_out()
+        settle(qtbot, tasks)
+        assert remote.service.connection.token is None  # the issuer ended Bob's token
+        login_dialog: LoginDialog = shown.args[0]
+        qtbot.addWidget(login_dialog)
+        qtbot.waitUntil(lambda: login_dialog.is_ready)
+        login_dialog.name.setText("Ada")
+        login_dialog.password.setText(PASSWORD)
+        with qtbot.waitSignal(session.window_opened) as opened:
+            login_dialog.ok_button.click()
+        adas: MainWindow = opened.args[0]
+        qtbot.addWidget(adas)
+        settle(qtbot, tasks)
+        assert adas.operators_page is not None and "Settings" in tab_names(adas)
+        assert [a.name for a in adas.operators_page.accounts] == ["Ada", "Bob"]
+    finally:
+        session.stop_issuer()  # for a remote desk: log out and end the event stream
+    assert remote.service is None
