@@ -4,6 +4,9 @@ with their status, and the remote client meets the same refusals as the embedded
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -260,3 +263,51 @@ def test_a_logged_out_remote_desk_logs_in_again(accounts: RunningIssuer, remote_
         remote_bob.offers.recent()
     remote_bob.operators.login("bob", PASSWORD)
     assert remote_bob.offers.recent() == []
+
+
+HOSTILE_BODIES = [
+    b"",
+    b"[]",
+    b"null",
+    b'"text"',
+    b"{",
+    b"\xff\xfe",
+    b'{"name": 5, "role": [], "password": {}}',
+    b'{"operator": "ada", "password": "' + b"x" * 5000 + b'"}',
+    b'{"current": null, "new": true}',
+    b'{"role": "admin\\u0000"}',
+    b'{"name": "\\ud800", "role": "operator", "password": "staple battery horse"}',
+]
+HOSTILE_ROUTES = [
+    "/api/login",
+    "/api/logout",
+    "/api/lock",
+    "/api/unlock",
+    "/api/password",
+    "/api/operators",
+    "/api/operators/bob/role",
+    "/api/operators/bob/reset-password",
+    "/api/operators/%2e%2e/disable",
+]
+
+
+@pytest.mark.parametrize("route", HOSTILE_ROUTES)
+def test_hostile_bodies_on_the_accounts_routes_are_json_errors(accounts: RunningIssuer, route: str) -> None:
+    tokens = {"admin": token_of(accounts, "ada"), "operator": token_of(accounts, "bob")}
+    for body in HOSTILE_BODIES:
+        for token in (*tokens.values(), accounts.admin_token):
+            request = urllib.request.Request(accounts.admin_url + route, data=body, method="POST")
+            request.add_header("Content-Type", "application/json")
+            request.add_header("Authorization", f"Bearer {token}")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    status, answer = response.status, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                with error:
+                    status, answer = error.code, json.loads(error.read())
+            assert status < 500 and isinstance(answer, dict), (route, body[:40], status)
+            if status >= 400:
+                assert answer["error"] and "Traceback" not in json.dumps(answer)
+    assert [a.name for a in accounts.service.operators.list("ada")] == ["ada", "bob"]
+    ada = accounts.service.operators.get("ada")
+    assert ada is not None and ada.enabled and ada.is_admin
