@@ -217,6 +217,7 @@ def test_a_remote_admin_desk_manages_accounts_and_its_own_password(accounts: Run
         with pytest.raises(Unauthenticated):
             remote.operators.change_password("ada", "not the password", OTHER)
         assert not remote.operators.change_password("ada", PASSWORD, OTHER).must_change_password
+        assert remote.admin.save_settings({"lock_after_minutes": 0}, "ada").lock_after_minutes == 0
         remote.operators.record_lock("ada", True)
         assert accounts.service.desk.audit_log(limit=1)[0]["action"] == "locked"
     finally:
