@@ -1,7 +1,8 @@
 """`frontdesk`: the desktop app around the embedded issuer.
 
 The issuer runs in this process on background threads (`issuer.runtime`); the window is a
-client of its DeskService. Closing the window stops the issuer.
+client of its DeskService. Closing the window stops the issuer. With `--connect URL` the window is
+a desk of an issuer elsewhere, through its admin API (issuer.remote).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.pages.login import LoginDialog
+from app.session import DeskSession
 from app.tasks import Tasks
-from app.window import MainWindow
 from issuer import selftest
 from issuer.config import Settings
 from issuer.desk_api import DeskRuntime
@@ -75,18 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if runtime.service is None:
         raise RuntimeError("the issuer started without its service")
     tasks = Tasks()
-    login = LoginDialog(runtime.service, tasks)
+    session = DeskSession(runtime, tasks)
     # Ctrl+C and SIGTERM close the login dialog or the window, which stops the issuer (and removes
     # server.json); the timer lets Python run its signal handlers while Qt's loop runs.
-    closing: list[QWidget] = [login]
-    previous = {
-        signum: signal.signal(signum, lambda *_: closing[-1].close()) for signum in (signal.SIGINT, signal.SIGTERM)
-    }
+    previous = {signum: signal.signal(signum, lambda *_: _close(session)) for signum in (signal.SIGINT, signal.SIGTERM)}
     ticker = QTimer()
     ticker.timeout.connect(lambda: None)
     ticker.start(SIGNAL_POLL_MS)
     try:
-        if login.exec() != QDialog.DialogCode.Accepted:
+        account = session.first_login()
+        if account is None:
             tasks.shutdown()
             runtime.stop()
             return 0
@@ -94,15 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             tasks.shutdown()
             runtime.stop()
             return 1
-        window = MainWindow(runtime, operator=login.operator, tasks=tasks)
-        closing.append(window)
+        session.open_window(account)
         print(f"issuer: {runtime.issuer_url}", flush=True)
         print(f"admin: {runtime.admin_url}", flush=True)
-        window.show()
         try:
             return app.exec()
         finally:
-            window.stop_issuer()
+            session.stop_issuer()
     finally:
         ticker.stop()
         for signum, handler in previous.items():
@@ -124,6 +120,12 @@ def _connected(runtime: RemoteRuntime) -> bool:
     except (OSError, ServiceError, ValueError) as error:
         _could_not_start(error.message if isinstance(error, ServiceError) else str(error))
         return False
+
+
+def _close(session: DeskSession) -> None:
+    shown = session.current()
+    if shown is not None:
+        shown.close()
 
 
 def _could_not_start(cause: str) -> int:

@@ -8,32 +8,54 @@ through the bridge, and the cause is asked of the service on the task thread.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QStackedWidget, QTabWidget, QToolButton
 
 from app.bridge import IssuerBridge
+from app.idle import IdleWatch
 from app.models.offers import OffersModel
 from app.pages.audit import AuditPage
 from app.pages.compose import ComposePage
 from app.pages.holders import HoldersPage
 from app.pages.ledger import LedgerPage
 from app.pages.offers import OffersPage
+from app.pages.operators import OperatorsPage
 from app.pages.settings import SettingsPage
 from app.pages.sign_ins import SignInsPage
 from app.style import ERROR_STYLE
 from app.tasks import Tasks
 from app.widgets.customer_display import CustomerDisplay
+from app.widgets.lock_screen import LockScreen
+from app.widgets.password_dialog import PasswordDialog, own_password_dialog
 from issuer import events
 from issuer.desk_api import DeskRuntime
 from issuer.reachability import Reachability
+from issuer.records.operators import Operator, Role
 from issuer.service import CreatedOffer
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, runtime: DeskRuntime, operator: str | None = None, tasks: Tasks | None = None) -> None:
-        """`tasks`: the runner the login used, if any; the window stops it when it closes."""
+    # The session ends without stopping the issuer (log out, or an admin unlocked the window): the
+    # argument is the admin who goes on, or None for the login dialog.
+    session_ended = Signal(object)
+
+    def __init__(
+        self,
+        runtime: DeskRuntime,
+        operator: str | None = None,
+        tasks: Tasks | None = None,
+        *,
+        role: Role = Role.ADMIN,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`tasks`: the runner the login used, if any; the window stops it when it closes. `role`: what the
+        operator may see (the service checks it again); `clock`: for the lock, moved forward by tests."""
         super().__init__()
         service = runtime.service
         if service is None:
@@ -103,6 +125,12 @@ class MainWindow(QMainWindow):
         self.bridge.offer_changed.connect(self._storage_event)
         self._check_storage()
         self.resize(1000, 640)
+        self.role = role
+        self._clock = clock
+        self._add_operators_tab()
+        self._apply_role()
+        self._install_lock()
+        self._install_auto_lock()
 
     def stop_issuer(self) -> None:
         """Stop the embedded issuer once, after the task running on it; later calls do nothing."""
@@ -114,8 +142,106 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.customer_display.close()
+        self.idle.stop()
         self.stop_issuer()
         super().closeEvent(event)
+
+    # ----- accounts, lock and log out -----
+
+    def _add_operators_tab(self) -> None:
+        self.operators_page: OperatorsPage | None = None
+        if self.role is Role.ADMIN:
+            self.operators_page = OperatorsPage(self.service.operators, self.tasks, self.operator)
+            self.tabs.insertTab(self.tabs.indexOf(self.settings_page), self.operators_page, self.tr("Operators"))
+
+    def _apply_role(self) -> None:
+        """An operator sees neither the settings nor the operators, nor the revocation buttons."""
+        if self.role is Role.ADMIN:
+            return
+        self.tabs.removeTab(self.tabs.indexOf(self.settings_page))
+        for button in (self.ledger.revoke_button, self.ledger.suspend_button, self.ledger.unsuspend_button):
+            button.hide()
+
+    def _install_lock(self) -> None:
+        self.locked = False
+        self.lock_screen = LockScreen(self.service.operators, self.tasks, self._clock)
+        self.lock_screen.unlocked.connect(self._unlocked)
+        self.stack = QStackedWidget()
+        self.takeCentralWidget()
+        self.stack.addWidget(self.tabs)
+        self.stack.addWidget(self.lock_screen)
+        self.setCentralWidget(self.stack)
+        self.lock_action = QAction(self.tr("Lock"), self)
+        self.lock_action.setShortcut(QKeySequence(self.tr("Ctrl+L")))
+        self.lock_action.triggered.connect(self.lock)
+        self.logout_action = QAction(self.tr("Log out"), self)
+        self.logout_action.triggered.connect(self.log_out)
+        self.change_password_action = QAction(self.tr("Change my password…"), self)
+        self.change_password_action.triggered.connect(self.change_own_password)
+        self.password_dialog: PasswordDialog | None = None
+        self.account_button = QToolButton()
+        self.account_button.setText(self.operator or self.tr("no operator"))
+        self.account_button.setAccessibleName(self.tr("Account"))
+        self.account_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        account_menu = QMenu(self.account_button)
+        for action in (self.change_password_action, self.lock_action, self.logout_action):
+            self.addAction(action)  # the shortcuts work wherever the menus put them
+            account_menu.addAction(action)
+        self.account_button.setMenu(account_menu)
+        self.statusBar().addPermanentWidget(self.account_button)
+        self.account_button.setEnabled(self.operator is not None)
+
+    def _install_auto_lock(self) -> None:
+        self.idle = IdleWatch(self.service.settings.lock_after_minutes, self._clock, self)
+        self.idle.idle.connect(partial(self.lock, automatic=True))
+        self.settings_page.lock_after_changed.connect(self.idle.set_minutes)
+
+    def lock(self, automatic: bool = False) -> None:
+        """Cover the pages; the issuer, the customer display and waiting approvals go on."""
+        if self.locked or self.operator is None:
+            return
+        self.locked = True
+        self.lock_screen.show_locked(self.operator, self._clock())
+        self.stack.setCurrentWidget(self.lock_screen)
+        self.menuBar().setEnabled(False)
+        self.account_button.setEnabled(False)
+        for action in (self.lock_action, self.logout_action, self.change_password_action):
+            action.setEnabled(False)
+        self.tasks.run(partial(self.service.operators.record_lock, self.operator, automatic), _ignore)
+
+    def _unlocked(self, account: Operator) -> None:
+        if account.name != self.operator:  # an admin's password: the other operator's session ended
+            self.session_ended.emit(account)
+            return
+        self.locked = False
+        self.stack.setCurrentWidget(self.tabs)
+        self.menuBar().setEnabled(True)
+        self.account_button.setEnabled(True)
+        for action in (self.lock_action, self.logout_action, self.change_password_action):
+            action.setEnabled(True)
+        self.idle.reset()
+        self.statusBar().showMessage(self.tr("Unlocked"), 5000)
+
+    def log_out(self) -> None:
+        """Back to the login dialog; the issuer keeps running."""
+        if self.operator is not None:
+            self.tasks.run(partial(self.service.operators.record_logout, self.operator), _ignore)
+        self.session_ended.emit(None)
+
+    def end_session(self) -> None:
+        """Close without stopping the issuer: another session goes on with the same runtime and tasks."""
+        self._runtime = None
+        self.idle.stop()
+        self.bridge.close()
+        self.close()
+
+    def change_own_password(self) -> None:
+        if self.operator is None:
+            return
+        dialog = own_password_dialog(self.service.operators, self.tasks, self.operator, parent=self)
+        dialog.accepted.connect(lambda: self.statusBar().showMessage(self.tr("Your password is changed."), 5000))
+        self.password_dialog = dialog
+        dialog.open()
 
     def _storage_event(self, kind: str, _offer_id: str) -> None:
         if kind in (events.STORAGE_FAILED, events.STORAGE_RECOVERED):
@@ -190,3 +316,7 @@ class MainWindow(QMainWindow):
         credential = self.compose.type_picker.currentText()
         self.statusBar().showMessage(f"Offer created: {credential}", 5000)
         self.customer_display.show_offer(created, credential)
+
+
+def _ignore(_result: object) -> None:
+    """A result nobody waits for (an audit entry written)."""

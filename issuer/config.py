@@ -74,6 +74,7 @@ class Settings:
     batch_size: int = 10
     deferred_interval: int = 5
     holder_retention_days: int = 365
+    lock_after_minutes: int = 10  # the desktop app locks itself after this long without input; 0 never
     status_list_size: int = 100_000  # entries per status list; a new list starts when one is full
     status_list_ttl: int = 300  # seconds a verifier may cache a Status List Token
     # Authorization Code flow: wallets by client_id with their redirect URIs; empty accepts any
@@ -163,6 +164,12 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
+        if (
+            not isinstance(self.lock_after_minutes, int)
+            or isinstance(self.lock_after_minutes, bool)
+            or not 0 <= self.lock_after_minutes <= 1440
+        ):
+            raise SettingsError("lock_after_minutes must be from 0 (never) to 1440")
         if not 4 <= self.tx_code_length <= 12:
             raise SettingsError("tx_code_length must be from 4 to 12")
         if self.batch_size < 1:

@@ -8,6 +8,7 @@ the command line): a readable message, with its status on the class.
 
 from __future__ import annotations
 
+import math
 import re
 
 # RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E.
@@ -169,9 +170,11 @@ class ServiceError(Exception):
     status = 400
     code = "invalid_request"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, retry_after: float = 0.0) -> None:
+        """`retry_after`: seconds before the same request may succeed (a Retry-After header on the wire)."""
         super().__init__(message)
         self.message = message
+        self.retry_after = retry_after
 
 
 class InvalidInput(ServiceError):
@@ -200,3 +203,14 @@ class Unauthenticated(ServiceError):
 
     status = 401
     code = "invalid_credentials"
+
+
+class Throttled(ServiceError):
+    """A login tried again too soon after repeated failures: refused before the password is checked."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, wait: float, message: str | None = None) -> None:
+        seconds = max(1, math.ceil(wait))
+        super().__init__(message or f"too many failed logins for this name: try again in {seconds} s", retry_after=wait)

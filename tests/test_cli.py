@@ -232,6 +232,20 @@ def test_find_revoke_suspend_and_replace_from_the_command_line(served: tuple[Pat
     assert human.startswith(record_id) and "valid" in human
     assert cli("credentials", "--state", "revoked", data_dir=data_dir).stdout.strip() == "no credentials found"
 
+    password_file = data_dir.parent / "alice.password"
+    password_file.write_text("correct horse battery\n")
+    added = cli(
+        "operators",
+        "add",
+        "alice",
+        "--role",
+        "admin",
+        "--password-file",
+        str(password_file),
+        "--data-dir",
+        str(data_dir),
+    )
+    assert added.returncode == 0, added.stderr
     suspended = cli("suspend", record_id, "--reason", "on leave", "--operator", "alice", data_dir=data_dir)
     assert suspended.returncode == 0 and suspended.stdout.strip() == f"{record_id}: suspended"
     unsuspend = cli("unsuspend", record_id, data_dir=data_dir)

@@ -91,3 +91,11 @@ def test_backup_holds_the_ca(tmp_path: Path) -> None:
         cli("trust-anchor", "--data-dir", str(restored)).stdout
         == cli("trust-anchor", "--data-dir", str(data_dir)).stdout
     )
+
+
+def test_data_dir_goes_before_or_after_the_action(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    before = cli("certificates", "--data-dir", str(data_dir), "show")
+    after = cli("certificates", "show", "--data-dir", str(data_dir))
+    assert before.returncode == after.returncode == 0, before.stderr
+    assert before.stdout == after.stdout and str(data_dir) in before.stdout

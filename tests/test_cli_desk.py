@@ -48,6 +48,16 @@ def offer_command(data_dir: Path, *extra: str) -> subprocess.CompletedProcess[st
     )
 
 
+def add_operator(data_dir: Path, name: str, role: str = "admin") -> None:
+    """An account for `--operator NAME`, which must name an enabled operator."""
+    password_file = data_dir.parent / f"{name}.password"
+    password_file.write_text("correct horse battery\n")
+    added = cli(
+        "operators", "add", name, "--role", role, "--password-file", str(password_file), "--data-dir", str(data_dir)
+    )
+    assert added.returncode == 0, added.stderr
+
+
 def offer(data_dir: Path, *extra: str) -> dict[str, Any]:
     result = offer_command(data_dir, *extra)
     assert result.returncode == 0, result.stderr
@@ -56,6 +66,7 @@ def offer(data_dir: Path, *extra: str) -> dict[str, Any]:
 
 def test_cancel_from_the_command_line_ends_the_offer(served: Served) -> None:
     data_dir = served[0]
+    add_operator(data_dir, "alice")
     made = offer(data_dir, "--tx-code")
     result = cli("cancel", made["offer_id"], "--operator", "alice", data_dir=data_dir)
     assert (result.returncode, result.stdout.strip()) == (0, f"{made['offer_id']}: cancelled")

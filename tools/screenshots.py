@@ -29,6 +29,7 @@ from app.tasks import Tasks  # noqa: E402
 from app.widgets.takeaway import print_sheet  # noqa: E402
 from app.window import MainWindow  # noqa: E402
 from issuer.records.holders import HolderRequest  # noqa: E402
+from issuer.records.operators import Role  # noqa: E402
 from issuer.service import IssuerService, OfferRequest  # noqa: E402
 from wallet.client import TestWallet  # noqa: E402
 from wallet.code_flow import CodeFlowWallet  # noqa: E402
@@ -38,7 +39,12 @@ CARD = {"given_name": "Grace", "family_name": "Hopper", "member_id": "M-1906", "
 
 
 def sample_data(service: IssuerService) -> None:
-    service.desk.create_operator("Ada", "correct horse battery")
+    service.operators.create_first("Ada", "correct horse battery")
+    service.operators.add("Ada", "Bob", Role.OPERATOR, "staple battery horse")
+    service.operators.add("Ada", "Grace", Role.ADMIN, "staple battery horse")
+    service.operators.change_password("Grace", "staple battery horse", "correct horse battery")
+    service.operators.add("Ada", "Carl", Role.OPERATOR, "staple battery horse")
+    service.operators.set_enabled("Ada", "Carl", False)
     service.desk.register_holder(HolderRequest("Grace", "Hopper", "passport", "P-19061209", "grace@example.org"), "Ada")
     service.desk.register_holder(HolderRequest("Alan", "Turing", "identity_card", "ID-19120623"), "Ada")
     wallet = TestWallet()
@@ -145,12 +151,13 @@ def main() -> int:
             "ledger": window.ledger,
             "audit": window.audit,
             "settings": window.settings_page,
+            "operators": window.operators_page,
         }
         for name, page in pages.items():
             window.tabs.setCurrentWidget(page)
             settle(tasks)
-            if page in (window.sign_ins, window.ledger):
-                page.table.selectRow(0)
+            if page in (window.sign_ins, window.ledger, window.operators_page):
+                page.table.selectRow(1 if page is window.operators_page else 0)
             save(window, out / f"{name}.png")
         signing_in.close()
         take_away_sheet(compose, out / "take-away-sheet.png")
@@ -158,6 +165,9 @@ def main() -> int:
         hand_over(compose)
         settle(tasks)
         save(window, out / "compose-issued.png")
+        window.lock()
+        settle(tasks)
+        save(window, out / "lock.png")
         window.close()
     app.quit()
     return 0

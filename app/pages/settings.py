@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.style import ERROR_STYLE, OK_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
+from issuer.config import Settings
 from issuer.desk_api import DeskService
 from issuer.reachability import Reachability
 
@@ -48,6 +49,7 @@ NO_ANCHOR = (
 class SettingsPage(QWidget):
     credential_types_reloaded = Signal()
     certificates_changed = Signal()
+    lock_after_changed = Signal(int)  # minutes without input before the window locks itself; 0 never
 
     def __init__(self, service: DeskService, tasks: Tasks, operator: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +69,12 @@ class SettingsPage(QWidget):
         self.retention.setRange(1, 36500)
         self.retention.setValue(settings.holder_retention_days)
         self.retention.setSuffix(" days")
+        self.lock_after = QSpinBox()
+        self.lock_after.setRange(0, 1440)
+        self.lock_after.setValue(settings.lock_after_minutes)
+        self.lock_after.setSuffix(self.tr(" min without input"))
+        self.lock_after.setSpecialValueText(self.tr("never"))
+        self.lock_after.setAccessibleName(self.tr("Lock the window after this many minutes without input"))
         self.require_par = QCheckBox("Wallets must push sign-in requests first (PAR)")
         self.require_par.setChecked(settings.require_par)
         self.require_dpop = QCheckBox("Bind every access token to the wallet's key (DPoP required)")
@@ -84,6 +92,7 @@ class SettingsPage(QWidget):
         server.addRow("Issuer port", self.port)
         server.addRow("Admin port", self.admin_port)
         server.addRow("Keep holders for", self.retention)
+        server.addRow(self.tr("Lock the window after"), self.lock_after)
         server.addRow("Wallet sign-in", self.require_par)
         server.addRow("", self.require_dpop)
         server.addRow("Data folder", QLabel(str(settings.data_dir)))
@@ -161,6 +170,7 @@ class SettingsPage(QWidget):
             "port": self.port.value(),
             "admin_port": self.admin_port.value(),
             "holder_retention_days": self.retention.value(),
+            "lock_after_minutes": self.lock_after.value(),
             "require_par": self.require_par.isChecked(),
             "require_dpop": self.require_dpop.isChecked(),
             "profile": HAIP if self.high_assurance.profile.isChecked() else None,  # None: no profile
@@ -222,8 +232,9 @@ class SettingsPage(QWidget):
             busy=(self.backup_button, self.restore_button),
         )
 
-    def _saved(self, _settings: object) -> None:
+    def _saved(self, settings: Settings) -> None:
         _say(self.save_result, "Saved. Restart the app to use the new settings.", OK_STYLE)
+        self.lock_after_changed.emit(settings.lock_after_minutes)  # the lock applies at once
 
     def _save_failed(self, reason: str) -> None:
         _say(self.save_result, reason, ERROR_STYLE)

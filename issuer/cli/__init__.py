@@ -1,8 +1,9 @@
 """Headless command line: `frontdesk-issuer serve|offer|approve|reject|status|credentials|revoke|...`.
 
 Each module adds its commands: `serve` (serve, migrate), `desk` (offers, decisions, sign-ins and the
-ledger, through the running issuer's admin API) and `folder` (backup, restore, repair, keys,
-certificates). Failures print one line on stderr and exit 1.
+ledger, through the running issuer's admin API), `folder` (backup, restore, repair, keys,
+certificates) and `operators` (the desk's accounts, through the admin API or on the folder). Failures
+print one line on stderr and exit 1.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import sys
 
 from issuer import __version__
-from issuer.cli import desk, folder, serve
+from issuer.cli import desk, folder, operators, serve
 from issuer.cli.common import CommandError
 from issuer.config import SettingsError
 from issuer.protocol.credential_types import CredentialTypeError
@@ -32,6 +33,6 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="frontdesk-issuer", description="OpenID4VCI issuer for front desks")
     root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = root.add_subparsers(dest="command", required=True)
-    for module in (serve, desk, folder):
+    for module in (serve, desk, folder, operators):
         module.register(commands)
     return root

@@ -26,6 +26,15 @@ def data_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="data folder (default: the user data folder)")
 
 
+def nested_data_dir_option(command: argparse.ArgumentParser, actions: Commands) -> None:
+    """`--data-dir` before or after the action of a command with actions (`operators --data-dir X add`
+    and `operators add --data-dir X`): an action's own option leaves the command's value alone when
+    it is not given."""
+    data_dir_option(command)
+    for action in actions.choices.values():
+        action.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="data folder (as above)")
+
+
 def store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store-url", help=f"a shared PostgreSQL store, postgresql://user@host/db (or {STORE_URL_ENV})"

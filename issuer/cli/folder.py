@@ -16,6 +16,7 @@ from issuer.cli.common import (
     CommandError,
     Commands,
     data_dir_option,
+    nested_data_dir_option,
     read_file,
 )
 from issuer.config import (
@@ -77,8 +78,8 @@ def register(commands: Commands) -> None:
     chain = actions.add_parser("import", help="store the chain your organisation's CA issued (issuer stopped)")
     chain.add_argument("chain", type=Path, help="PEM file: the issuer's certificate first, the CA's root last")
     actions.add_parser("show", help="the trust anchor and the signing key's certificate, with their end dates")
+    nested_data_dir_option(certificates, actions)
     for action in actions.choices.values():
-        data_dir_option(action)
         action.add_argument("--key-passphrase-file", type=Path, help="file whose first line unlocks encrypted keys")
     certificates.set_defaults(run=_certificates)
 

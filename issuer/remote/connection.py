@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import IO, Any
 
-from issuer.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError, Unauthenticated
+from issuer.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError, Throttled, Unauthenticated
 
 TIMEOUT = 30.0
 USER_AGENT = "frontdesk-desk"
@@ -98,7 +98,7 @@ class AdminConnection:
             response: IO[bytes] = urllib.request.urlopen(request, timeout=timeout or self.timeout)
         except urllib.error.HTTPError as error:
             with error:
-                raise refusal(error.code, error.read()) from None
+                raise refusal(error.code, error.read(), error.headers.get("Retry-After")) from None
         except urllib.error.URLError as error:
             reason = getattr(error.reason, "strerror", None) or str(error.reason)
             raise OSError(f"the issuer at {self.base_url} cannot be reached ({reason})") from None
@@ -132,15 +132,15 @@ class AdminConnection:
         if response.status != 200:
             body = response.read()
             connection.close()
-            raise refusal(response.status, body)
+            raise refusal(response.status, body, response.getheader("Retry-After"))
         if not isinstance(sock, socket.socket):
             response.close()
             raise OSError(f"the issuer at {self.base_url} closed the event stream at once")
         return sock, response
 
 
-def refusal(status: int, body: bytes) -> ServiceError:
-    """The exception the issuer's JSON error stands for."""
+def refusal(status: int, body: bytes, retry_after: str | None = None) -> ServiceError:
+    """The exception the issuer's JSON error stands for; `retry_after`: its Retry-After header."""
     try:
         answer = json.loads(body)
     except ValueError:
@@ -149,9 +149,11 @@ def refusal(status: int, body: bytes) -> ServiceError:
         return ServiceError(f"the issuer answered {status} without an explanation")
     code = str(answer.get("error", ""))
     message = str(answer.get("error_description") or code or f"the issuer answered {status}")
+    wait = float(retry_after) if retry_after and retry_after.isascii() and retry_after.isdigit() else 0.0
     if code == "invalid_token":
         return LoginEnded("your login has ended (it expired or you logged out): log in again")
     if status == 503:
-        return ServiceError(f"the issuer cannot do this now: {message}")
-    error_class = ERRORS.get(code, ServiceError)
-    return error_class(message)
+        return ServiceError(f"the issuer cannot do this now: {message}", retry_after=wait)
+    if code == Throttled.code:
+        return Throttled(wait, message)
+    return ERRORS.get(code, ServiceError)(message, retry_after=wait)

@@ -19,7 +19,6 @@ from issuer.protocol.credential_types import CredentialType, credential_type_fro
 from issuer.reachability import Reachability
 from issuer.records.holders import HolderRequest
 from issuer.records.ledger import LedgerQuery
-from issuer.records.operators import Operator
 from issuer.remote.connection import AdminConnection
 from issuer.service.types import CreatedOffer, OfferRequest
 
@@ -69,26 +68,6 @@ class RemoteOffers:
 class RemoteDesk:
     def __init__(self, connection: AdminConnection) -> None:
         self._c = connection
-
-    def has_operators(self) -> bool:
-        """A running issuer has its operators: a desk logs in, it never creates the first one."""
-        return True
-
-    def create_operator(self, name: str, password: str, created_by: str | None = None) -> Operator:
-        raise on_the_issuer("Creating the first operator", "serve, then the desktop app")
-
-    def login(self, name: str, password: str) -> Operator:
-        """A login token for this desk; every later call carries it."""
-        answer = self._c.request("POST", "/api/login", {"operator": name, "password": password})
-        self._c.token = answer["token"]
-        return Operator(answer["operator"], 0)
-
-    def logout(self) -> None:
-        if self._c.token:
-            try:
-                self._c.request("POST", "/api/logout")
-            finally:
-                self._c.token = None
 
     def register_holder(self, request: HolderRequest, operator: str | None) -> dict[str, Any]:
         return dict(self._c.request("POST", "/api/holders", {**asdict(request), "operator": operator}))

@@ -12,6 +12,7 @@ import logging
 from issuer.config import Settings
 from issuer.errors import ServiceError
 from issuer.events import EventBus
+from issuer.remote.accounts import RemoteOperators
 from issuer.remote.connection import AdminConnection
 from issuer.remote.events import EventStream
 from issuer.remote.parts import (
@@ -37,6 +38,7 @@ class RemoteIssuer:
         self.events = EventBus()
         self.offers = RemoteOffers(self.connection)
         self.desk = RemoteDesk(self.connection)
+        self.operators = RemoteOperators(self.connection)
         self.ledger = RemoteLedger(self.connection)
         self.sign_ins = RemoteSignIns(self.connection)
         self.credential_types = RemoteCredentialTypes(self.connection)
@@ -70,7 +72,7 @@ class RemoteIssuer:
             self._stream.stop()
             self._stream = None
         try:
-            self.desk.logout()
+            self.operators.logout()
         except (OSError, ServiceError) as error:
             log.info("logging out of the issuer: %s", error)
 

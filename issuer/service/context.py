@@ -11,6 +11,8 @@ from issuer.config import Settings
 from issuer.events import Event, EventBus
 from issuer.protocol.codes import SecretHasher
 from issuer.records.audit import audit_entry
+from issuer.records.operators import OperatorDirectory
+from issuer.service.actors import Acting, require_admin
 from issuer.storage.interfaces import Store
 
 
@@ -39,6 +41,10 @@ class Context:
     def audit(self, operator: str | None, action: str, subject: str, **detail: Any) -> None:
         """Record an operator's action, durably."""
         self.store.audit.append(audit_entry(self.now(), operator, action, subject, detail))
+
+    def require_admin(self, who: Acting, action: str) -> str | None:
+        """The name to record for an admin-only action; Forbidden for an operator (issuer.service.actors)."""
+        return require_admin(OperatorDirectory(self.store.operators), who, action)
 
     def publish(self, kind: str, offer_id: str, **detail: Any) -> None:
         self.events.publish(Event(kind, offer_id, detail))

@@ -1,13 +1,12 @@
-"""The people at the desk: operator accounts and logins, registered holders, the audit log."""
+"""The people at the desk: registered holders and the audit log (the accounts are in `operators`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from issuer.errors import Forbidden, InvalidInput, NotFound, ServiceError
+from issuer.errors import InvalidInput, NotFound
 from issuer.records.audit import audit_csv
 from issuer.records.holders import DOCUMENT_LABELS, HolderDirectory, HolderRequest, new_holder
-from issuer.records.operators import Operator, OperatorDirectory
 from issuer.service.context import Context
 
 DAY = 86400
@@ -17,32 +16,7 @@ AUDIT_LIMIT = 200
 class Desk:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        self._operators = OperatorDirectory(ctx.store.operators)
         self.holders = HolderDirectory(ctx.store.holders)
-
-    # ----- operators -----
-
-    def has_operators(self) -> bool:
-        return self._operators.exists()
-
-    def create_operator(self, name: str, password: str, created_by: str | None = None) -> Operator:
-        """A new operator account; the first one may be created by nobody (first start)."""
-        if self._operators.exists() and created_by is None:
-            raise Forbidden("only a logged-in operator can add operators")
-        operator = self._operators.create(name, password)
-        self._ctx.audit(created_by or operator.name, "operator_created", operator.name)
-        return operator
-
-    def login(self, name: str, password: str) -> Operator:
-        """Check an operator's password (slow by design, and outside any transaction, so wallets
-        are served meanwhile); failures are audited too."""
-        try:
-            operator = self._operators.authenticate(name, password)
-        except ServiceError:
-            self._ctx.audit(None, "login_failed", name.strip()[:64])
-            raise
-        self._ctx.audit(operator.name, "login", operator.name)
-        return operator
 
     # ----- holders -----
 

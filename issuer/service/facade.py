@@ -1,7 +1,7 @@
 """IssuerService: the one entry to the issuer, for the protocol endpoints, the admin API and the app.
 
 It composes the parts on one Context, as `Collection` composes its managers in Anki:
-`service.offers`, `.tokens`, `.issuance`, `.sign_ins`, `.ledger`, `.desk`, `.logins`, `.admin`. Each
+`service.offers`, `.tokens`, `.issuance`, `.sign_ins`, `.ledger`, `.desk`, `.operators`, `.logins`, `.admin`. Each
 endpoint takes only the part it needs; the desk and the admin API call the parts by name.
 `service.keys` and `service.certificates` are the signing keys and their X.509 chains, for the
 formats that sign with them; `service.trust_anchors` the wallet providers it trusts, for wallet and
@@ -36,6 +36,7 @@ from issuer.service.issuance import Issuance
 from issuer.service.ledger import Ledger
 from issuer.service.logins import Logins
 from issuer.service.offers import Offers
+from issuer.service.operators import Operators
 from issuer.service.sign_ins import SignIns
 from issuer.service.tokens import Tokens
 from issuer.storage.interfaces import Store
@@ -90,8 +91,9 @@ class IssuerService:
             challenge_key=replay_safe_key(self.store.key_files, ATTESTATION_CHALLENGE_KEY, replays),
             clock=self.context.time,
         )
+        self.operators = Operators(self.store, self.context.time)
         self.desk = Desk(self.context)
-        self.logins = Logins(self.context, self.desk)
+        self.logins = Logins(self.context, self.operators)
         self.admin = Administration(self.context, self.keys, self.credential_types, self.certificates, encryption_keys)
         self.ledger = Ledger(self.context, self.keys, self.desk.holders)
         self.offers = Offers(self.context, self.credential_types, self.ledger, self.desk.holders, self.certificates)

@@ -19,6 +19,7 @@ from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.records.holders import HolderDirectory
 from issuer.records.ledger import ACTIONS, STATES, LedgerQuery, matcher, place_of, recorded_places, state_of
 from issuer.records.status_lists import INVALID, StatusLists, StatusReference
+from issuer.service.actors import Acting
 from issuer.service.context import Context
 
 MAX_RESULTS = 1000
@@ -72,17 +73,16 @@ class Ledger:
     def record(self, record_id: str) -> dict[str, Any]:
         return self.view(self.credential(record_id))
 
-    def change_status(
-        self, record_id: str, action: str, operator: str | None = None, reason: str = ""
-    ) -> dict[str, Any]:
-        """Revoke, suspend or unsuspend one credential: the status list changes, the ledger and
-        the audit log say who did it and why, and verifiers see it within the list's ttl."""
+    def change_status(self, record_id: str, action: str, operator: Acting = None, reason: str = "") -> dict[str, Any]:
+        """Revoke, suspend or unsuspend one credential (admins only): the status list changes, the ledger
+        and the audit log say who did it and why, and verifiers see it within the list's ttl."""
         if action not in ACTIONS:
             raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}")
         if len(reason) > MAX_REASON:
             raise InvalidInput(f"the reason is longer than {MAX_REASON} characters")
+        name = self._ctx.require_admin(operator, f"a credential's {action}")
         with self._ctx.transaction():
-            self.apply_action(record_id, action, operator, reason.strip())
+            self.apply_action(record_id, action, name, reason.strip())
             view = self.view(self.credential(record_id))
         self._ctx.publish(events.CREDENTIAL_STATUS_CHANGED, view["offer_id"], record_id=record_id, state=view["state"])
         return view

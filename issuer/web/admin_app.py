@@ -1,9 +1,11 @@
 """The admin API: the service's parts for the command line and remote desks, behind a bearer token.
 
 It listens on its own port (loopback by default); the wallet-facing port serves no admin route.
-Two tokens open it: the data folder's admin token (the command line on the issuer's machine), and
-an operator's login token from `POST /api/login` (a remote desk), under whose name every action
-is then recorded, whatever `operator` the body names.
+Two tokens open it. The data folder's admin token (the command line on the issuer's machine) acts
+as an admin, for the `operator` a body names (which must be an enabled operator) in the audit log.
+An operator's login token from `POST /api/login` (a remote desk) acts as that operator, whatever
+`operator` the body names, with the role the account has at each request: the service refuses an
+operator-role account the admin actions (403), and a disabled account's tokens stop working.
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ from flask import Flask, Response, g, request
 from werkzeug.wsgi import wrap_file
 
 from issuer.endpoints import admin
+from issuer.errors import Forbidden
 from issuer.service import IssuerService
+from issuer.service.actors import Acting, Actor
 from issuer.storage.backup import BACKUP_NAME
+from issuer.web.admin_accounts import add_account_routes
 from issuer.web.admin_desk import add_desk_routes
 from issuer.web.common import MAX_BODY_BYTES, NO_STORE, install_error_handlers, json_object, json_response
 from issuer.web.event_feed import EventFeed
 from issuer.web.guard import admin_guard
 
 OPEN_ROUTES = ("/api/login",)  # the one route reached without a token: it gives one
+# What a login token may reach while its account must choose a new password (an admin set it).
+PASSWORD_CHANGE_ROUTES = ("/api/password", "/api/logout")
 
 
 def create_admin_app(service: IssuerService, admin_token: str, feed: EventFeed | None = None) -> Flask:
@@ -35,6 +42,7 @@ def create_admin_app(service: IssuerService, admin_token: str, feed: EventFeed |
     install_error_handlers(app)
     expected = f"Bearer {admin_token}".encode()
     offers, desk, ledger, sign_ins = service.offers, service.desk, service.ledger, service.sign_ins
+    operators = service.operators
 
     feed = feed or EventFeed(service.events)
     app.extensions["event_feed"] = feed
@@ -57,17 +65,27 @@ def create_admin_app(service: IssuerService, admin_token: str, feed: EventFeed |
                 401,
                 {"WWW-Authenticate": 'Bearer realm="frontdesk-admin"'},
             )
+        if session.must_change_password and request.path not in PASSWORD_CHANGE_ROUTES:
+            raise Forbidden(f"{session.operator} must choose a new password first (POST /api/password)")
         g.session = session
         return None
 
-    def actor(body: Mapping[str, Any]) -> str | None:
-        """Who acts: a login token's operator, or the operator the body names (the admin token)."""
-        return g.session.operator if g.session is not None else admin.operator_of(body)
+    def actor(body: Mapping[str, Any]) -> Acting:
+        """Who acts in an admin-only call: a login token's operator (the service reads their role), or
+        the admin token, for the operator the body names."""
+        return g.session.operator if g.session is not None else Actor(admin.operator_of(body))
+
+    def acting(body: Mapping[str, Any]) -> str | None:
+        """The name recorded for the desk's other actions: a login token's operator, or the one the
+        body names, which must be an enabled operator."""
+        return g.session.operator if g.session is not None else operators.acting(admin.operator_of(body))
 
     def signed(body: dict[str, Any]) -> dict[str, Any]:
-        """The body with a login token's operator in place of the one it names."""
-        return {**body, "operator": g.session.operator} if g.session is not None else body
+        """The body with the acting operator in place of the one it names."""
+        name = acting(body)
+        return {**body, "operator": name} if name is not None else body
 
+    add_account_routes(app, service, actor)
     add_desk_routes(app, service, actor, feed)
 
     @app.post("/api/offers")
@@ -91,17 +109,17 @@ def create_admin_app(service: IssuerService, admin_token: str, feed: EventFeed |
 
     @app.post("/api/offers/<offer_id>/approve")
     def approve(offer_id: str) -> Response:
-        return json_response(offers.approve(offer_id, actor(decision_body(("operator",)))))
+        return json_response(offers.approve(offer_id, acting(decision_body(("operator",)))))
 
     @app.post("/api/offers/<offer_id>/reject")
     def reject(offer_id: str) -> Response:
         body = decision_body()
-        return json_response(offers.reject(offer_id, actor(body), admin.reason_of(body)))
+        return json_response(offers.reject(offer_id, acting(body), admin.reason_of(body)))
 
     @app.post("/api/offers/<offer_id>/cancel")
     def cancel(offer_id: str) -> Response:
         """Cancel a live offer: its codes, issuer_state and access tokens stop working now."""
-        return json_response(offers.cancel(offer_id, actor(decision_body(("operator",)))))
+        return json_response(offers.cancel(offer_id, acting(decision_body(("operator",)))))
 
     @app.post("/api/holders")
     def register_holder() -> Response:
@@ -126,12 +144,12 @@ def create_admin_app(service: IssuerService, admin_token: str, feed: EventFeed |
     def approve_authorization(auth_id: str) -> Response:
         body = json_object(optional=True)
         claims, holder_id = admin.authorization_claims(body)
-        return json_response(sign_ins.approve(auth_id, actor(body), claims, holder_id))
+        return json_response(sign_ins.approve(auth_id, acting(body), claims, holder_id))
 
     @app.post("/api/authorizations/<auth_id>/deny")
     def deny_authorization(auth_id: str) -> Response:
         body = decision_body()
-        return json_response(sign_ins.deny(auth_id, actor(body), admin.reason_of(body)))
+        return json_response(sign_ins.deny(auth_id, acting(body), admin.reason_of(body)))
 
     @app.get("/api/credentials")
     def find_credentials() -> Response:

@@ -1,5 +1,5 @@
-"""Admin routes a remote desk needs beyond the command line's: login tokens, live events, and what
-the pages show (settings, keys, certificates, credential type definitions, the store's health).
+"""Admin routes a remote desk needs beyond the command line's: live events, and what the pages show
+(settings, keys, certificates, credential type definitions, the store's health).
 
 Each route only parses and renders; the service's parts decide, as for every admin route.
 """
@@ -16,7 +16,8 @@ from issuer.endpoints import admin
 from issuer.errors import InvalidInput
 from issuer.protocol.credential_types import CredentialTypeError, read_documents
 from issuer.service import IssuerService
-from issuer.web.common import NO_STORE, json_object, json_response
+from issuer.service.actors import Acting
+from issuer.web.common import json_object, json_response
 from issuer.web.event_feed import EventFeed, stream_headers
 
 # What the desk's pages show of the settings; nothing secret (no store URL, no passphrase file).
@@ -27,6 +28,7 @@ DESK_SETTINGS = (
     "admin_port",
     "offer_ttl",
     "holder_retention_days",
+    "lock_after_minutes",
     "require_par",
     "require_dpop",
     "profile",
@@ -36,12 +38,13 @@ SAVABLE_SETTINGS = (
     "port",
     "admin_port",
     "holder_retention_days",
+    "lock_after_minutes",
     "require_par",
     "require_dpop",
     "profile",
 )
 
-Actor = Callable[[Mapping[str, Any]], str | None]
+ActorOf = Callable[[Mapping[str, Any]], Acting]
 
 
 def desk_settings(service: IssuerService) -> dict[str, Any]:
@@ -50,18 +53,8 @@ def desk_settings(service: IssuerService) -> dict[str, Any]:
     return {**shown, "data_dir": str(settings.data_dir), "issuer_url": service.issuer_url}
 
 
-def add_desk_routes(app: Flask, service: IssuerService, actor: Actor, feed: EventFeed) -> None:
-    administration, logins = service.admin, service.logins
-
-    @app.post("/api/login")
-    def login() -> Response:
-        body = admin.known_fields(json_object(), ("operator", "password"))
-        return json_response(logins.open(body.get("operator"), body.get("password")), 200, NO_STORE)
-
-    @app.post("/api/logout")
-    def logout() -> Response:
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        return json_response({"logged_out": logins.close(token)}, 200, NO_STORE)
+def add_desk_routes(app: Flask, service: IssuerService, actor: ActorOf, feed: EventFeed) -> None:
+    administration = service.admin
 
     @app.get("/api/events")
     def event_stream() -> Response:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -97,7 +98,10 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> Response:
-        return json_response({"error": error.code, "error_description": error.message}, error.status, NO_STORE)
+        headers = dict(NO_STORE)
+        if error.retry_after > 0:  # RFC 9110 §10.2.3, in whole seconds
+            headers["Retry-After"] = str(math.ceil(error.retry_after))
+        return json_response({"error": error.code, "error_description": error.message}, error.status, headers)
 
     @app.errorhandler(StorageUnavailable)
     def storage_unavailable(error: StorageUnavailable) -> Response:

@@ -57,15 +57,15 @@ def login(
 def test_first_start_creates_the_first_operator(qtbot: QtBot, service: IssuerService, tasks: Tasks) -> None:
     mismatch = login(qtbot, service, tasks, "Ada", "correct horse", repeat="correct hose")
     assert mismatch.first_start and mismatch.error.text() == "the two passwords differ"
-    assert mismatch.result() != LoginDialog.DialogCode.Accepted and not service.desk.has_operators()
+    assert mismatch.result() != LoginDialog.DialogCode.Accepted and not service.operators.exists()
     short = login(qtbot, service, tasks, "Ada", "short")
-    assert "at least 8" in short.error.text() and short.password.text() == ""
+    assert "at least 10" in short.error.text() and short.password.text() == ""
     created = login(qtbot, service, tasks, "Ada", "correct horse")
     assert created.result() == LoginDialog.DialogCode.Accepted and created.operator == "Ada"
 
 
 def test_later_starts_ask_for_the_password(qtbot: QtBot, service: IssuerService, tasks: Tasks) -> None:
-    service.desk.create_operator("Ada", "correct horse")
+    service.operators.create_first("Ada", "correct horse")
     wrong = login(qtbot, service, tasks, "Ada", "wrong horse")
     assert not wrong.first_start and wrong.error.text() == "wrong operator name or password"
     right = login(qtbot, service, tasks, "Ada", "correct horse")

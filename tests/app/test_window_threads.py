@@ -20,7 +20,7 @@ from tests.app.helpers import create_offer, settle
 from tests.app.test_desk_flow import BADGE, fill
 from wallet.client import TestWallet
 
-PARTS = ("offers", "tokens", "issuance", "sign_ins", "ledger", "desk", "admin")
+PARTS = ("offers", "tokens", "issuance", "sign_ins", "ledger", "desk", "operators", "admin")
 SYNCHRONOUS_AT_CONSTRUCTION = {"admin.key_info"}  # the settings page lists the keys, which are held in memory
 
 
@@ -128,18 +128,18 @@ def test_creating_an_offer_runs_on_the_task_thread(
 def test_login_checks_the_password_off_the_gui_thread_and_says_so(
     qtbot: QtBot, service: IssuerService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service.desk.create_operator("Ada", "correct horse")
+    service.operators.create_first("Ada", "correct horse")
     calls = record_threads(monkeypatch, service)
     checking = threading.Event()
     release = threading.Event()
-    login = service.desk.login
+    login = service.operators.login
 
     def slow_login(name: str, password: str) -> object:
         checking.set()
         release.wait(5)  # scrypt on a slow machine
         return login(name, password)
 
-    monkeypatch.setattr(service.desk, "login", slow_login)
+    monkeypatch.setattr(service.operators, "login", slow_login)
     tasks = Tasks()
     dialog = LoginDialog(service, tasks)
     qtbot.addWidget(dialog)
@@ -154,7 +154,7 @@ def test_login_checks_the_password_off_the_gui_thread_and_says_so(
     release.set()
     settle(qtbot, tasks)
     assert dialog.operator == "Ada" and dialog.result() == LoginDialog.DialogCode.Accepted
-    [(_, thread)] = [(name, thread) for name, thread in calls if name == "desk.has_operators"]
+    [(_, thread)] = [(name, thread) for name, thread in calls if name == "operators.exists"]
     assert thread is not threading.main_thread()
     tasks.shutdown()
 
@@ -174,6 +174,6 @@ def test_the_first_operator_is_created_off_the_gui_thread(
     dialog.ok_button.click()
     settle(qtbot, tasks)
     assert dialog.operator == "Ada"
-    assert {name for name, _ in calls} >= {"desk.has_operators", "desk.create_operator"}
+    assert {name for name, _ in calls} >= {"operators.exists", "operators.create_first"}
     assert on_gui_thread(calls) == set()
     tasks.shutdown()

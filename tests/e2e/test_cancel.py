@@ -42,6 +42,8 @@ def admin(issuer: RunningIssuer, method: str, path: str, body: Any = None) -> tu
 
 
 def cancel(issuer: RunningIssuer, offer: CreatedOffer, operator: str = "alice") -> dict[str, Any]:
+    if issuer.service.operators.get(operator) is None:  # `operator` names an enabled operator
+        issuer.service.operators.create_first(operator, "correct horse battery")
     status, body = admin(issuer, "POST", f"/api/offers/{offer.offer_id}/cancel", {"operator": operator})
     assert status == 200, body
     return body

@@ -120,9 +120,9 @@ def test_streams_beyond_the_limit_are_told_to_come_back(issuer: RunningIssuer) -
 
 
 def test_the_remote_client_publishes_the_issuers_events_on_its_bus(issuer: RunningIssuer) -> None:
-    issuer.service.desk.create_operator("ada", PASSWORD)
+    issuer.service.operators.create_first("ada", PASSWORD)
     remote = RemoteIssuer(issuer.admin_url)
-    remote.desk.login("ada", PASSWORD)
+    remote.operators.login("ada", PASSWORD)
     remote.connect()
     received: queue.Queue[Event] = queue.Queue()
     remote.events.subscribe(received.put)

@@ -32,7 +32,7 @@ def call(url: str, method: str = "GET", body: Any = None, token: str | None = No
 
 @pytest.fixture
 def operator(issuer: RunningIssuer) -> str:
-    issuer.service.desk.create_operator("ada", PASSWORD)
+    issuer.service.operators.create_first("ada", PASSWORD)
     return "ada"
 
 

@@ -23,9 +23,9 @@ from wallet.client import TestWallet
 
 @pytest.fixture
 def remote(issuer: RunningIssuer) -> Iterator[RemoteIssuer]:
-    issuer.service.desk.create_operator("ada", PASSWORD)
+    issuer.service.operators.create_first("ada", PASSWORD)
     client = RemoteIssuer(issuer.admin_url)
-    client.desk.login("ada", PASSWORD)
+    client.operators.login("ada", PASSWORD)
     client.connect()
     try:
         yield client
@@ -86,14 +86,14 @@ def test_refusals_are_the_services_own_exceptions(issuer: RunningIssuer, remote:
 
 
 def test_a_wrong_password_is_refused_as_in_the_app(issuer: RunningIssuer) -> None:
-    issuer.service.desk.create_operator("ada", PASSWORD)
+    issuer.service.operators.create_first("ada", PASSWORD)
     with pytest.raises(Unauthenticated, match="wrong operator name or password"):
-        RemoteIssuer(issuer.admin_url).desk.login("ada", "not the password")
+        RemoteIssuer(issuer.admin_url).operators.login("ada", "not the password")
 
 
 def test_after_logout_every_call_asks_for_a_new_login(issuer: RunningIssuer, remote: RemoteIssuer) -> None:
     token = remote.connection.token
-    remote.desk.logout()
+    remote.operators.logout()
     remote.connection.token = token
     with pytest.raises(LoginEnded, match="log in again"):
         remote.offers.recent()
@@ -134,7 +134,7 @@ def test_what_needs_the_issuers_folder_says_so(remote: RemoteIssuer, tmp_path: P
     with pytest.raises(ServiceError, match="done on the issuer's machine"):
         remote.admin.restore_at_next_start(tmp_path / "backup.tar.gz", "ada")
     with pytest.raises(ServiceError, match="done on the issuer's machine"):
-        remote.desk.create_operator("bob", PASSWORD, "ada")
+        remote.operators.create_first("bob", PASSWORD)
 
 
 def test_only_https_or_loopback_http() -> None:
@@ -148,4 +148,4 @@ def test_only_https_or_loopback_http() -> None:
 
 def test_an_issuer_that_is_not_there_is_an_os_error() -> None:
     with pytest.raises(OSError, match="cannot be reached"):
-        RemoteIssuer("http://127.0.0.1:9").desk.login("ada", PASSWORD)
+        RemoteIssuer("http://127.0.0.1:9").operators.login("ada", PASSWORD)

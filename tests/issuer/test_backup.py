@@ -101,7 +101,7 @@ def test_a_backup_taken_during_issuance_restores_a_consistent_issuer(
         return copy(source, target)
 
     monkeypatch.setattr("issuer.storage.backup.shutil.copyfile", slow_copy)
-    service.desk.create_operator("Ada", PASSWORD)
+    service.operators.create_first("Ada", PASSWORD)
     holder = service.desk.register_holder(HolderRequest("Grace", "Hopper", "passport", "X1234567"), "Ada")
     waiting = service.offers.create(OfferRequest(["employee_badge"], BADGE, tx_code=True, operator="Ada"))
     kid = service.keys.active.kid
@@ -170,7 +170,7 @@ def test_a_backup_taken_during_issuance_restores_a_consistent_issuer(
         jwks = requests.get(f"{again.issuer_url}/jwks", timeout=5).json()
         assert kid in [key["kid"] for key in jwks["keys"]]
         assert again.service.keys.active.kid == kid
-        assert again.service.desk.login("Ada", PASSWORD).name == "Ada"
+        assert again.service.operators.login("Ada", PASSWORD).name == "Ada"
         assert again.service.desk.holder(holder["holder_id"])["given_name"] == "Grace"
         assert "backup_created" not in {e["action"] for e in again.service.desk.audit_log()}  # written after the copy
         # The offer made before the backup still redeems: its code and transaction code hashes came back.

@@ -1,4 +1,4 @@
-"""Operator accounts: slow salted hashes, clear refusals."""
+"""Operator records: slow salted hashes, the password rules, records from before roles."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from issuer.errors import ServiceError
-from issuer.records.operators import OperatorDirectory, check_password, hash_password
+from issuer.records.operators import (
+    Operator,
+    OperatorDirectory,
+    Role,
+    check_name,
+    check_password,
+    hash_password,
+    password_problem,
+)
 from issuer.storage.store import JournalStore
 
 
@@ -23,28 +31,52 @@ def test_hashes_are_salted_scrypt_and_verify() -> None:
     assert not check_password("x", "md5$abc")
 
 
-def test_create_and_authenticate(directory: OperatorDirectory, tmp_path: Path) -> None:
-    assert not directory.exists()
-    directory.create("Ada", "long enough")
-    assert directory.exists() and directory.names() == ["Ada"]
-    assert directory.authenticate("Ada", "long enough").name == "Ada"
-    assert "long enough" not in (tmp_path / "desk.json").read_text()
-
-
 @pytest.mark.parametrize(
-    ("name", "password", "message"),
-    [("", "long enough", "1 to 64"), ("x" * 65, "long enough", "1 to 64"), ("Bob", "short", "at least 8")],
+    ("name", "password", "problem"),
+    [
+        ("Ada", "nine char", "at least 10"),
+        ("Ada", "my ADA password", "name"),
+        ("Lovelace", "ecalevoL", "at least 10"),
+        ("Grace Hopper", "reppoH ecarG", "reversed"),
+        ("Grace Hopper", "REPPOH ECARG", "reversed"),
+        ("Ada", "x" * 1025, "at most"),
+    ],
 )
-def test_bad_accounts_are_refused(directory: OperatorDirectory, name: str, password: str, message: str) -> None:
-    with pytest.raises(ServiceError, match=message):
-        directory.create(name, password)
+def test_the_password_rules(name: str, password: str, problem: str) -> None:
+    found = password_problem(name, password)
+    assert found is not None and problem in found
+
+
+def test_good_passwords_pass_the_rules() -> None:
+    assert password_problem("Ada", "correct horse") is None
+    assert password_problem("Ada", "a" * 10) is None
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 65, "tab\there"])
+def test_bad_names_are_refused(name: str) -> None:
+    with pytest.raises(ServiceError, match="1 to 64"):
+        check_name(name)
+
+
+def test_add_get_update_and_the_hash_never_stored_plain(directory: OperatorDirectory, tmp_path: Path) -> None:
     assert not directory.exists()
-
-
-def test_duplicate_names_and_wrong_passwords(directory: OperatorDirectory) -> None:
-    directory.create("Ada", "long enough")
+    directory.add(Operator("Ada", 1, Role.ADMIN), hash_password("long enough"))
     with pytest.raises(ServiceError, match="already"):
-        directory.create("Ada", "another one")
-    for name, password in (("Ada", "wrong password"), ("Nobody", "long enough")):
-        with pytest.raises(ServiceError, match="wrong operator name or password"):
-            directory.authenticate(name, password)
+        directory.add(Operator("Ada", 2, Role.OPERATOR), hash_password("another one"))
+    changed = directory.update("Ada", role=Role.OPERATOR, enabled=False)
+    assert (changed.role, changed.enabled) == (Role.OPERATOR, False)
+    assert directory.get("Ada") == changed and directory.names() == ["Ada"]
+    stored = directory.password_hash("Ada")
+    assert stored is not None and check_password("long enough", stored)
+    assert "long enough" not in (tmp_path / "desk.json").read_text()
+    with pytest.raises(ServiceError, match="no operator"):
+        directory.update("Nobody", enabled=True)
+
+
+def test_a_record_from_before_roles_reads_as_an_enabled_admin(tmp_path: Path) -> None:
+    store = JournalStore(tmp_path)
+    old_hash = hash_password("correct horse")
+    store.operators.insert("Ada", {"name": "Ada", "password": old_hash, "created_at": 5})  # as written before
+    account = OperatorDirectory(store.operators).get("Ada")
+    assert account == Operator("Ada", 5, Role.ADMIN, enabled=True, must_change_password=False)
+    assert OperatorDirectory(store.operators).password_hash("Ada") == old_hash

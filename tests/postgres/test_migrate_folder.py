@@ -39,7 +39,7 @@ def test_a_folder_is_copied_checked_left_alone_and_served_from_the_store(
     # One request per credential: an issued offer is archived at once instead of waiting for repeats.
     with running_issuer(desk, max_credential_requests=1) as issuer, TestWallet() as wallet:
         service = issuer.service
-        service.desk.create_operator("ada", "a long password")
+        service.operators.create_first("ada", "a long password")
         holder = service.desk.register_holder(HolderRequest("Ada", "Lovelace", "passport", "X1234567"), "ada")
         for _ in range(6):
             wallet.receive(service.offers.create(badge_offer()).offer_uri)
@@ -71,7 +71,7 @@ def test_a_folder_is_copied_checked_left_alone_and_served_from_the_store(
             assert service.ledger.record(record_id)["status_changes"] == record["status_changes"]
         states = sorted(record["state"] for record in before.values())
         assert states == ["revoked", "suspended", "valid", "valid", "valid", "valid"]
-        assert service.desk.login("ada", "a long password").name == "ada"
+        assert service.operators.login("ada", "a long password").name == "ada"
         assert service.desk.holder(holder["holder_id"])["family_name"] == "Lovelace"
         assert [o["offer_id"] for o in service.offers.live()] == [waiting.offer_id]
         copied = service.desk.audit_log(limit=1000)[-len(audit) :]

@@ -5,6 +5,7 @@ and revokes the credential."""
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any
 
@@ -15,7 +16,7 @@ from app.main import connect_to
 from app.models.offers import STATE
 from app.window import MainWindow
 from issuer.records.ledger import LedgerQuery
-from issuer.records.operators import OperatorDirectory
+from issuer.service.operators import Operators
 from issuer.storage.postgres.store import PostgresStore
 from tests.app.helpers import TIMEOUT_MS, create_offer, settle
 from tests.conftest import KEY_PASSPHRASE
@@ -31,7 +32,7 @@ def add_operator(deployment: Deployment, name: str) -> None:  # noqa: F811
     database = deployment.database
     store = PostgresStore(database.url, password=database.password, key_passphrase=KEY_PASSPHRASE)
     try:
-        OperatorDirectory(store.operators).create(name, PASSWORD)
+        Operators(store, time.time).create_first(name, PASSWORD)
     finally:
         store.close()
 
@@ -45,7 +46,7 @@ def test_a_remote_desk_sees_a_wallet_served_by_another_process(qtbot: QtBot, dep
     add_operator(deployment, "ada")
     runtime = connect_to(deployment.one.admin_url)
     assert runtime.service is not None
-    runtime.service.desk.login("ada", PASSWORD)
+    runtime.service.operators.login("ada", PASSWORD)
     runtime.service.connect()
     window = MainWindow(runtime, operator="ada")
     qtbot.addWidget(window)
