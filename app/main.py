@@ -16,6 +16,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+from app.desk_choice import chosen_url
 from app.pages.login import LoginDialog
 from app.tasks import Tasks
 from app.window import MainWindow
@@ -42,6 +43,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="be a desk of the issuer whose admin API is at URL (https; http on this computer only)",
     )
     parser.add_argument(
+        "--embedded", action="store_true", help="use the embedded issuer this run, whatever issuer Settings names"
+    )
+    parser.add_argument(
         "--self-test",
         action="store_true",
         help="issue one credential to a built-in test wallet with a temporary data folder, print the result, exit",
@@ -65,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     QApplication.setWindowIcon(QIcon(str(resource_path("icons", "frontdesk-issuer-256.png"))))
     runtime: DeskRuntime
     try:
-        runtime = connect_to(args.connect) if args.connect else start_issuer(args)
+        url = chosen_url(args.connect, embedded=args.embedded)
+        runtime = connect_to(url) if url else start_issuer(args)
     except PortUnavailable as error:
         return _could_not_start(error.cause)
     except (OSError, ValueError) as error:

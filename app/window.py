@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
 from app.bridge import IssuerBridge
+from app.connection_watch import ConnectionWatch
 from app.models.offers import OffersModel
 from app.pages.audit import AuditPage
 from app.pages.compose import ComposePage
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.storage_label)
         self.bridge.offer_changed.connect(self._storage_event)
         self._check_storage()
+        self.connection_watch = ConnectionWatch(self)
         self.resize(1000, 640)
 
     def stop_issuer(self) -> None:

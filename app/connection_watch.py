@@ -1,0 +1,63 @@
+"""A remote desk's connection to its issuer, said in the status bar while it is lost.
+
+The remote client's event stream publishes DESK_OFFLINE when it breaks (the issuer stopped, the
+network went away), DESK_ONLINE when it is back, and DESK_RESYNC when the issuer could not replay
+what the desk missed (it restarted): then the lists are read again, so the tables catch up. An
+embedded issuer never publishes these.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QLabel
+
+from app.style import ERROR_STYLE
+from issuer.remote.events import DESK_OFFLINE, DESK_ONLINE, DESK_RESYNC
+
+if TYPE_CHECKING:
+    from app.window import MainWindow
+
+LOST = (
+    "The connection to the issuer is lost (it stopped, or the network is down). Trying again every few "
+    "seconds; what you do now does not reach it."
+)
+BACK = "Connected to the issuer again: the lists are up to date."
+
+
+class ConnectionWatch(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.label = QLabel(LOST)
+        self.label.setObjectName("connectionLost")
+        self.label.setStyleSheet(ERROR_STYLE)
+        self.label.setWordWrap(True)
+        self.label.hide()
+        window.statusBar().addWidget(self.label, 1)
+        window.bridge.offer_changed.connect(self.on_event)
+
+    @property
+    def lost(self) -> bool:
+        return not self.label.isHidden()
+
+    def on_event(self, kind: str, _offer_id: str) -> None:
+        if kind == DESK_OFFLINE:
+            self.label.show()
+        elif kind == DESK_ONLINE:
+            self.label.hide()
+            self._window.statusBar().showMessage(BACK, 10_000)
+        elif kind == DESK_RESYNC:
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        """Read every list the window shows again (what changed while the desk was away)."""
+        window = self._window
+        window.offers_model.reload()
+        window.sign_ins.refresh()
+        current = window.tabs.currentWidget()
+        if current is window.ledger:
+            window.ledger.refresh()
+        elif current is window.audit:
+            window.audit.refresh()
