@@ -18,7 +18,7 @@ from platformdirs import user_config_dir
 from issuer.fileio import write_atomic
 
 CONFIG_ENV = "FRONTDESK_DESK_CONFIG"
-CONFIG_NAME = "desk.json"
+CONFIG_NAME = "connection.json"
 
 
 def config_path() -> Path:

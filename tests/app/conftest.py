@@ -18,7 +18,7 @@ from app.window import MainWindow  # noqa: E402
 @pytest.fixture(autouse=True)
 def desk_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test's own desk settings (Settings -> Connect to an issuer), never the user's."""
-    path = tmp_path / "desk-config" / "desk.json"
+    path = tmp_path / "desk-config" / "connection.json"
     monkeypatch.setenv("FRONTDESK_DESK_CONFIG", str(path))
     return path
 
