@@ -2,8 +2,8 @@
 
 The remote client's event stream publishes DESK_OFFLINE when it breaks (the issuer stopped, the
 network went away), DESK_ONLINE when it is back, and DESK_RESYNC when the issuer could not replay
-what the desk missed (it restarted): then the lists are read again, so the tables catch up. An
-embedded issuer never publishes these.
+what the desk missed (it restarted): then the lists are read again, so the tables catch up. When the
+login ended, the window says to log in again. An embedded issuer never publishes these.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel
 
 from app.style import ERROR_STYLE
-from issuer.remote.events import DESK_OFFLINE, DESK_ONLINE, DESK_RESYNC
+from issuer.remote.events import DESK_LOGIN_ENDED, DESK_OFFLINE, DESK_ONLINE, DESK_RESYNC
 
 if TYPE_CHECKING:
     from app.window import MainWindow
@@ -23,6 +23,7 @@ LOST = (
     "The connection to the issuer is lost (it stopped, or the network is down). Trying again every few "
     "seconds; what you do now does not reach it."
 )
+LOGIN_ENDED = "Your login on the issuer has ended (it expired, or it was logged out): close the app and log in again."
 BACK = "Connected to the issuer again: the lists are up to date."
 
 
@@ -44,6 +45,10 @@ class ConnectionWatch(QObject):
 
     def on_event(self, kind: str, _offer_id: str) -> None:
         if kind == DESK_OFFLINE:
+            self.label.setText(LOST)
+            self.label.show()
+        elif kind == DESK_LOGIN_ENDED:
+            self.label.setText(LOGIN_ENDED)
             self.label.show()
         elif kind == DESK_ONLINE:
             self.label.hide()

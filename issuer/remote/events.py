@@ -5,7 +5,8 @@ does on its own threads, so the app's bridge works unchanged. When the stream br
 with `Last-Event-ID`, after the delay the server asked for; a `reset` (the server could not
 replay what was missed) is published as DESK_RESYNC for the pages to read their lists again.
 A stream that breaks is published once as DESK_OFFLINE, and its return as DESK_ONLINE, so that the
-window can say the issuer cannot be reached while it cannot.
+window can say the issuer cannot be reached while it cannot. A stream refused because the login
+ended (expired, logged out) is published as DESK_LOGIN_ENDED and not tried again.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import threading
 
 from issuer.errors import ServiceError
 from issuer.events import Event, EventBus
-from issuer.remote.connection import AdminConnection
+from issuer.remote.connection import AdminConnection, LoginEnded
 
 log = logging.getLogger(__name__)
 
 DESK_RESYNC = "desk_resync"
 DESK_OFFLINE = "desk_offline"
 DESK_ONLINE = "desk_online"
+DESK_LOGIN_ENDED = "desk_login_ended"
 READ_TIMEOUT = 45.0  # three heartbeats: a silent stream is a dead one
 RETRY_DEFAULT = 2.0
 
@@ -63,6 +65,9 @@ class EventStream:
         while not self._stopped.is_set():
             try:
                 self._read_once()
+            except LoginEnded:
+                self._bus.publish(Event(DESK_LOGIN_ENDED, "", remote=True))
+                return
             except (OSError, ServiceError, ValueError, http.client.HTTPException) as error:
                 if not self._stopped.is_set():
                     log.info("the issuer's event stream broke (%s); reconnecting", error)

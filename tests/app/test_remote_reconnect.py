@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from app.connection_watch import BACK, LOST
+from app.connection_watch import BACK, LOGIN_ENDED, LOST
 from app.window import MainWindow
+from issuer.remote import RemoteIssuer
 from issuer.service import OfferRequest
 from tests.app.helpers import TIMEOUT_MS, create_offer, settle
 from tests.app.remote_desk import OPERATOR, ServedIssuer, remote_window, served  # noqa: F401 - fixtures
@@ -54,3 +55,22 @@ def test_the_desk_says_the_issuer_is_gone_and_catches_up_when_it_returns(
     qtbot.waitUntil(lambda: row_state(window, before.offer_id) == "cancelled", timeout=TIMEOUT_MS)  # live again
     again = create_offer(qtbot, window)  # the login outlived the restart
     assert served.admin("GET", f"/api/offers/{again.offer_id}")["state"] == "created"
+
+
+def test_a_login_that_ended_while_the_issuer_was_away_says_to_log_in_again(
+    qtbot: QtBot,
+    remote_window: MainWindow,  # noqa: F811
+    served: ServedIssuer,  # noqa: F811
+) -> None:
+    window = remote_window
+    assert isinstance(window.service, RemoteIssuer)
+    served.admin_token = window.service.connection.token
+    assert served.admin("POST", "/api/logout")["logged_out"] is True  # the desk's login, ended from elsewhere
+    served.stop()  # the open stream outlives the logout; the next one is refused
+    qtbot.waitUntil(lambda: window.connection_watch.lost, timeout=RECONNECT_MS)
+    served.start()
+    qtbot.waitUntil(lambda: window.connection_watch.label.text() == LOGIN_ENDED, timeout=RECONNECT_MS)
+    fill(window, BADGE)
+    window.compose.create_offer()
+    settle(qtbot, window.tasks)
+    assert "log in again" in window.compose.error.text()
