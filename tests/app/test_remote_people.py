@@ -15,7 +15,7 @@ from app.window import MainWindow
 from issuer.records.ledger import LedgerQuery
 from tests.app.helpers import TIMEOUT_MS, create_offer, settle
 from tests.app.remote_desk import OPERATOR, ServedIssuer, remote_window, served  # noqa: F401 - fixtures
-from tests.app.test_desk_flow import fill
+from tests.app.test_desk_flow import fill, row_state
 from tests.app.test_holders_and_audit import register
 from tests.app.test_ledger_page import ledger_ids, search, select
 from tests.app.test_sign_ins_page import BADGE, waiting
@@ -168,3 +168,35 @@ def test_the_audit_page_shows_and_exports_the_issuers_log(
     qtbot.waitUntil(lambda: window.audit.message.text().startswith("Exported"), timeout=TIMEOUT_MS)
     rows = list(csv.reader(target.open()))
     assert rows[1][1:3] == [OPERATOR, "holder_registered"]
+
+
+def test_a_wallet_that_starts_on_its_own_gets_the_claims_typed_at_the_remote_desk(
+    qtbot: QtBot,
+    remote_window: MainWindow,  # noqa: F811
+    served: ServedIssuer,  # noqa: F811
+) -> None:
+    window = remote_window
+    with CodeFlowWallet() as wallet:
+        session = wallet.authorization_session(served.url, ["employee_badge"])
+        authorization = wallet.start(session, config_ids=["employee_badge"])
+        waiting(qtbot, window, authorization.confirmation)
+        window.sign_ins.confirm_button.click()
+        assert window.tabs.currentWidget() is window.compose
+        fill(window, BADGE)
+        window.compose.create_button.click()
+        settle(qtbot, window.tasks)
+        assert window.tabs.currentWidget() is window.sign_ins
+        wallet.follow(authorization)
+        wallet.exchange(authorization)
+        received = wallet.request_credential(session, "employee_badge")
+        assert not isinstance(received, str) and received.notification_id
+    record = served.admin("GET", f"/api/credentials/{received.notification_id}")
+    assert (record["holder_name"], record["operator"]) == ("Grace Hopper", OPERATOR)
+
+    window.tabs.setCurrentWidget(window.offers)  # the offers page links to the offer's credentials
+    qtbot.waitUntil(lambda: row_state(window, record["offer_id"]) == "issued", timeout=TIMEOUT_MS)
+    window.offers.select_offer(record["offer_id"])
+    window.offers.credentials_button.click()
+    assert window.tabs.currentWidget() is window.ledger
+    qtbot.waitUntil(lambda: ledger_ids(window) == [received.notification_id], timeout=TIMEOUT_MS)
+    assert window.ledger.scope.text() == f"Credentials of offer {record['offer_id']}"
