@@ -8,16 +8,14 @@ login ended, the window says to log in again. An embedded issuer never publishes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QMainWindow
 
+from app.bridge import IssuerBridge
 from app.style import ERROR_STYLE
 from issuer.remote.events import DESK_LOGIN_ENDED, DESK_OFFLINE, DESK_ONLINE, DESK_RESYNC
-
-if TYPE_CHECKING:
-    from app.window import MainWindow
 
 LOST = (
     "The connection to the issuer is lost (it stopped, or the network is down). Trying again every few "
@@ -28,16 +26,18 @@ BACK = "Connected to the issuer again: the lists are up to date."
 
 
 class ConnectionWatch(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: QMainWindow, bridge: IssuerBridge, *rereads: Callable[[], None]) -> None:
+        """`rereads`: what reads the window's lists again (each on the task thread)."""
         super().__init__(window)
         self._window = window
+        self._rereads = rereads
         self.label = QLabel(LOST)
         self.label.setObjectName("connectionLost")
         self.label.setStyleSheet(ERROR_STYLE)
         self.label.setWordWrap(True)
         self.label.hide()
         window.statusBar().addWidget(self.label, 1)
-        window.bridge.offer_changed.connect(self.on_event)
+        bridge.offer_changed.connect(self.on_event)
 
     @property
     def lost(self) -> bool:
@@ -58,11 +58,5 @@ class ConnectionWatch(QObject):
 
     def catch_up(self) -> None:
         """Read every list the window shows again (what changed while the desk was away)."""
-        window = self._window
-        window.offers_model.reload()
-        window.sign_ins.refresh()
-        current = window.tabs.currentWidget()
-        if current is window.ledger:
-            window.ledger.refresh()
-        elif current is window.audit:
-            window.audit.refresh()
+        for reread in self._rereads:
+            reread()

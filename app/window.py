@@ -103,7 +103,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.storage_label)
         self.bridge.offer_changed.connect(self._storage_event)
         self._check_storage()
-        self.connection_watch = ConnectionWatch(self)
+        rereads = (self.offers_model.reload, self.sign_ins.refresh, self._tab_shown)  # _tab_shown: ledger, audit
+        self.connection_watch = ConnectionWatch(self, self.bridge, *rereads)
         self.resize(1000, 640)
 
     def stop_issuer(self) -> None:

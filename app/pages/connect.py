@@ -9,7 +9,7 @@ the Settings page itself, by `explain_remote_limits`.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
@@ -19,9 +19,6 @@ from app.tasks import Tasks
 from issuer.desk_api import DeskService, is_remote
 from issuer.remote.probe import probe_issuer
 
-if TYPE_CHECKING:
-    from app.pages.settings import SettingsPage
-
 ON_THE_ISSUER = (
     "Backups and restores are made on the issuer's machine (frontdesk-issuer backup and restore there): "
     "the archive holds the issuer's signing keys, which stay on that machine."
@@ -30,6 +27,18 @@ TYPES_ON_THE_ISSUER = (
     "The credential type definitions are files in the issuer's data folder: edit them on the issuer's "
     "machine, then press Reload here."
 )
+
+
+class FolderActions(Protocol):
+    """The Settings page's widgets for what needs the issuer's own folder."""
+
+    backup_button: QPushButton
+    restore_button: QPushButton
+    open_types_button: QPushButton
+    save_button: QPushButton
+    backup_result: QLabel
+    types_result: QLabel
+    data_folder: QLabel
 
 
 def connected_to(service: DeskService) -> str | None:
@@ -115,7 +124,7 @@ def _plan(url: str | None) -> str:
     return "After a restart, the app starts its embedded issuer (with the data folder on this computer)."
 
 
-def explain_remote_limits(page: SettingsPage, service: DeskService) -> None:
+def explain_remote_limits(page: FolderActions, service: DeskService) -> None:
     """On a remote desk, say what is done on the issuer's machine instead of offering it here."""
     if not is_remote(service):
         return
