@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Protocol
 
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.desk_choice import DeskChoice
 from app.style import ERROR_STYLE, OK_STYLE, PLAIN_STYLE
@@ -66,16 +66,20 @@ class ConnectBox(QGroupBox):
         self.embedded_button = QPushButton("Use the embedded issuer")
         self.embedded_button.clicked.connect(self.use_embedded)
         self.embedded_button.setEnabled(bool(saved.connect or current))
-        self.result = QLabel(_plan(saved.connect) if saved.connect != current else "")
+        self.result = QLabel()
         self.result.setWordWrap(True)
+        self._say(_plan(saved.connect) if saved.connect != current else "")
+        top = QHBoxLayout()
+        top.addWidget(self.current, 1)
+        top.addWidget(self.embedded_button)
         row = QHBoxLayout()
+        row.addWidget(QLabel("Admin URL"))
         row.addWidget(self.url, 1)
         row.addWidget(self.connect_button)
-        row.addWidget(self.embedded_button)
-        form = QFormLayout(self)
-        form.addRow("", self.current)
-        form.addRow("Admin URL", row)
-        form.addRow("", self.result)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(row)
+        layout.addWidget(self.result)
 
     def connect_to(self) -> None:
         url = self.url.text().strip()
@@ -106,6 +110,7 @@ class ConnectBox(QGroupBox):
     def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
         self.result.setStyleSheet(style)
         self.result.setText(text)
+        self.result.setVisible(bool(text))
 
 
 def _check_and_save(url: str) -> str:
