@@ -4,9 +4,10 @@ A background thread reads the stream and publishes each event on the bus, as the
 does on its own threads, so the app's bridge works unchanged. When the stream breaks it reconnects
 with `Last-Event-ID`, after the delay the server asked for; a `reset` (the server could not
 replay what was missed) is published as DESK_RESYNC for the pages to read their lists again.
-A stream that breaks is published once as DESK_OFFLINE, and its return as DESK_ONLINE, so that the
-window can say the issuer cannot be reached while it cannot. A stream refused because the login
-ended (expired, logged out) is published as DESK_LOGIN_ENDED and not tried again.
+A stream that breaks is published as DESK_OFFLINE (again at each failed attempt), and its return
+as DESK_ONLINE, so that the window can say the issuer cannot be reached while it cannot. A stream
+refused because the login ended (expired, logged out) is published as DESK_LOGIN_ENDED and not
+tried again.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class EventStream:
                 if not self._stopped.is_set():
                     log.info("the issuer's event stream broke (%s); reconnecting", error)
             self._connected.clear()
-            if not self._stopped.is_set() and not self._offline:
+            if not self._stopped.is_set():  # at every failed attempt: a listener may have come since
                 self._offline = True
                 self._bus.publish(Event(DESK_OFFLINE, "", remote=True))
             self._stopped.wait(self._retry)

@@ -27,6 +27,10 @@ def test_compose_shows_the_issuers_offer_and_the_row_follows_the_wallet(
     fill(window, BADGE)
     created = create_offer(qtbot, window)
     assert created.tx_code and scanned(window.compose.qr.render_image()) == created.offer_uri
+    display = window.customer_display  # the same on a remote desk, never with the code
+    assert scanned(display.qr.render_image()) == created.offer_uri
+    assert display.title.text() == "Scan with your wallet: Employee Badge"
+    assert created.tx_code not in display.countdown.text() + display.title.text()
     on_issuer = served.admin("GET", f"/api/offers/{created.offer_id}")
     assert (on_issuer["state"], on_issuer["holder_name"]) == ("created", "Ada Lovelace")
     qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "created", timeout=TIMEOUT_MS)
