@@ -13,9 +13,10 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.desk_choice import DeskChoice, chosen_url
-from app.main import main
+from app.main import embedded_asked, main, parse_args
 from app.pages.login import LoginDialog
 from app.window import MainWindow
+from issuer import config
 from tests.app.helpers import settle
 from tests.app.remote_desk import OPERATOR, PASSWORD, ServedIssuer, remote_window, served  # noqa: F401 - fixtures
 
@@ -64,6 +65,10 @@ def test_a_checked_issuer_is_used_from_the_next_start_and_the_embedded_one_again
     assert chosen_url(None) == served.admin_url
     assert chosen_url(None, embedded=True) is None
     assert chosen_url("https://other.example") == "https://other.example"
+    assert chosen_url("https://other.example", embedded=True) == "https://other.example"
+    for local in (["--embedded"], ["--data-dir", "elsewhere"], ["--port", "0"], ["--admin-port", "0"]):
+        assert chosen_url(None, embedded=embedded_asked(parse_args(local))) is None
+    assert not embedded_asked(parse_args([])) and not embedded_asked(parse_args(["--connect", served.admin_url]))
 
     connect = window.settings_page.connect_box
     assert connect.embedded_button.isEnabled()
@@ -90,8 +95,10 @@ def test_frontdesk_starts_as_a_desk_of_the_saved_issuer(
     served: ServedIssuer,  # noqa: F811
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     DeskChoice(served.admin_url).save()
+    monkeypatch.setattr(config, "default_data_dir", lambda: tmp_path / "unused")
     seen: dict[str, str] = {}
 
     def inspect_and_close() -> None:
@@ -117,13 +124,13 @@ def test_frontdesk_starts_as_a_desk_of_the_saved_issuer(
     safety.timeout.connect(QApplication.quit)
     safety.start(20_000)
     try:
-        status = main(["--data-dir", str(tmp_path / "unused")])
+        status = main([])
     finally:
         safety.stop()
     assert status == 0
     assert seen["label"] == f"Issuer: {served.url}  ·  Operator: {OPERATOR}"
     assert seen["connect"] == f"This desk now uses the issuer at {served.admin_url}."
-    assert not (tmp_path / "unused").exists()  # no embedded issuer started
+    assert not (tmp_path / "unused").exists()  # no embedded issuer started in the default folder
     assert f"admin: {served.admin_url}" in capsys.readouterr().out
     actions = [entry["action"] for entry in served.admin("GET", "/api/audit")["entries"]]
     assert actions[:2] == ["logout", "login"]
