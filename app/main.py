@@ -17,6 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.desk_choice import chosen_url
 from app.session import DeskSession
 from app.tasks import Tasks
 from issuer import selftest
@@ -42,11 +43,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="be a desk of the issuer whose admin API is at URL (https; http on this computer only)",
     )
     parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="use the embedded issuer this run, whatever issuer Settings names (so do --data-dir and the ports)",
+    )
+    parser.add_argument(
         "--self-test",
         action="store_true",
         help="issue one credential to a built-in test wallet with a temporary data folder, print the result, exit",
     )
     return parser.parse_args(argv)
+
+
+def embedded_asked(args: argparse.Namespace) -> bool:
+    """`--embedded`, or an option only the embedded issuer takes (its folder, its ports)."""
+    return bool(args.embedded) or any(given is not None for given in (args.data_dir, args.port, args.admin_port))
 
 
 def start_issuer(args: argparse.Namespace) -> IssuerRuntime:
@@ -65,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     QApplication.setWindowIcon(QIcon(str(resource_path("icons", "frontdesk-issuer-256.png"))))
     runtime: DeskRuntime
     try:
-        runtime = connect_to(args.connect) if args.connect else start_issuer(args)
+        url = chosen_url(args.connect, embedded=embedded_asked(args))
+        runtime = connect_to(url) if url else start_issuer(args)
     except PortUnavailable as error:
         return _could_not_start(error.cause)
     except (OSError, ValueError) as error:

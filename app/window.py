@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QStackedWidget, QTabWidget, QToolButton
 
 from app.bridge import IssuerBridge
+from app.connection_watch import ConnectionWatch
 from app.idle import IdleWatch
 from app.models.offers import OffersModel
 from app.pages.audit import AuditPage
@@ -124,6 +125,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.storage_label)
         self.bridge.offer_changed.connect(self._storage_event)
         self._check_storage()
+        rereads = (self.offers_model.reload, self.sign_ins.refresh, self._tab_shown)  # _tab_shown: ledger, audit
+        self.connection_watch = ConnectionWatch(self, self.bridge, *rereads)
         self.resize(1000, 640)
         self.role = role
         self._clock = clock

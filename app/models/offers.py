@@ -38,7 +38,11 @@ class OffersModel(QAbstractTableModel):
         self._ticker = QTimer(self)  # the time left moves on by the clock alone, without reading the issuer
         self._ticker.timeout.connect(self._tick)
         self._ticker.start(TICK_MS)
-        tasks.run(service.offers.recent, self._loaded)
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the recent offers again (at start, and when a remote desk missed events)."""
+        self._tasks.run(self._service.offers.recent, self._loaded)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
         return 0 if parent.isValid() else len(self._rows)

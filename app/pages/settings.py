@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.pages.connect import ConnectBox, connected_to, explain_remote_limits
 from app.style import ERROR_STYLE, OK_STYLE, PLAIN_STYLE
 from app.tasks import Tasks
 from issuer.config import Settings
@@ -95,7 +96,8 @@ class SettingsPage(QWidget):
         server.addRow(self.tr("Lock the window after"), self.lock_after)
         server.addRow("Wallet sign-in", self.require_par)
         server.addRow("", self.require_dpop)
-        server.addRow("Data folder", QLabel(str(settings.data_dir)))
+        self.data_folder = QLabel(str(settings.data_dir))
+        server.addRow("Data folder", self.data_folder)
         server.addRow(self.save_button, self.save_result)
         server_box = QGroupBox("Server")
         server_box.setLayout(server)
@@ -114,7 +116,7 @@ class SettingsPage(QWidget):
         self.types = QListWidget()
         self.reload_button = QPushButton("Reload")
         self.reload_button.clicked.connect(self.reload_types)
-        open_button = QPushButton("Open the definitions folder")
+        self.open_types_button = open_button = QPushButton("Open the definitions folder")
         open_button.clicked.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(service.admin.credential_types_folder)))
         )
@@ -154,6 +156,9 @@ class SettingsPage(QWidget):
         backup_box = QGroupBox("Backup")
         backup_box.setLayout(backup_row)
         layout.addWidget(backup_box)
+        self.connect_box = ConnectBox(tasks, connected_to(service))
+        layout.addWidget(self.connect_box)
+        explain_remote_limits(self, service)
         self._show_keys(service.admin.key_info())
         self._show_types()
 

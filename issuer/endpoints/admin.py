@@ -28,6 +28,7 @@ OFFER_FIELDS = (
 HOLDER_FIELDS = ("given_name", "family_name", "document_type", "document_number", "email", "operator")
 DECISION_FIELDS = ("operator", "reason")
 APPROVAL_FIELDS = ("operator", "claims", "holder_id")
+MAX_HOLDER_IDS = 500
 
 
 def known_fields(body: Mapping[str, Any], allowed: tuple[str, ...]) -> Mapping[str, Any]:
@@ -108,7 +109,8 @@ def credential_types(types: CredentialTypes) -> dict[str, Any]:
 
 
 def credential_query(args: Mapping[str, str], types: CredentialTypes) -> LedgerQuery:
-    """Ledger filters from query parameters: q, type, state, operator, offer, from, until, limit.
+    """Ledger filters from query parameters: q, type, state, operator, offer, holders, from, until,
+    limit. `holders` is a comma-separated list of holder ids (the credentials of any of them).
     An unknown type is an error, not an empty answer: it is a typo, not a credential nobody holds."""
     config_id = args.get("type") or None
     if config_id is not None and config_id not in types:
@@ -119,8 +121,13 @@ def credential_query(args: Mapping[str, str], types: CredentialTypes) -> LedgerQ
         if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 12):
             raise InvalidInput(f"{name} must be a whole number (a Unix time for from and until)")
         numbers[name] = int(value) if value is not None else None
+    holders = args.get("holders")
+    holder_ids = [part for part in holders.split(",") if part] if holders is not None else None
+    if holder_ids is not None and len(holder_ids) > MAX_HOLDER_IDS:
+        raise InvalidInput(f"holders names at most {MAX_HOLDER_IDS} holder ids")
     return LedgerQuery(
         text=args.get("q", "")[:200],
+        holder_ids=holder_ids,
         config_id=config_id,
         state=args.get("state") or None,
         operator=args.get("operator") or None,

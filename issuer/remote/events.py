@@ -4,6 +4,10 @@ A background thread reads the stream and publishes each event on the bus, as the
 does on its own threads, so the app's bridge works unchanged. When the stream breaks it reconnects
 with `Last-Event-ID`, after the delay the server asked for; a `reset` (the server could not
 replay what was missed) is published as DESK_RESYNC for the pages to read their lists again.
+A stream that breaks is published as DESK_OFFLINE (again at each failed attempt), and its return
+as DESK_ONLINE, so that the window can say the issuer cannot be reached while it cannot. A stream
+refused because the login ended (expired, logged out) is published as DESK_LOGIN_ENDED and not
+tried again.
 """
 
 from __future__ import annotations
@@ -16,11 +20,14 @@ import threading
 
 from issuer.errors import ServiceError
 from issuer.events import Event, EventBus
-from issuer.remote.connection import AdminConnection
+from issuer.remote.connection import AdminConnection, LoginEnded
 
 log = logging.getLogger(__name__)
 
 DESK_RESYNC = "desk_resync"
+DESK_OFFLINE = "desk_offline"
+DESK_ONLINE = "desk_online"
+DESK_LOGIN_ENDED = "desk_login_ended"
 READ_TIMEOUT = 45.0  # three heartbeats: a silent stream is a dead one
 RETRY_DEFAULT = 2.0
 
@@ -35,6 +42,7 @@ class EventStream:
         self._lock = threading.Lock()
         self.last_event_id: str | None = None
         self._retry = RETRY_DEFAULT
+        self._offline = False
         self._thread = threading.Thread(target=self._run, name="issuer-events", daemon=True)
 
     def start(self) -> None:
@@ -58,10 +66,16 @@ class EventStream:
         while not self._stopped.is_set():
             try:
                 self._read_once()
+            except LoginEnded:
+                self._bus.publish(Event(DESK_LOGIN_ENDED, "", remote=True))
+                return
             except (OSError, ServiceError, ValueError, http.client.HTTPException) as error:
                 if not self._stopped.is_set():
                     log.info("the issuer's event stream broke (%s); reconnecting", error)
             self._connected.clear()
+            if not self._stopped.is_set():  # at every failed attempt: a listener may have come since
+                self._offline = True
+                self._bus.publish(Event(DESK_OFFLINE, "", remote=True))
             self._stopped.wait(self._retry)
 
     def _read_once(self) -> None:
@@ -73,6 +87,9 @@ class EventStream:
             self._socket = sock
         try:
             self._connected.set()
+            if self._offline:
+                self._offline = False
+                self._bus.publish(Event(DESK_ONLINE, "", remote=True))
             fields: dict[str, str] = {}
             for raw in response:
                 if self._stopped.is_set():

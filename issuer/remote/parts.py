@@ -6,7 +6,6 @@ whatever they say.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -90,14 +89,16 @@ class RemoteLedger:
         self._c = connection
 
     def find(self, query: LedgerQuery) -> list[dict[str, Any]]:
+        holders = None
         if query.holder_ids is not None:
-            raise InvalidInput("a remote desk finds credentials by name or id, not by a list of holders")
+            holders = ",".join(sorted(query.holder_ids)) or ","  # "," : no holder, which is not "any holder"
         params = {
             "q": query.text,
             "type": query.config_id,
             "state": query.state,
             "operator": query.operator,
             "offer": query.offer_id,
+            "holders": holders,
             "from": query.issued_from,
             "until": query.issued_until,
             "limit": query.limit,
@@ -218,16 +219,8 @@ class RemoteAdministration:
         self._types.reload()
 
     def backup(self, destination: Path | IO[bytes], operator: str | None = None) -> dict[str, Any]:
-        """Download the issuer's backup archive (the issuer refuses it on a shared PostgreSQL store)."""
-        with self._c.open("GET", "/api/backup", query={"operator": operator}, timeout=300) as response:
-            if isinstance(destination, Path):
-                with destination.open("wb") as out:
-                    shutil.copyfileobj(response, out)
-                size = destination.stat().st_size
-            else:
-                shutil.copyfileobj(response, destination)
-                size = destination.tell()
-        return {"files": None, "size": size, "created_at": None}
+        """Not from a desk: the archive holds the issuer's signing keys, which stay on its machine."""
+        raise on_the_issuer("A backup", "backup")
 
     def restore_at_next_start(self, archive: Path, operator: str | None = None) -> dict[str, Any]:
         raise on_the_issuer("A restore", "restore")

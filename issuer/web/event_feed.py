@@ -95,7 +95,10 @@ class EventFeed:
 
     def _stream(self, after: int, reset: bool) -> Iterator[bytes]:
         try:
-            yield f"retry: {RETRY_MS}\n: connected\n\n".encode()
+            # The id names where this stream starts, so that a desk that has seen no event yet still
+            # resumes from here, or hears that it cannot, after a break (HTML §9.2.6: an id without
+            # data sets the last event ID).
+            yield f"retry: {RETRY_MS}\nid: {self.run}-{after}\n: connected\n\n".encode()
             if reset:
                 yield f"id: {self.run}-{after}\nevent: reset\ndata: {{}}\n\n".encode()
             while True:

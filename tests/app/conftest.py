@@ -15,6 +15,14 @@ from app.main import parse_args, start_issuer  # noqa: E402
 from app.window import MainWindow  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def desk_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own desk settings (Settings -> Connect to an issuer), never the user's."""
+    path = tmp_path / "desk-config" / "connection.json"
+    monkeypatch.setenv("FRONTDESK_DESK_CONFIG", str(path))
+    return path
+
+
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
     """The main window around a real embedded issuer, logged in as Ada."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import queue
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -14,9 +15,12 @@ from typing import IO, Any
 import pytest
 
 from issuer import events
+from issuer.config import Settings
 from issuer.events import Event
 from issuer.remote import RemoteIssuer
-from tests.conftest import RunningIssuer
+from issuer.remote.events import DESK_OFFLINE, DESK_ONLINE, DESK_RESYNC
+from issuer.runtime import IssuerRuntime
+from tests.conftest import KEY_PASSPHRASE, RunningIssuer
 from tests.e2e.helpers import BADGE_CLAIMS
 from tests.e2e.test_desk_login import PASSWORD, call
 
@@ -135,5 +139,43 @@ def test_the_remote_client_publishes_the_issuers_events_on_its_bus(issuer: Runni
             {"count": 1},
             True,
         )
+    finally:
+        remote.close()
+
+
+def test_a_broken_stream_is_published_at_every_attempt_and_its_return_once(issuer: RunningIssuer) -> None:
+    issuer.service.operators.create_first("ada", PASSWORD)
+    remote = RemoteIssuer(issuer.admin_url)
+    remote.operators.login("ada", PASSWORD)
+    remote.connect()
+    admin_port = int(issuer.admin_url.rsplit(":", 1)[1])
+    issuer.runtime.stop()
+    try:
+        late: queue.Queue[Event] = queue.Queue()
+        time.sleep(0.5)  # the first DESK_OFFLINE is published before this listener exists
+        remote.events.subscribe(late.put)
+        assert late.get(timeout=10).kind == DESK_OFFLINE  # the next failed attempt says it again
+        shared = issuer.service.settings  # on PostgreSQL, the same store
+        again = IssuerRuntime(
+            Settings.load(
+                data_dir=issuer.data_dir,
+                port=0,
+                admin_port=admin_port,
+                store_url=shared.store_url,
+                store_password_file=shared.store_password_file,
+            ),
+            key_passphrase=KEY_PASSPHRASE if shared.store_url else None,
+        )
+        again.start()  # the same folder and admin port: another run, which cannot replay
+        assert again.service is not None
+        try:
+            kinds = [late.get(timeout=10).kind]
+            while kinds[-1] != DESK_RESYNC:
+                kinds.append(late.get(timeout=10).kind)
+            assert set(kinds[:-2]) <= {DESK_OFFLINE} and kinds[-2:] == [DESK_ONLINE, DESK_RESYNC]
+            again.service.events.publish(Event(events.OFFER_CREATED, "offer-2"))
+            assert late.get(timeout=10).offer_id == "offer-2"
+        finally:
+            again.stop()
     finally:
         remote.close()

@@ -14,6 +14,7 @@ from issuer.records.holders import HolderRequest
 from issuer.records.ledger import LedgerQuery
 from issuer.remote import RemoteIssuer, check_remote_url
 from issuer.remote.connection import LoginEnded
+from issuer.remote.probe import NotAnIssuer, probe_issuer
 from issuer.service import OfferRequest
 from tests.conftest import RunningIssuer
 from tests.e2e.helpers import BADGE_CLAIMS
@@ -133,6 +134,9 @@ def test_settings_keys_certificates_and_types(issuer: RunningIssuer, remote: Rem
 def test_what_needs_the_issuers_folder_says_so(remote: RemoteIssuer, tmp_path: Path) -> None:
     with pytest.raises(ServiceError, match="done on the issuer's machine"):
         remote.admin.restore_at_next_start(tmp_path / "backup.tar.gz", "ada")
+    with pytest.raises(ServiceError, match=r"A backup is done on the issuer's machine \(frontdesk-issuer backup"):
+        remote.admin.backup(tmp_path / "backup.tar.gz", "ada")
+    assert not (tmp_path / "backup.tar.gz").exists()
     with pytest.raises(ServiceError, match="done on the issuer's machine"):
         remote.operators.create_first("bob", PASSWORD)
 
@@ -149,3 +153,31 @@ def test_only_https_or_loopback_http() -> None:
 def test_an_issuer_that_is_not_there_is_an_os_error() -> None:
     with pytest.raises(OSError, match="cannot be reached"):
         RemoteIssuer("http://127.0.0.1:9").operators.login("ada", PASSWORD)
+
+
+def test_the_ledger_is_found_by_a_list_of_holders(issuer: RunningIssuer, remote: RemoteIssuer) -> None:
+    grace = remote.desk.register_holder(HolderRequest("Grace", "Hopper", "passport", "P1234567"), "ada")
+    ada = remote.desk.register_holder(HolderRequest("Ada", "Lovelace", "passport", "X1234567"), "ada")
+    issued = {}
+    for holder in (grace, ada):
+        created = remote.offers.create(badge(holder_id=holder["holder_id"]))
+        with TestWallet() as wallet:
+            (received,) = wallet.receive(created.offer_uri, created.tx_code)
+        issued[holder["holder_id"]] = received.notification_id
+    for holder_ids in ([grace["holder_id"]], [ada["holder_id"]], [grace["holder_id"], ada["holder_id"]], []):
+        query = LedgerQuery(holder_ids=holder_ids)
+        expected = [record["id"] for record in issuer.service.ledger.find(query)]
+        assert [record["id"] for record in remote.ledger.find(query)] == expected
+        assert sorted(expected) == sorted(issued[holder_id] for holder_id in holder_ids)
+    with pytest.raises(InvalidInput, match="at most 500 holder ids"):
+        remote.ledger.find(LedgerQuery(holder_ids=[f"h{n}" for n in range(501)]))
+
+
+def test_an_address_is_checked_before_a_desk_keeps_it(issuer: RunningIssuer) -> None:
+    assert probe_issuer(issuer.admin_url + "/") == issuer.admin_url
+    with pytest.raises(NotAnIssuer, match=r"not as a Frontdesk issuer's admin API \(HTTP 404\)"):
+        probe_issuer(issuer.url)  # the wallets' port
+    with pytest.raises(OSError, match="nothing answers"):
+        probe_issuer("http://127.0.0.1:9")
+    with pytest.raises(InvalidInput, match="must use https"):
+        probe_issuer("http://issuer.example:8441")

@@ -1,0 +1,62 @@
+"""A remote desk's connection to its issuer, said in the status bar while it is lost.
+
+The remote client's event stream publishes DESK_OFFLINE when it breaks (the issuer stopped, the
+network went away), DESK_ONLINE when it is back, and DESK_RESYNC when the issuer could not replay
+what the desk missed (it restarted): then the lists are read again, so the tables catch up. When the
+login ended, the window says to log in again. An embedded issuer never publishes these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QLabel, QMainWindow
+
+from app.bridge import IssuerBridge
+from app.style import ERROR_STYLE
+from issuer.remote.events import DESK_LOGIN_ENDED, DESK_OFFLINE, DESK_ONLINE, DESK_RESYNC
+
+LOST = (
+    "The connection to the issuer is lost (it stopped, or the network is down). Trying again every few "
+    "seconds; what you do now does not reach it."
+)
+LOGIN_ENDED = "Your login on the issuer has ended (it expired, or it was logged out): close the app and log in again."
+BACK = "Connected to the issuer again: the lists are up to date."
+
+
+class ConnectionWatch(QObject):
+    def __init__(self, window: QMainWindow, bridge: IssuerBridge, *rereads: Callable[[], None]) -> None:
+        """`rereads`: what reads the window's lists again (each on the task thread)."""
+        super().__init__(window)
+        self._window = window
+        self._rereads = rereads
+        self.label = QLabel(LOST)
+        self.label.setObjectName("connectionLost")
+        self.label.setStyleSheet(ERROR_STYLE)
+        self.label.setWordWrap(True)
+        self.label.hide()
+        window.statusBar().addWidget(self.label, 1)
+        bridge.offer_changed.connect(self.on_event)
+
+    @property
+    def lost(self) -> bool:
+        return not self.label.isHidden()
+
+    def on_event(self, kind: str, _offer_id: str) -> None:
+        if kind == DESK_OFFLINE:
+            self.label.setText(LOST)
+            self.label.show()
+        elif kind == DESK_LOGIN_ENDED:
+            self.label.setText(LOGIN_ENDED)
+            self.label.show()
+        elif kind == DESK_ONLINE:
+            self.label.hide()
+            self._window.statusBar().showMessage(BACK, 10_000)
+        elif kind == DESK_RESYNC:
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        """Read every list the window shows again (what changed while the desk was away)."""
+        for reread in self._rereads:
+            reread()
