@@ -25,6 +25,7 @@ from issuer.config import (
     store_url_override,
 )
 from issuer.crypto.certificates import CA_KEY_PATTERN, CERTIFICATES_DIR, TRUST_ANCHOR_FILE, IssuerCertificates
+from issuer.crypto.encryption_keys import ENCRYPTION_KEYS_DIR
 from issuer.crypto.keys import (
     KEY_INDEX,
     PASSPHRASE_ENV,
@@ -164,6 +165,7 @@ def _change_key_passphrase(args: argparse.Namespace, folder: Path) -> int:
     old, new = (None, passphrase) if args.action == "encrypt" else (passphrase, None)
     changed = change_passphrase(folder / "keys", old, new)
     changed += change_passphrase(folder / CERTIFICATES_DIR, old, new, CA_KEY_PATTERN)
+    changed += change_passphrase(folder / ENCRYPTION_KEYS_DIR, old, new)
     print(f"{args.action}ed {changed} key files in {folder}")
     return 0
 
@@ -200,7 +202,8 @@ def _certificates_of(args: argparse.Namespace, settings: Settings, files: KeyFil
     issuer_url = issuer_url_of(settings, settings.port)
     if args.action == "init":
         certificates.create_ca(args.country, settings.issuer_name, issuer_url, replace=args.replace)
-        print(f"trust anchor: {certificates.where}/{TRUST_ANCHOR_FILE} (give it to verifiers: trust-anchor)")
+        where = certificates.folder / TRUST_ANCHOR_FILE if certificates.folder else "in the shared store"
+        print(f"trust anchor: {where} (give it to verifiers: trust-anchor)")
     elif args.action == "csr":
         write_atomic(args.output, certificates.signing_request(settings.issuer_name, issuer_url, args.country))
         print(f"signing request for key {keys.active.kid}: {args.output}")
