@@ -137,11 +137,13 @@ class Statements:
 
     def __init__(self, cluster: Cluster, name: str) -> None:
         self._cluster, self.name = cluster, name
+        self._size_before = 0
 
     def reset(self) -> int:
         """Start counting statements afresh; the transactions committed so far."""
         with self._cluster.connect() as connection:
             connection.execute("SELECT pg_stat_statements_reset()")
+            self._size_before = self._size(connection)
             return self._commits(connection)
 
     def read(self, commits_before: int, issuances: int) -> dict[str, Any]:
@@ -153,6 +155,7 @@ class Statements:
                 (self.name,),
             ).fetchall()
             commits = self._commits(connection) - commits_before
+            grown = self._size(connection) - self._size_before
             [(connections,)] = connection.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'frontdesk-issuer'",
                 (self.name,),
@@ -162,6 +165,7 @@ class Statements:
             "statements_per_issuance": round(calls / per, 1),
             "transactions_per_issuance": round(commits / per, 1),
             "connections_at_end": connections,
+            "database_bytes_per_issuance": round(grown / per),
             "top_statements": [
                 {"per_issuance": round(int(str(count)) / per, 2), "query": " ".join(str(query).split())[:160]}
                 for query, count in rows[:TOP_STATEMENTS]
@@ -199,6 +203,10 @@ class Statements:
                 connection.execute("ALTER SYSTEM RESET log_line_prefix")
             connection.execute("SELECT pg_reload_conf()")
         time.sleep(0.5)  # each backend reads the new settings between two statements
+
+    def _size(self, connection: Any) -> int:
+        [(size,)] = connection.execute("SELECT pg_database_size(%s)", (self.name,)).fetchall()
+        return int(size)
 
     def _commits(self, connection: Any) -> int:
         [(commits,)] = connection.execute(
@@ -301,7 +309,8 @@ def _text(runs: list[dict[str, Any]]) -> str:
             f"\npostgres, {run['processes']} process(es), per issuance: {run['round_trips_per_issuance']} round trips "
             f"(statements sent, {run['begin_commit_per_issuance']} of them BEGIN or COMMIT; from "
             f"{run['logged_issuances']} issuances), {run['transactions_per_issuance']} transactions; "
-            f"{run['connections_at_end']} connections held at the end. By kind (pg_stat_statements, "
+            f"{run['connections_at_end']} connections held at the end; the database grew "
+            f"{run['database_bytes_per_issuance']} bytes. By kind (pg_stat_statements, "
             f"{run['statements_per_issuance']} without BEGIN and COMMIT):"
         )
         lines += [f"  {top['per_issuance']:>6}  {top['query']}" for top in run["top_statements"]]
