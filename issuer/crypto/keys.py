@@ -109,8 +109,8 @@ class KeyRing:
 
     def __init__(self, files: KeyFiles | Path, passphrase: bytes | None = None) -> None:
         self._files = FolderKeyFiles(files) if isinstance(files, Path) else files
-        # A store that encrypts its key files needs no second encryption of the PEM inside; files
-        # outside the store (the issuing CA's key) are always protected with the passphrase itself.
+        # A store that encrypts its key files needs no second encryption of the PEM inside; in a data
+        # folder every private key's PEM is encrypted with the passphrase (`private_pem`).
         self._passphrase = None if self._files.encrypted else passphrase
         self._file_passphrase = passphrase
         folder = self._files.folder if isinstance(self._files, FolderKeyFiles) else None
@@ -143,14 +143,6 @@ class KeyRing:
         """Attach a certificate chain to a key: from now on its signatures carry it in `x5c`."""
         with self._lock:
             self._keys = {**self._keys, kid: replace(self._keys[kid], x5c=x5c, not_after=not_after)}
-
-    def read_private_key(self, path: Path) -> jwk.JWK:
-        """Another private key of the issuer (its CA's), protected as the signing keys are."""
-        return load_key_file(path, self._file_passphrase)
-
-    def write_private_key(self, path: Path, private: jwk.JWK) -> None:
-        """Store a private key owner-only, encrypted with the signing keys' passphrase if they are."""
-        write_private_file(path, private.export_to_pem(private_key=True, password=self._file_passphrase))
 
     def private_pem(self, private: jwk.JWK, files: KeyFiles) -> bytes:
         """Another private key of the issuer (its CA's, an encryption key) as PEM for `files`: encrypted

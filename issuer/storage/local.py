@@ -64,7 +64,8 @@ class FolderKeyFiles:
         (self.folder / name).unlink(missing_ok=True)
 
     def part(self, name: str) -> FolderKeyFiles:
-        """A sibling folder of the data folder (`certificates`, `encryption-keys`), made when first written."""
+        """The folder beside this one in the data folder (`certificates`, `encryption-keys`), made when
+        first written."""
         return FolderKeyFiles(self.folder.parent / name, make=False)
 
     @staticmethod
