@@ -60,7 +60,8 @@ def test_compose_runs_a_database_two_issuers_and_caddy() -> None:
     for name in ISSUERS:
         issuer = services[name]
         assert issuer["depends_on"]["db"]["condition"] == "service_healthy"
-        assert (DEPLOY.parent / issuer["build"]["context"].replace("..", ".") / issuer["build"]["dockerfile"]).is_file()
+        context = (DEPLOY / issuer["build"]["context"]).resolve()  # relative to the compose file
+        assert context == DEPLOY.parent and (context / issuer["build"]["dockerfile"]).is_file()
     assert services["issuer-1"]["volumes"] != services["issuer-2"]["volumes"]  # a data folder each
 
 
@@ -244,3 +245,14 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
         ["systemd-analyze", "verify", *names], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_containerfile_copies_what_the_repository_has() -> None:
+    copies = [
+        line.split()[1:-1] for line in (DEPLOY / "Containerfile").read_text().splitlines() if line.startswith("COPY ")
+    ]
+    sources = [source for sources in copies for source in sources]
+    assert {"pyproject.toml", "issuer", "resources", "deploy/entrypoint.sh"} <= set(sources)
+    for source in sources:
+        assert (DEPLOY.parent / source).exists(), source
+    assert (DEPLOY / "entrypoint.sh").stat().st_mode & 0o111  # executable in the image
