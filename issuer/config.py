@@ -35,8 +35,9 @@ HAIP_REQUIREMENTS: dict[str, Any] = {
 LIST_SETTINGS = ("trusted_proxies", "rate_limit_exempt", "allowed_hosts", "wallet_trust_anchors")
 STORE_URL_ENV = "FRONTDESK_STORE_URL"
 STORE_PASSWORD_ENV = "FRONTDESK_STORE_PASSWORD"
-# What every issuer process sharing one store must have alike: the identity wallets see, and
-# what decides how a wallet's request is answered.
+# What every issuer process sharing one store must have alike: the identity wallets see, what
+# decides how a wallet's request is answered, what verifiers are told of status lists, and what
+# one process does to the data of all (holders' retention).
 SHARED_SETTINGS = (
     "public_url",
     "issuer_name",
@@ -49,6 +50,14 @@ SHARED_SETTINGS = (
     "require_wallet_attestation",
     "request_encryption",
     "require_request_encryption",
+    "batch_size",
+    "access_token_ttl",
+    "nonce_ttl",
+    "tx_code_max_attempts",
+    "deferred_interval",
+    "status_list_size",
+    "status_list_ttl",
+    "holder_retention_days",
 )
 
 

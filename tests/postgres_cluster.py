@@ -42,9 +42,11 @@ def server_binaries() -> Path:
 
 
 class Cluster:
-    def __init__(self, *, durable: bool = False) -> None:
-        """`durable`: fsync and synchronous commits as a production server has them (benchmarks)."""
+    def __init__(self, *, durable: bool = False, settings: tuple[str, ...] = ()) -> None:
+        """`durable`: fsync and synchronous commits as a production server has them (benchmarks);
+        `settings`: more server settings, `name=value` each (pg_stat_statements for a benchmark)."""
         self.durable = durable
+        self.settings = settings
         self.bin = server_binaries()
         self.folder = Path(tempfile.mkdtemp(prefix="frontdesk-postgres-"))
         self.data = self.folder / "data"
@@ -69,6 +71,7 @@ class Cluster:
         )
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options += "".join(f" -c {setting}" for setting in self.settings)
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-w", "-o", options, "start")
 
     def server_pids(self) -> list[int]:

@@ -26,6 +26,7 @@ from issuer.config import (
     store_url_override,
 )
 from issuer.crypto.certificates import CA_KEY_PATTERN, CERTIFICATES_DIR, TRUST_ANCHOR_FILE, IssuerCertificates
+from issuer.crypto.encryption_keys import ENCRYPTION_KEYS_DIR
 from issuer.crypto.keys import (
     KEY_INDEX,
     PASSPHRASE_ENV,
@@ -37,8 +38,11 @@ from issuer.crypto.keys import (
 )
 from issuer.fileio import write_atomic
 from issuer.runtime import issuer_url_of
+from issuer.storage.backends import open_store
 from issuer.storage.backup import BackupError, create_backup, restore_backup
 from issuer.storage.folder_lock import FolderInUse, FolderLock
+from issuer.storage.interfaces import KeyFiles
+from issuer.storage.local import FolderKeyFiles
 from issuer.storage.manifest import Manifest
 from issuer.storage.repair import repair_journals
 
@@ -162,6 +166,7 @@ def _change_key_passphrase(args: argparse.Namespace, folder: Path) -> int:
     old, new = (None, passphrase) if args.action == "encrypt" else (passphrase, None)
     changed = change_passphrase(folder / "keys", old, new)
     changed += change_passphrase(folder / CERTIFICATES_DIR, old, new, CA_KEY_PATTERN)
+    changed += change_passphrase(folder / ENCRYPTION_KEYS_DIR, old, new)
     print(f"{args.action}ed {changed} key files in {folder}")
     return 0
 
@@ -169,7 +174,7 @@ def _change_key_passphrase(args: argparse.Namespace, folder: Path) -> int:
 def _certificates(args: argparse.Namespace) -> int:
     """The signing keys' certificates: made or imported in the data folder while no issuer runs on it
     (its lock), shown and requested at any time."""
-    settings = Settings.load(args.data_dir)
+    settings = Settings.load(args.data_dir, store_url=store_url_override(None, os.environ))
     ensure_private_dir(settings.data_dir)
     if args.action not in ("init", "import"):  # reading: fine beside a running issuer
         return _certificates_in(args, settings)
@@ -183,12 +188,23 @@ def _certificates_in(args: argparse.Namespace, settings: Settings) -> int:
         passphrase: bytes | None = read_passphrase_file(args.key_passphrase_file)
     else:
         passphrase = resolve_passphrase(settings.key_passphrase_file, os.environ)
-    keys = KeyRing(folder / "keys", passphrase)
-    certificates = IssuerCertificates(folder, keys)
+    if settings.store_url is None:
+        return _certificates_of(args, settings, FolderKeyFiles(folder / "keys"), passphrase)
+    store = open_store(settings, passphrase, os.environ)  # the chain every process sharing it presents
+    try:
+        return _certificates_of(args, settings, store.key_files, passphrase)
+    finally:
+        store.close()
+
+
+def _certificates_of(args: argparse.Namespace, settings: Settings, files: KeyFiles, passphrase: bytes | None) -> int:
+    keys = KeyRing(files, passphrase)
+    certificates = IssuerCertificates(files.part(CERTIFICATES_DIR), keys)
     issuer_url = issuer_url_of(settings, settings.port)
     if args.action == "init":
         certificates.create_ca(args.country, settings.issuer_name, issuer_url, replace=args.replace)
-        print(f"trust anchor: {certificates.folder / TRUST_ANCHOR_FILE} (give it to verifiers: trust-anchor)")
+        where = certificates.folder / TRUST_ANCHOR_FILE if certificates.folder else "in the shared store"
+        print(f"trust anchor: {where} (give it to verifiers: trust-anchor)")
     elif args.action == "csr":
         write_atomic(args.output, certificates.signing_request(settings.issuer_name, issuer_url, args.country))
         print(f"signing request for key {keys.active.kid}: {args.output}")
@@ -202,12 +218,16 @@ def _certificates_in(args: argparse.Namespace, settings: Settings) -> int:
     for warning in certificates.expiring():
         print(f"warning: {warning}")
     if not certificates.infos():
-        print(f"no certificates in {certificates.folder}: run 'frontdesk-issuer certificates init --country XX'")
+        print(f"no certificates in {certificates.where}: run 'frontdesk-issuer certificates init --country XX'")
     return 0
 
 
 def _trust_anchor(args: argparse.Namespace) -> int:
-    path = (args.data_dir or default_data_dir()) / CERTIFICATES_DIR / TRUST_ANCHOR_FILE
+    folder = args.data_dir or default_data_dir()
+    settings = Settings.load(folder, store_url=store_url_override(None, os.environ))
+    if settings.store_url is not None:
+        return _shared_trust_anchor(settings)
+    path = folder / CERTIFICATES_DIR / TRUST_ANCHOR_FILE
     try:
         pem = path.read_text(encoding="ascii")
     except FileNotFoundError as error:
@@ -215,4 +235,17 @@ def _trust_anchor(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         raise CommandError(f"cannot read {path}: {error}") from error
     sys.stdout.write(pem)
+    return 0
+
+
+def _shared_trust_anchor(settings: Settings) -> int:
+    """The trust anchor in a shared store: it is sealed there, so reading it needs the key passphrase."""
+    store = open_store(settings, resolve_passphrase(settings.key_passphrase_file, os.environ), os.environ)
+    try:
+        pem = store.key_files.part(CERTIFICATES_DIR).read(TRUST_ANCHOR_FILE)
+    finally:
+        store.close()
+    if pem is None:
+        raise CommandError("no trust anchor in the shared store: run 'frontdesk-issuer certificates init'")
+    sys.stdout.write(pem.decode("ascii"))
     return 0

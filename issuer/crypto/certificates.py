@@ -7,10 +7,12 @@ Two ways to a chain:
 - the organisation's CA: `signing_request` writes a certificate signing request for the active key, and
   `import_chain` checks the chain the CA sent back (it ends with the CA's root) and stores it.
 
-Everything lives in `<data>/certificates/`, apart from the signing keys:
+Everything lives in the store's key files of the part `certificates` (`<data>/certificates/`, or sealed
+rows of a shared PostgreSQL store, where every process presents the same chain), apart from the signing
+keys:
 - `trust-anchor.pem`: the CA certificate verifiers trust, never sent in `x5c` (HAIP §6.1.1);
 - `ca-key.pem`: the own CA's private key, owner-only, encrypted with the signing keys' passphrase when
-  they are encrypted;
+  they are encrypted (in a shared store, sealed under it as every key file there);
 - `chains/<kid>.pem`: a signing key's chain, leaf first, without the trust anchor.
 
 The certificates are made as ISO 18013-5 Annex B verifiers expect, so that an mdoc can be signed with the
@@ -41,7 +43,8 @@ from jwcrypto import jwk
 from issuer.config import SettingsError
 from issuer.crypto.keys import IssuerKey, KeyRing
 from issuer.crypto.trust_anchors import is_self_signed
-from issuer.fileio import write_atomic
+from issuer.storage.interfaces import KeyFiles
+from issuer.storage.local import FolderKeyFiles
 
 CERTIFICATES_DIR = "certificates"
 TRUST_ANCHOR_FILE = "trust-anchor.pem"
@@ -74,16 +77,23 @@ class CertificateInfo:
 
 
 class IssuerCertificates:
-    """The trust anchor and the signing keys' chains of one data folder; attaching a chain to a key in the
-    key ring makes every signature of that key carry it in `x5c`."""
+    """The trust anchor and the signing keys' chains of one issuer; attaching a chain to a key in the
+    key ring makes every signature of that key carry it in `x5c`. `files`: the key files of the part
+    `certificates` (a data folder's path means its `certificates` folder). When another process
+    sharing the store changes them, they are read again with the keys."""
 
-    def __init__(self, data_dir: Path, keys: KeyRing, clock: Callable[[], float] = time.time) -> None:
-        self.folder = data_dir / CERTIFICATES_DIR
+    def __init__(self, files: KeyFiles | Path, keys: KeyRing, clock: Callable[[], float] = time.time) -> None:
+        if isinstance(files, Path):
+            files = FolderKeyFiles(files / CERTIFICATES_DIR, make=False)
+        self._files = files
+        self.folder = files.folder if isinstance(files, FolderKeyFiles) else None
+        self.where = str(self.folder) if self.folder is not None else "the shared store"
         self._keys = keys
         self._clock = clock
         self._anchor: x509.Certificate | None = None
         self._chains: dict[str, list[x509.Certificate]] = {}
         self._load()
+        keys.on_reload(self._load)
 
     # ----- what verifiers and other formats need -----
 
@@ -105,7 +115,7 @@ class IssuerCertificates:
     @property
     def own_ca(self) -> bool:
         """Whether this issuer is its own CA, and so certifies its new keys itself."""
-        return (self.folder / CA_KEY_FILE).is_file()
+        return self._files.read(CA_KEY_FILE) is not None
 
     # ----- making and importing chains -----
 
@@ -115,7 +125,7 @@ class IssuerCertificates:
         if len(country) != 2 or not country.isascii() or not country.isalpha():
             raise CertificateError(f"the country must be a two-letter ISO 3166 code such as DE, not {country!r}")
         if self._anchor is not None and not replace:
-            raise CertificateError(f"{self.folder} already holds a trust anchor; to make a new CA, replace it")
+            raise CertificateError(f"{self.where} already holds a trust anchor; to make a new CA, replace it")
         now = self._now()
         private = jwk.JWK.generate(kty="EC", crv="P-256")
         key = _signing_key(private)
@@ -134,16 +144,16 @@ class IssuerCertificates:
             .add_extension(x509.IssuerAlternativeName([x509.UniformResourceIdentifier(issuer_url)]), critical=False)
             .sign(key, hashes.SHA256())
         )
-        self._ensure_folder()
-        self._keys.write_private_key(self.folder / CA_KEY_FILE, private)
+        self._files.write(CA_KEY_FILE, self._keys.private_pem(private, self._files))
         self._write_anchor(certificate)
         self.certify(self._keys.active, issuer_url)
 
     def certify(self, key: IssuerKey, issuer_url: str) -> None:
         """A document-signer certificate for `key` from the own CA (HAIP §6.1.1: not self-signed)."""
-        if not self.own_ca or self._anchor is None:
+        ca_pem = self._files.read(CA_KEY_FILE)
+        if ca_pem is None or self._anchor is None:
             raise CertificateError("this issuer has no issuing CA of its own to certify its keys")
-        ca_key = _signing_key(self._keys.read_private_key(self.folder / CA_KEY_FILE))
+        ca_key = _signing_key(self._keys.load_private(ca_pem, self._files, f"{self.where}/{CA_KEY_FILE}"))
         anchor = self._anchor
         now = self._now()
         not_after = min(now + timedelta(days=SIGNER_VALIDITY_DAYS), anchor.not_valid_after_utc)
@@ -191,7 +201,7 @@ class IssuerCertificates:
         CA's self-signed root, which becomes the trust anchor. The key it certifies is returned."""
         if self.own_ca:
             raise CertificateError(
-                f"this issuer is its own CA ({self.folder / CA_KEY_FILE}); move the certificates folder aside "
+                f"this issuer is its own CA ({self.where}/{CA_KEY_FILE}); move the certificates folder aside "
                 "to use your organisation's CA instead"
             )
         try:
@@ -223,7 +233,6 @@ class IssuerCertificates:
             verifier.verify(leaf, intermediates)
         except VerificationError as error:
             raise CertificateError(f"the chain does not verify: {error}") from error
-        self._ensure_folder()
         self._write_anchor(anchor)
         self._write_chain(key.kid, [leaf, *intermediates])
         return key
@@ -269,25 +278,24 @@ class IssuerCertificates:
     # ----- files -----
 
     def _load(self) -> None:
-        anchor = self.folder / TRUST_ANCHOR_FILE
-        if anchor.is_file():
-            self._anchor = _read_certificates(anchor)[0]
+        """Read the trust anchor and the chains of the keys in the ring (again, after another process
+        sharing the store changed them)."""
+        anchor = self._files.read(TRUST_ANCHOR_FILE)
+        if anchor is not None:
+            self._anchor = _read_certificates(anchor, f"{self.where}/{TRUST_ANCHOR_FILE}")[0]
         for key in self._keys.all():
-            path = self.folder / CHAINS_DIR / f"{key.kid}.pem"
-            if path.is_file():
-                self._attach(key.kid, _read_certificates(path))
-
-    def _ensure_folder(self) -> None:
-        (self.folder / CHAINS_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.folder.chmod(0o700)
+            name = f"{CHAINS_DIR}/{key.kid}.pem"
+            pem = self._files.read(name)
+            if pem is not None:
+                self._attach(key.kid, _read_certificates(pem, f"{self.where}/{name}"))
 
     def _write_anchor(self, certificate: x509.Certificate) -> None:
-        write_atomic(self.folder / TRUST_ANCHOR_FILE, certificate.public_bytes(serialization.Encoding.PEM))
+        self._files.write(TRUST_ANCHOR_FILE, certificate.public_bytes(serialization.Encoding.PEM))
         self._anchor = certificate
 
     def _write_chain(self, kid: str, chain: list[x509.Certificate]) -> None:
         pem = b"".join(certificate.public_bytes(serialization.Encoding.PEM) for certificate in chain)
-        write_atomic(self.folder / CHAINS_DIR / f"{kid}.pem", pem)
+        self._files.write(f"{CHAINS_DIR}/{kid}.pem", pem)
         self._attach(kid, chain)
 
     def _attach(self, kid: str, chain: list[x509.Certificate]) -> None:
@@ -299,11 +307,11 @@ class IssuerCertificates:
         return datetime.fromtimestamp(int(self._clock()), UTC)
 
 
-def _read_certificates(path: Path) -> list[x509.Certificate]:
+def _read_certificates(pem: bytes, where: str) -> list[x509.Certificate]:
     try:
-        certificates = x509.load_pem_x509_certificates(path.read_bytes())
-    except (OSError, ValueError) as error:
-        raise CertificateError(f"{path} cannot be read: {error}") from error
+        certificates = x509.load_pem_x509_certificates(pem)
+    except ValueError as error:
+        raise CertificateError(f"{where} cannot be read: {error}") from error
     return certificates
 
 

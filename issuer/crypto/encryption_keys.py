@@ -3,16 +3,17 @@
 
 ECDH-ES keys on P-256, each with a `kid`. Only the active key is published; it rotates with the signing
 keys, and a retired key still decrypts for `GRACE` seconds, for wallets that hold the metadata from
-before the rotation. Keys live in `<data>/encryption-keys/` (owner-only), protected like the signing keys,
-and are made when request encryption is first offered.
+before the rotation. Keys live in the store's key files of the part `encryption-keys` (`<data>/encryption-keys/`,
+owner-only, or sealed rows of a shared PostgreSQL store, so that every process publishes the same key and
+decrypts what was encrypted to another's), protected like the signing keys, and are made when request
+encryption is first offered.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,11 @@ from typing import Any
 from jwcrypto import jwk
 
 from issuer.crypto.keys import KeyRing
-from issuer.fileio import write_private_file
+from issuer.storage.interfaces import KeyFiles
+from issuer.storage.local import FolderKeyFiles
 
 ENCRYPTION_KEYS_DIR = "encryption-keys"
+INDEX = "keys.json"
 ALG = "ECDH-ES"
 GRACE = 7 * 86400
 
@@ -40,26 +43,27 @@ class EncryptionKey:
 
 
 class EncryptionKeys:
-    def __init__(self, data_dir: Path, keys: KeyRing, clock: Callable[[], float] = time.time) -> None:
-        self._dir = data_dir / ENCRYPTION_KEYS_DIR
-        self._index = self._dir / "keys.json"
+    """`files`: the key files of the part `encryption-keys` (a data folder's path means its folder). When
+    another process sharing the store rotates them, they are read again with the signing keys."""
+
+    def __init__(self, files: KeyFiles | Path, keys: KeyRing, clock: Callable[[], float] = time.time) -> None:
+        if isinstance(files, Path):
+            files = FolderKeyFiles(files / ENCRYPTION_KEYS_DIR, make=False)
+        self._files = files
         self._keys = keys  # its passphrase protects these keys too
         self._clock = clock
         self._by_kid: dict[str, EncryptionKey] = {}
         self._active = ""
-        if self._index.is_file():
-            index = json.loads(self._index.read_text())
-            for entry in index["keys"]:
-                private = keys.read_private_key(self._dir / f"{entry['kid']}.pem")
-                self._by_kid[entry["kid"]] = EncryptionKey(
-                    entry["kid"], entry["created_at"], private, entry.get("retired_at")
-                )
-            self._active = index["active"]
+        self._load()
+        keys.on_reload(self._load)
 
     def ensure(self) -> None:
-        """An active key, made now if there is none yet."""
-        if not self._active:
-            self.rotate()
+        """An active key, made now if there is none yet (by this process or another one first)."""
+        if self._active:
+            return
+        key = self._generate(int(self._clock()))
+        self._files.create(INDEX, _index(key.kid, [key]))
+        self._load()
 
     @property
     def active(self) -> EncryptionKey | None:
@@ -67,7 +71,8 @@ class EncryptionKeys:
 
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         """What the metadata publishes: the active key only."""
-        return {"keys": [self._by_kid[self._active].public_jwk] if self._active else []}
+        active = self.active
+        return {"keys": [active.public_jwk] if active is not None else []}
 
     def find(self, kid: str) -> EncryptionKey | None:
         """The key a request names: the active one, or a retired one still in its grace period."""
@@ -77,26 +82,54 @@ class EncryptionKeys:
         return key
 
     def rotate(self) -> EncryptionKey:
-        """A new active key; the previous one is retired, and keys past their grace period are deleted."""
+        """A new active key; the previous one is retired, and keys past their grace period are deleted.
+        Inside a store transaction, the index read here is held until the new one is written."""
+        self._load()  # another process may have rotated since
         now = int(self._clock())
-        self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(self._dir, 0o700)
+        key = self._generate(now)
+        by_kid = dict(self._by_kid)
+        if self._active:
+            previous = by_kid[self._active]
+            by_kid[previous.kid] = EncryptionKey(previous.kid, previous.created_at, previous.private, now)
+        expired = [k.kid for k in by_kid.values() if k.retired_at is not None and k.retired_at + GRACE < now]
+        for kid in expired:
+            del by_kid[kid]
+        by_kid[key.kid] = key
+        self._files.write(INDEX, _index(key.kid, by_kid.values()))
+        self._by_kid, self._active = by_kid, key.kid
+        for kid in expired:
+            self._files.delete(f"{kid}.pem")
+        return key
+
+    def _generate(self, now: int) -> EncryptionKey:
         private = jwk.JWK.generate(kty="EC", crv="P-256")
         key = EncryptionKey(private.thumbprint(), now, private)
-        self._keys.write_private_key(self._dir / f"{key.kid}.pem", private)
-        if self._active:
-            previous = self._by_kid[self._active]
-            self._by_kid[previous.kid] = EncryptionKey(previous.kid, previous.created_at, previous.private, now)
-        expired = [k.kid for k in self._by_kid.values() if k.retired_at is not None and k.retired_at + GRACE < now]
-        for kid in expired:
-            del self._by_kid[kid]
-        self._by_kid[key.kid] = key
-        self._active = key.kid
-        entries = [
-            {"kid": k.kid, "created_at": k.created_at, **({"retired_at": k.retired_at} if k.retired_at else {})}
-            for k in self._by_kid.values()
-        ]
-        write_private_file(self._index, json.dumps({"active": key.kid, "keys": entries}, indent=2).encode())
-        for kid in expired:
-            (self._dir / f"{kid}.pem").unlink(missing_ok=True)
+        self._files.write(f"{key.kid}.pem", self._keys.private_pem(private, self._files))
         return key
+
+    def _load(self) -> None:
+        raw = self._files.read(INDEX)
+        if raw is None:
+            return
+        index = json.loads(raw)
+        by_kid = {}
+        for entry in index["keys"]:
+            known = self._by_kid.get(entry["kid"])
+            if known is not None:
+                private = known.private
+            else:
+                name = f"{entry['kid']}.pem"
+                pem = self._files.read(name)
+                if pem is None:
+                    continue  # a retired key another process deleted meanwhile
+                private = self._keys.load_private(pem, self._files, name)
+            by_kid[entry["kid"]] = EncryptionKey(entry["kid"], entry["created_at"], private, entry.get("retired_at"))
+        self._by_kid, self._active = by_kid, index["active"]
+
+
+def _index(active: str, keys: Iterable[EncryptionKey]) -> bytes:
+    entries = [
+        {"kid": k.kid, "created_at": k.created_at, **({"retired_at": k.retired_at} if k.retired_at else {})}
+        for k in keys
+    ]
+    return json.dumps({"active": active, "keys": entries}, indent=2).encode()

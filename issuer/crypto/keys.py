@@ -23,7 +23,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -109,8 +109,8 @@ class KeyRing:
 
     def __init__(self, files: KeyFiles | Path, passphrase: bytes | None = None) -> None:
         self._files = FolderKeyFiles(files) if isinstance(files, Path) else files
-        # A store that encrypts its key files needs no second encryption of the PEM inside; files
-        # outside the store (the issuing CA's key) are always protected with the passphrase itself.
+        # A store that encrypts its key files needs no second encryption of the PEM inside; in a data
+        # folder every private key's PEM is encrypted with the passphrase (`private_pem`).
         self._passphrase = None if self._files.encrypted else passphrase
         self._file_passphrase = passphrase
         folder = self._files.folder if isinstance(self._files, FolderKeyFiles) else None
@@ -118,6 +118,7 @@ class KeyRing:
         self._keys: dict[str, IssuerKey] = {}
         self._active_kid = ""
         self._lock = threading.Lock()
+        self._reloaded: list[Callable[[], None]] = []
         try:
             self._load_or_create()
         except DataDamaged as error:
@@ -143,13 +144,21 @@ class KeyRing:
         with self._lock:
             self._keys = {**self._keys, kid: replace(self._keys[kid], x5c=x5c, not_after=not_after)}
 
-    def read_private_key(self, path: Path) -> jwk.JWK:
-        """Another private key of the issuer (its CA's), protected as the signing keys are."""
-        return load_key_file(path, self._file_passphrase)
+    def private_pem(self, private: jwk.JWK, files: KeyFiles) -> bytes:
+        """Another private key of the issuer (its CA's, an encryption key) as PEM for `files`: encrypted
+        with the passphrase, unless `files` seal what they keep themselves."""
+        return bytes(private.export_to_pem(private_key=True, password=self._passphrase_for(files)))
 
-    def write_private_key(self, path: Path, private: jwk.JWK) -> None:
-        """Store a private key owner-only, encrypted with the signing keys' passphrase if they are."""
-        write_private_file(path, private.export_to_pem(private_key=True, password=self._file_passphrase))
+    def load_private(self, pem: bytes, files: KeyFiles, where: str) -> jwk.JWK:
+        """A private key `private_pem` made, read back from `files` (`where` names it in errors)."""
+        return load_key_pem(pem, self._passphrase_for(files), where)
+
+    def on_reload(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` after the keys were read again, for what hangs on them (certificates)."""
+        self._reloaded.append(callback)
+
+    def _passphrase_for(self, files: KeyFiles) -> bytes | None:
+        return None if files.encrypted else self._file_passphrase
 
     def rotate(self) -> IssuerKey:
         """Make a new active key; the previous ones stay published. Inside a store transaction,
@@ -171,6 +180,8 @@ class KeyRing:
         if index is not None:
             with self._lock:
                 self._load(index)
+        for callback in self._reloaded:
+            callback()
 
     def _load_or_create(self) -> None:
         index = self._files.read(KEY_INDEX)

@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 from issuer import events
 from issuer.config import Settings
-from issuer.crypto.certificates import IssuerCertificates
-from issuer.crypto.encryption_keys import EncryptionKeys
+from issuer.crypto.certificates import CERTIFICATES_DIR, IssuerCertificates
+from issuer.crypto.encryption_keys import ENCRYPTION_KEYS_DIR, EncryptionKeys
 from issuer.crypto.keys import KeyRing
 from issuer.crypto.trust_anchors import TrustAnchors
 from issuer.events import Event, EventBus
@@ -66,7 +66,9 @@ class IssuerService:
         try:
             self.keys = keys or KeyRing(self.store.key_files)
             self.credential_types = CredentialTypes(data_dir / "credential_types")
-            self.certificates = IssuerCertificates(data_dir, self.keys, lambda: self.context.time())
+            self.certificates = IssuerCertificates(
+                self.store.key_files.part(CERTIFICATES_DIR), self.keys, lambda: self.context.time()
+            )
             self.trust_anchors = TrustAnchors.load(data_dir, settings.wallet_trust_anchors)
             profile.check(settings, issuer_url, self.keys.active, self.credential_types, self.trust_anchors)
         except BaseException:
@@ -79,7 +81,9 @@ class IssuerService:
         self.context = Context(settings, issuer_url, self.store, hasher, clock, self.events)
         encryption_keys = None
         if settings.offers_request_encryption:
-            encryption_keys = EncryptionKeys(data_dir, self.keys, self.context.time)
+            encryption_keys = EncryptionKeys(
+                self.store.key_files.part(ENCRYPTION_KEYS_DIR), self.keys, self.context.time
+            )
             encryption_keys.ensure()
         self.request_encryption = RequestEncryption(encryption_keys, settings.require_request_encryption)
         replays = self.store.replays

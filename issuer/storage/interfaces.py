@@ -225,8 +225,15 @@ class KeyFiles(Protocol):
     def create(self, name: str, content: bytes) -> bytes:
         """Store `content` unless `name` exists (another process was first): the stored content."""
 
+    def delete(self, name: str) -> None:
+        """Forget `name` (a key past its use); nothing happens when it is not there."""
+
     def watch(self, changed: Callable[[], None]) -> None:
         """Call `changed()` when another process changes a key file."""
+
+    def part(self, name: str) -> KeyFiles:
+        """The key files of another part of the issuer (its certificates, its encryption keys), kept
+        where these are: beside them in the data folder, or in the same shared store."""
 
 
 class Store(Protocol):

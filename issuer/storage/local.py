@@ -36,22 +36,42 @@ class MemoryReplaySet:
 
 
 class FolderKeyFiles:
-    """`KeyFiles` as files in one folder, mode 0600 in a 0700 folder. The files themselves are
-    in clear: the signing keys encrypt their PEM when there is a passphrase (`issuer.crypto.keys`)."""
+    """`KeyFiles` as files in one folder, mode 0600 in 0700 folders (a name may have a folder of its
+    own: `chains/<kid>.pem`). The files themselves are in clear: the keys encrypt their PEM when
+    there is a passphrase (`issuer.crypto.keys`). `make`: create the folder now, not at the first write."""
 
     encrypted = False
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, make: bool = True) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
+        if make:
+            self._make(folder)
 
     def read(self, name: str) -> bytes | None:
         path = self.folder / name
         return path.read_bytes() if path.is_file() else None
 
     def write(self, name: str, content: bytes) -> None:
-        write_private_file(self.folder / name, content)
+        path = self.folder / name
+        folder = self.folder
+        self._make(folder)
+        for step in path.parent.relative_to(self.folder).parts:
+            folder = folder / step
+            self._make(folder)
+        write_private_file(path, content)
+
+    def delete(self, name: str) -> None:
+        (self.folder / name).unlink(missing_ok=True)
+
+    def part(self, name: str) -> FolderKeyFiles:
+        """The folder beside this one in the data folder (`certificates`, `encryption-keys`), made when
+        first written."""
+        return FolderKeyFiles(self.folder.parent / name, make=False)
+
+    @staticmethod
+    def _make(folder: Path) -> None:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
 
     def create(self, name: str, content: bytes) -> bytes:
         existing = self.read(name)

@@ -25,8 +25,19 @@ def free_port() -> int:
 
 
 class ServeProcess:
-    def __init__(self, data_dir: Path, database: PostgresDatabase, port: int, public_url: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        database: PostgresDatabase,
+        port: int,
+        public_url: str,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """`settings`: written to the data folder's settings.json before the start."""
         self.data_dir = data_dir
+        if settings is not None:
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            (data_dir / "settings.json").write_text(json.dumps(settings))
         self.port = port
         self.public_url = public_url
         self.url = f"http://127.0.0.1:{port}"

@@ -92,3 +92,43 @@ def test_backup_and_restore_point_to_pg_dump_on_a_shared_store(
     assert main(["restore", "--data-dir", str(tmp_path), str(tmp_path / "backup.tar.gz")]) == 1
     assert "pg_dump" in capsys.readouterr().err
     assert not (tmp_path / "backup.tar.gz").exists()
+
+
+def test_the_certificates_and_encryption_keys_move_with_the_folder(
+    tmp_path: Path, postgres: PostgresDatabase, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The own CA, the chain of each key and the request encryption keys, encrypted at rest in the folder,
+    are the store's after `migrate`: the issuer served from it presents the same chain and encryption key,
+    and its CA certifies the keys rotated later."""
+    desk = tmp_path / "desk"
+    desk.mkdir(mode=0o700)
+    (desk / "settings.json").write_text('{"request_encryption": true}')  # a shared setting, copied to the store
+    with running_issuer(desk) as issuer:
+        issuer.service.admin.create_issuing_ca("SE")
+        anchor = issuer.service.certificates.trust_anchor_pem()
+        x5c = issuer.service.keys.active.x5c
+        encryption = issuer.service.request_encryption.keys
+        assert encryption is not None and encryption.active is not None and x5c
+        encryption_kid = encryption.active.kid
+    monkeypatch.setenv("FRONTDESK_KEY_PASSPHRASE", KEY_PASSPHRASE.decode())
+    assert main(["keys", "encrypt", "--data-dir", str(desk)]) == 0
+    assert "encrypted 3 key files" in capsys.readouterr().out  # the signing key, the CA's, the encryption key
+    for path in (desk / "certificates" / "ca-key.pem", desk / "encryption-keys" / f"{encryption_kid}.pem"):
+        assert path.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    with running_issuer(desk) as issuer:  # the folder still starts with them encrypted
+        keys = issuer.service.request_encryption.keys
+        assert keys is not None and keys.active is not None and keys.active.kid == encryption_kid
+
+    monkeypatch.setenv("FRONTDESK_STORE_PASSWORD", postgres.password)
+    assert main(["migrate", "--data-dir", str(desk), "--store-url", postgres.url]) == 0
+    capsys.readouterr()
+    with running_issuer(tmp_path / "served", postgres, request_encryption=True) as served:
+        service = served.service
+        assert service.certificates.trust_anchor_pem() == anchor and service.certificates.own_ca
+        assert service.keys.active.x5c == x5c
+        keys = service.request_encryption.keys
+        assert keys is not None and keys.active is not None and keys.active.kid == encryption_kid
+        rotated = service.admin.rotate_key()
+        assert service.keys.active.kid == rotated["kid"] and service.keys.active.x5c
+        assert service.keys.active.x5c != x5c and keys.active.kid != encryption_kid
+    assert not (tmp_path / "served" / "certificates").exists()  # in the store, not in the process's folder

@@ -4,8 +4,9 @@ empty PostgreSQL store, then read back and compared.
 The folder is left as it was: the journals are opened on a copy of it (opening a journal may
 compact it), and nothing is written to the folder itself. Record ids stay what they were, so the
 notification ids wallets hold and the ids operators noted still name their credentials. The
-signing keys are decrypted with the key passphrase when the folder's files are encrypted, and
-stored sealed under it (`vault`).
+signing keys, the certificates (the trust anchor, the issuing CA's key, the chains) and the request
+encryption keys are decrypted with the key passphrase when the folder's files are encrypted, and stored
+sealed under it (`vault`), so every process serving the store presents the folder's chain.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from issuer.storage.postgres.store import PostgresStore
 from issuer.storage.store import AUDIT, CREDENTIAL, RECORDS, JournalStore
 
 ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
+KEY_PARTS = ("certificates", "encryption-keys")  # the trust anchor, the CA key, the chains; request encryption
 LIVE = {"offers": "offer_id", "sign_ins": "auth_id", "operators": "name", "holders": "holder_id"}
 
 
@@ -72,18 +74,21 @@ def _read(source: JournalStore, folder: Path, key_passphrase: bytes | None) -> d
     wanted["audit"] = [{k: v for k, v in row.items() if k not in ("id", "key")} for row in audit]
     wanted["status_lists"] = sorted(source.status.lists(), key=lambda row: row["list_id"])
     wanted["status_entries"] = sorted(source.status.entries(), key=lambda row: (row["list_id"], row["index"]))
-    wanted["key_files"] = sorted(_key_files(folder / "keys", key_passphrase))
+    wanted["key_files"] = sorted(_key_files(folder / "keys", "", key_passphrase))
+    for part in KEY_PARTS:  # stored as the store's `part(name)` keeps them
+        if (folder / part).is_dir():
+            wanted["key_files"] += sorted(_key_files(folder / part, f"{part}/", key_passphrase))
     return wanted
 
 
-def _key_files(folder: Path, key_passphrase: bytes | None) -> Iterable[tuple[str, str]]:
-    for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.name.startswith("."):
+def _key_files(folder: Path, prefix: str, key_passphrase: bytes | None) -> Iterable[tuple[str, str]]:
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
         content = path.read_bytes()
         if path.suffix == ".pem" and content.lstrip().startswith(ENCRYPTED_PEM):
             content = _decrypted(path, content, key_passphrase)
-        yield path.name, content.hex()
+        yield prefix + path.relative_to(folder).as_posix(), content.hex()
 
 
 def _decrypted(path: Path, pem: bytes, key_passphrase: bytes | None) -> bytes:

@@ -66,9 +66,17 @@ class PgKeyFiles:
             raise StoreError(f"the key file {name} vanished from the store")
         return stored
 
+    def delete(self, name: str) -> None:
+        with self._db.connection() as connection:
+            connection.execute("DELETE FROM key_files WHERE name = %s", (name,))
+            self._notifications.announce(connection, KEYS_CHANNEL, {"name": name})
+
     def watch(self, changed: Callable[[], None]) -> None:
         self._notifications.on(KEYS_CHANNEL, lambda _: changed())
         self._notifications.on_missed(changed)
+
+    def part(self, name: str) -> PrefixedKeyFiles:
+        return PrefixedKeyFiles(self, f"{name}/")
 
     def _seal(self, name: str, content: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -109,6 +117,35 @@ class PgKeyFiles:
     def _vault_row(self) -> Mapping[str, Any] | None:
         rows = self._db.rows("SELECT content FROM key_files WHERE name = %s", (VAULT,))
         return dict(json.loads(bytes(rows[0][0]))) if rows else None
+
+
+class PrefixedKeyFiles:
+    """The key files of one part of the issuer (`certificates/...`, `encryption-keys/...`) among the
+    store's, sealed as they are."""
+
+    encrypted = True
+
+    def __init__(self, files: PgKeyFiles | PrefixedKeyFiles, prefix: str) -> None:
+        self._files = files
+        self.prefix = prefix
+
+    def read(self, name: str) -> bytes | None:
+        return self._files.read(self.prefix + name)
+
+    def write(self, name: str, content: bytes) -> None:
+        self._files.write(self.prefix + name, content)
+
+    def create(self, name: str, content: bytes) -> bytes:
+        return self._files.create(self.prefix + name, content)
+
+    def delete(self, name: str) -> None:
+        self._files.delete(self.prefix + name)
+
+    def watch(self, changed: Callable[[], None]) -> None:
+        self._files.watch(changed)
+
+    def part(self, name: str) -> PrefixedKeyFiles:
+        return PrefixedKeyFiles(self, f"{name}/")
 
 
 def _stretch(passphrase: bytes, salt: bytes) -> bytes:
