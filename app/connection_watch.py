@@ -8,9 +8,7 @@ login ended, the window says to log in again. An embedded issuer never publishes
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from app.bridge import IssuerBridge
@@ -26,11 +24,15 @@ BACK = "Connected to the issuer again: the lists are up to date."
 
 
 class ConnectionWatch(QObject):
-    def __init__(self, window: QMainWindow, bridge: IssuerBridge, *rereads: Callable[[], None]) -> None:
-        """`rereads`: what reads the window's lists again (each on the task thread)."""
+    """Says in the window's status bar while the connection is lost; `lists_stale` asks the window to
+    read its lists again. It keeps no reference to the window (its parent), so a window closed at a
+    log out goes at once."""
+
+    lists_stale = Signal()
+
+    def __init__(self, window: QMainWindow, bridge: IssuerBridge) -> None:
         super().__init__(window)
-        self._window = window
-        self._rereads = rereads
+        self._status_bar = window.statusBar()
         self.label = QLabel(LOST)
         self.label.setObjectName("connectionLost")
         self.label.setStyleSheet(ERROR_STYLE)
@@ -52,11 +54,6 @@ class ConnectionWatch(QObject):
             self.label.show()
         elif kind == DESK_ONLINE:
             self.label.hide()
-            self._window.statusBar().showMessage(BACK, 10_000)
+            self._status_bar.showMessage(BACK, 10_000)
         elif kind == DESK_RESYNC:
-            self.catch_up()
-
-    def catch_up(self) -> None:
-        """Read every list the window shows again (what changed while the desk was away)."""
-        for reread in self._rereads:
-            reread()
+            self.lists_stale.emit()  # what changed while the desk was away

@@ -125,8 +125,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.storage_label)
         self.bridge.offer_changed.connect(self._storage_event)
         self._check_storage()
-        rereads = (self.offers_model.reload, self.sign_ins.refresh, self._tab_shown)  # _tab_shown: ledger, audit
-        self.connection_watch = ConnectionWatch(self, self.bridge, *rereads)
+        self.connection_watch = ConnectionWatch(self, self.bridge)
+        self.connection_watch.lists_stale.connect(self._read_lists_again)
         self.resize(1000, 640)
         self.role = role
         self._clock = clock
@@ -134,6 +134,12 @@ class MainWindow(QMainWindow):
         self._apply_role()
         self._install_lock()
         self._install_auto_lock()
+
+    def _read_lists_again(self) -> None:
+        """Every list the window shows, read again (a remote desk back after its issuer restarted)."""
+        self.offers_model.reload()
+        self.sign_ins.refresh()
+        self._tab_shown()  # the ledger or the audit log, when shown
 
     def stop_issuer(self) -> None:
         """Stop the embedded issuer once, after the task running on it; later calls do nothing."""

@@ -51,7 +51,7 @@ def test_the_desk_says_the_issuer_is_gone_and_catches_up_when_it_returns(
     qtbot.waitUntil(lambda: window.offers_model.row_of(made_meanwhile.offer_id) is not None, timeout=TIMEOUT_MS)
     assert row_state(window, before.offer_id) == "created"
 
-    served.admin("POST", f"/api/offers/{before.offer_id}/cancel", {"operator": "cli"})
+    served.admin("POST", f"/api/offers/{before.offer_id}/cancel", {"operator": OPERATOR})
     qtbot.waitUntil(lambda: row_state(window, before.offer_id) == "cancelled", timeout=TIMEOUT_MS)  # live again
     again = create_offer(qtbot, window)  # the login outlived the restart
     assert served.admin("GET", f"/api/offers/{again.offer_id}")["state"] == "created"
