@@ -8,12 +8,17 @@ through the bridge, and the cause is asked of the service on the task thread.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
+from app import closing, confirm
 from app.bridge import IssuerBridge
+from app.diagnostics import DiagnosticsDialog, Facts
+from app.menus import build_menus
 from app.models.offers import OffersModel
 from app.pages.audit import AuditPage
 from app.pages.compose import ComposePage
@@ -25,8 +30,8 @@ from app.pages.sign_ins import SignInsPage
 from app.style import ERROR_STYLE
 from app.tasks import Tasks
 from app.widgets.customer_display import CustomerDisplay
-from issuer import events
-from issuer.desk_api import DeskRuntime
+from issuer import __version__, events
+from issuer.desk_api import DeskRuntime, is_remote
 from issuer.reachability import Reachability
 from issuer.service import CreatedOffer
 
@@ -39,6 +44,7 @@ class MainWindow(QMainWindow):
         if service is None:
             raise ValueError("the issuer is not running")
         self._runtime: DeskRuntime | None = runtime
+        self._admin_url = runtime.admin_url
         self.service = service
         self.tasks = tasks or Tasks()
         self.setWindowTitle("Frontdesk Issuer")
@@ -77,13 +83,9 @@ class MainWindow(QMainWindow):
         self.customer_display = CustomerDisplay()
         self.compose.outcome_changed.connect(self.customer_display.show_outcome)
         self.compose.session_cleared.connect(self.customer_display.show_idle)
-        self.new_customer_action = QAction("New customer", self)
+        self.new_customer_action = QAction(self.tr("New customer"), self)
         self.new_customer_action.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
         self.new_customer_action.triggered.connect(self._new_customer)
-        self.menuBar().addMenu("&Desk").addAction(self.new_customer_action)
-        display_action = QAction("Customer display", self)
-        display_action.triggered.connect(self.customer_display.show)
-        self.menuBar().addMenu("&View").addAction(display_action)
         self.operator = operator
         self.url_label = QLabel(f"Issuer: {runtime.issuer_url}" + (f"  ·  Operator: {operator}" if operator else ""))
         self.url_label.setObjectName("issuerUrl")
@@ -102,7 +104,55 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.storage_label)
         self.bridge.offer_changed.connect(self._storage_event)
         self._check_storage()
+        self._build_menus()
         self.resize(1000, 640)
+
+    def _build_menus(self) -> None:
+        self.actions = build_menus(self)
+
+    def find(self) -> None:
+        """Edit ▸ Find: the search field of the page shown, or the holders' search."""
+        page = self.tabs.currentWidget()
+        if page is not self.ledger:
+            page = self.holders
+            self.tabs.setCurrentWidget(page)
+        page.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        page.search.selectAll()
+
+    def show_customer_display(self) -> None:
+        self.customer_display.show()
+        self.customer_display.raise_()
+
+    def toggle_full_screen(self) -> None:
+        self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
+        self.actions.full_screen.setChecked(self.isFullScreen())
+
+    def diagnostics(self) -> Facts:
+        runtime = self.service
+        return Facts(runtime.settings.data_dir, runtime.issuer_url, self._admin_url, self.reachability_label.text())
+
+    def show_diagnostics(self) -> None:
+        DiagnosticsDialog(self.diagnostics(), self).exec()
+
+    def open_data_folder(self) -> None:
+        folder = self.service.settings.data_dir
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.statusBar().showMessage(self.tr("Opened the data folder {folder}").format(folder=folder), 5000)
+        else:
+            self.statusBar().showMessage(self.tr("No file manager opened {folder}").format(folder=folder), 8000)
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("About Frontdesk Issuer"),
+            self.tr("Frontdesk Issuer {version}\n\nIssues verifiable credentials to wallets over OpenID4VCI.").format(
+                version=__version__
+            ),
+        )
+
+    def close_question(self) -> str | None:
+        live, waiting = closing.counts(self.offers_model.rows(), time.time())
+        return closing.close_question(live, waiting, self.sign_ins.model.rowCount())
 
     def stop_issuer(self) -> None:
         """Stop the embedded issuer once, after the task running on it; later calls do nothing."""
@@ -113,6 +163,10 @@ class MainWindow(QMainWindow):
             runtime.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        question = self.close_question() if self._runtime is not None else None
+        if question and not confirm.ask(self, self.tr("Close Frontdesk Issuer"), question, self.tr("Close")):
+            event.ignore()
+            return
         self.customer_display.close()
         self.stop_issuer()
         super().closeEvent(event)

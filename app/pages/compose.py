@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import confirm
+from app.keyboard import submit_on_enter
 from app.models.outcome import Outcome, outcome_of
 from app.style import BANNER_STYLE, CHIP_STYLE, ERROR_STYLE
 from app.tasks import Tasks
@@ -512,6 +513,8 @@ class ComposePage(QWidget):
             edit.setObjectName(f"claim_{spec.name}")
             edit.setAccessibleName(spec.label)
             edit.textChanged.connect(partial(self._field_edited, spec.name))
+            if isinstance(edit, QLineEdit):
+                submit_on_enter([edit], self.create_button)
             self._fields[spec.name] = edit
             self._labels[spec.name] = spec.label
             self.form.addRow(f"{spec.label}{' *' if spec.mandatory else ''}", edit)

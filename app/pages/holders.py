@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.keyboard import submit_on_enter
 from app.style import ERROR_STYLE, PLAIN_STYLE, WARNING_STYLE
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
@@ -57,6 +58,7 @@ class HoldersPage(QWidget):
             edit.setMaxLength(MAX_FIELD_LENGTH)  # the same limit as the offer form's fields
         self.register_button = QPushButton("Identity checked: register")
         self.register_button.clicked.connect(self.register)
+        submit_on_enter((self.given_name, self.family_name, self.email, self.document_number), self.register_button)
         self.message = QLabel()
         self.message.setWordWrap(True)
         for edit in (self.given_name, self.family_name, self.email, self.document_number):
@@ -68,6 +70,7 @@ class HoldersPage(QWidget):
         self.use_button = QPushButton("New offer for this holder")
         self.use_button.clicked.connect(self._use_selected)
         self.use_button.setEnabled(False)  # until a holder is selected
+        self.results.itemActivated.connect(lambda _item: self.use_button.click())  # Enter on a holder
         self.results.currentItemChanged.connect(lambda item, _previous: self.use_button.setEnabled(item is not None))
 
         form = QFormLayout()

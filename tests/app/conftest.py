@@ -20,7 +20,8 @@ def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
     """The main window around a real embedded issuer, logged in as Ada."""
     runtime = start_issuer(parse_args(["--data-dir", str(tmp_path / "data"), "--port", "0", "--admin-port", "0"]))
     main_window = MainWindow(runtime, operator="Ada")
-    qtbot.addWidget(main_window)
+    # the issuer stops before pytest-qt closes the window, so closing asks nothing
+    qtbot.addWidget(main_window, before_close_func=lambda widget: widget.stop_issuer())
     main_window.show()
     yield main_window
     main_window.stop_issuer()
