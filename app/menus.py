@@ -90,7 +90,7 @@ def build_menus(window: MainWindow) -> WindowActions:
         back_up=action(tr("Back up…"), on_settings(settings.backup_button), None, Pixmap.SP_DriveHDIcon),
         restore=action(tr("Restore…"), on_settings(settings.restore_button), None, Pixmap.SP_BrowserReload),
         quit=action(tr("Quit"), window.close, StandardKey.Quit, Pixmap.SP_DialogCloseButton),
-        find=action(tr("Find"), window.find, StandardKey.Find, Pixmap.SP_FileDialogContentsView),
+        find=action(tr("Find"), window.find_in_page, StandardKey.Find, Pixmap.SP_FileDialogContentsView),
         copy_link=action(tr("Copy link"), press(panel.copy_button, no_offer), "Ctrl+Shift+C"),
         customer_display=action(tr("Customer display"), window.show_customer_display, "Ctrl+D", Pixmap.SP_ComputerIcon),
         full_screen=action(tr("Full screen"), window.toggle_full_screen, StandardKey.FullScreen),
@@ -125,6 +125,7 @@ def build_menus(window: MainWindow) -> WindowActions:
     view_menu.addSeparator()
     for number in range(window.tabs.count()):
         page = window.tabs.widget(number)
+        assert page is not None  # a tab index below count()
         go = action(window.tabs.tabText(number), _show_page(window, page), f"Ctrl+{number + 1}" if number < 9 else None)
         actions.pages.append(go)
         view_menu.addAction(go)

@@ -108,9 +108,9 @@ class MainWindow(QMainWindow):
         self.resize(1000, 640)
 
     def _build_menus(self) -> None:
-        self.actions = build_menus(self)
+        self.menu_actions = build_menus(self)
 
-    def find(self) -> None:
+    def find_in_page(self) -> None:
         """Edit ▸ Find: the search field of the page shown, or the holders' search."""
         page = self.tabs.currentWidget()
         if page is not self.ledger:
@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
 
     def toggle_full_screen(self) -> None:
         self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
-        self.actions.full_screen.setChecked(self.isFullScreen())
+        self.menu_actions.full_screen.setChecked(self.isFullScreen())
 
     def diagnostics(self) -> Facts:
         runtime = self.service

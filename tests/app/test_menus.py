@@ -51,7 +51,7 @@ def test_the_menus_hold_the_desk_actions(window: MainWindow) -> None:
 
 
 def test_common_actions_have_shortcuts_and_standard_ones_where_qt_has_them(window: MainWindow) -> None:
-    actions = window.actions
+    actions = window.menu_actions
     standard = {
         actions.new_customer: QKeySequence.StandardKey.New,
         actions.save_qr: QKeySequence.StandardKey.Save,
@@ -79,18 +79,18 @@ def test_new_customer_and_page_shortcuts_from_the_keyboard(qtbot: QtBot, window:
 def test_find_focuses_the_search_of_the_page(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitExposed(window)
     window.activateWindow()
-    window.actions.find.trigger()
+    window.menu_actions.find.trigger()
     assert window.tabs.currentWidget() is window.holders
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.holders.search, timeout=TIMEOUT_MS)
     window.tabs.setCurrentWidget(window.ledger)
-    window.actions.find.trigger()
+    window.menu_actions.find.trigger()
     assert window.tabs.currentWidget() is window.ledger
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.ledger.search, timeout=TIMEOUT_MS)
 
 
 def test_copy_link_and_save_without_an_offer_say_so(qtbot: QtBot, window: MainWindow) -> None:
     QGuiApplication.clipboard().setText("untouched")
-    window.actions.copy_link.trigger()
+    window.menu_actions.copy_link.trigger()
     assert QGuiApplication.clipboard().text() == "untouched"
     assert "No offer on the panel" in window.statusBar().currentMessage()
 
@@ -100,11 +100,11 @@ def test_copy_link_and_save_qr_of_the_offer_on_the_panel(
 ) -> None:
     fill(window, BADGE)
     created = create_offer(qtbot, window)
-    window.actions.copy_link.trigger()
+    window.menu_actions.copy_link.trigger()
     assert QGuiApplication.clipboard().text() == created.offer_uri
     target = tmp_path / "qr.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
-    window.actions.save_qr.trigger()
+    window.menu_actions.save_qr.trigger()
     assert target.read_bytes().startswith(b"\x89PNG")
 
 
@@ -113,11 +113,11 @@ def test_print_opens_the_sheet_of_the_offer(qtbot: QtBot, window: MainWindow, mo
     monkeypatch.setattr(
         "app.widgets.takeaway.preview_and_print", lambda _parent, sheet: printed.append(sheet.offer_uri)
     )
-    window.actions.print_sheet.trigger()
+    window.menu_actions.print_sheet.trigger()
     assert printed == []
     fill(window, BADGE)
     created = create_offer(qtbot, window)
-    window.actions.print_sheet.trigger()
+    window.menu_actions.print_sheet.trigger()
     assert printed == [created.offer_uri]
 
 
@@ -126,7 +126,7 @@ def test_back_up_from_the_file_menu_writes_a_backup(
 ) -> None:
     target = tmp_path / "backup.tar.gz"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
-    window.actions.back_up.trigger()
+    window.menu_actions.back_up.trigger()
     assert window.tabs.currentWidget() is window.settings_page
     qtbot.waitUntil(target.exists, timeout=TIMEOUT_MS)
     settle(qtbot, window.tasks)
@@ -134,12 +134,12 @@ def test_back_up_from_the_file_menu_writes_a_backup(
 
 
 def test_view_menu_shows_the_customer_display_and_full_screen(qtbot: QtBot, window: MainWindow) -> None:
-    window.actions.customer_display.trigger()
+    window.menu_actions.customer_display.trigger()
     assert window.customer_display.isVisible()
-    window.actions.full_screen.trigger()
+    window.menu_actions.full_screen.trigger()
     qtbot.waitUntil(window.isFullScreen, timeout=TIMEOUT_MS)
-    assert window.actions.full_screen.isChecked()
-    window.actions.full_screen.trigger()
+    assert window.menu_actions.full_screen.isChecked()
+    window.menu_actions.full_screen.trigger()
     qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=TIMEOUT_MS)
 
 
@@ -163,7 +163,7 @@ def test_diagnostics_name_version_folder_urls_and_reachability(qtbot: QtBot, win
 def test_about_names_the_version(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "about", lambda _parent, _title, text: shown.append(text))
-    window.actions.about.trigger()
+    window.menu_actions.about.trigger()
     import issuer
 
     assert issuer.__version__ in shown[0]
@@ -172,7 +172,7 @@ def test_about_names_the_version(window: MainWindow, monkeypatch: pytest.MonkeyP
 def test_open_data_folder_says_what_it_opened(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[str] = []
     monkeypatch.setattr("app.window.QDesktopServices.openUrl", lambda url: opened.append(url.toLocalFile()) or True)
-    window.actions.open_data_folder.trigger()
+    window.menu_actions.open_data_folder.trigger()
     assert opened == [str(window.service.settings.data_dir)]
     assert str(window.service.settings.data_dir) in window.statusBar().currentMessage()
 
@@ -198,11 +198,11 @@ def test_quit_closes_after_asking_only_when_offers_are_live(
     fill(window, BADGE)
     create_offer(qtbot, window)
     qtbot.waitUntil(lambda: window.offers_model.rowCount() == 1, timeout=TIMEOUT_MS)
-    window.actions.quit.trigger()
+    window.menu_actions.quit.trigger()
     assert window.isVisible(), "closed although the operator said No"
     assert "1 offer still live" in asked[0]
     answer[0] = True
-    window.actions.quit.trigger()
+    window.menu_actions.quit.trigger()
     assert not window.isVisible()
 
 
