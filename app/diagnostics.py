@@ -23,12 +23,18 @@ class Facts:
     issuer_url: str
     admin_url: str
     reachability: str
+    remote: bool = False  # the app is a desk of an issuer on another computer
     version: str = __version__
 
     def rows(self) -> list[tuple[str, str]]:
         return [
             (tr("Version"), self.version),
-            (tr("Data folder"), str(self.data_dir)),
+            (
+                tr("Data folder"),
+                tr("{folder} (on the issuer's computer, not this one)").format(folder=self.data_dir)
+                if self.remote
+                else str(self.data_dir),
+            ),
             (tr("Issuer URL"), self.issuer_url),
             (tr("Admin URL"), self.admin_url),
             (tr("Reachability"), self.reachability),

@@ -109,6 +109,8 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         self.menu_actions = build_menus(self)
+        # the data folder of a remote desk is on the issuer's computer: Diagnostics names it, nothing opens it
+        self.menu_actions.open_data_folder.setVisible(not is_remote(self.service))
 
     def find_in_page(self) -> None:
         """Edit ▸ Find: the search field of the page shown, or the holders' search."""
@@ -128,8 +130,14 @@ class MainWindow(QMainWindow):
         self.menu_actions.full_screen.setChecked(self.isFullScreen())
 
     def diagnostics(self) -> Facts:
-        runtime = self.service
-        return Facts(runtime.settings.data_dir, runtime.issuer_url, self._admin_url, self.reachability_label.text())
+        service = self.service
+        return Facts(
+            service.settings.data_dir,
+            service.issuer_url,
+            self._admin_url,
+            self.reachability_label.text(),
+            remote=is_remote(service),
+        )
 
     def show_diagnostics(self) -> None:
         DiagnosticsDialog(self.diagnostics(), self).exec()
@@ -151,6 +159,9 @@ class MainWindow(QMainWindow):
         )
 
     def close_question(self) -> str | None:
+        """What closing stops, or None; a remote desk stops nothing (its issuer keeps serving)."""
+        if is_remote(self.service):
+            return None
         live, waiting = closing.counts(self.offers_model.rows(), time.time())
         return closing.close_question(live, waiting, self.sign_ins.model.rowCount())
 
