@@ -10,6 +10,7 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
+from app.style import fit_title
 from issuer import __version__
 
 
@@ -68,4 +69,4 @@ class DiagnosticsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(buttons)
         self.setMinimumWidth(480)
-        self.adjustSize()
+        fit_title(self)

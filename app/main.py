@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+from app import style
 from app.pages.login import LoginDialog
 from app.tasks import Tasks
 from app.window import MainWindow
@@ -25,7 +26,6 @@ from issuer.desk_api import DeskRuntime
 from issuer.errors import ServiceError
 from issuer.remote import RemoteIssuer, RemoteRuntime
 from issuer.runtime import IssuerRuntime, PortUnavailable
-from resources import resource_path
 
 HEADLESS_PLATFORMS = ("offscreen", "minimal")
 SIGNAL_POLL_MS = 250
@@ -62,7 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:  # no window, no QApplication: works without a display
         return selftest.main([])
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    QApplication.setWindowIcon(QIcon(str(resource_path("icons", "frontdesk-issuer-256.png"))))
+    QApplication.setWindowIcon(style.window_icon())
+    style.apply()
     runtime: DeskRuntime
     try:
         runtime = connect_to(args.connect) if args.connect else start_issuer(args)

@@ -107,7 +107,7 @@ def build_menus(window: MainWindow) -> WindowActions:
     actions.print_sheet.setIcon(QIcon.fromTheme("document-print", style.standardIcon(Pixmap.SP_FileIcon)))
     actions.quit.setMenuRole(QAction.MenuRole.QuitRole)
     actions.about.setMenuRole(QAction.MenuRole.AboutRole)
-    compose.new_customer_button.setIcon(style.standardIcon(Pixmap.SP_FileIcon))
+    _button_icons(window)
 
     bar = window.menuBar()
     bar.clear()
@@ -134,6 +134,21 @@ def build_menus(window: MainWindow) -> WindowActions:
     help_menu.addSeparator()
     help_menu.addAction(actions.about)
     return actions
+
+
+def _button_icons(window: MainWindow) -> None:
+    """The same icons on the pages' main buttons as on the menu entries that do the same."""
+    style = window.style()
+    window.new_customer_action.setIcon(style.standardIcon(Pixmap.SP_FileIcon))
+    for button, icon in (
+        (window.compose.new_customer_button, Pixmap.SP_FileIcon),
+        (window.compose.create_button, Pixmap.SP_DialogApplyButton),
+        (window.holders.register_button, Pixmap.SP_DialogYesButton),
+        (window.compose.panel.copy_button, Pixmap.SP_FileLinkIcon),
+        (window.compose.panel.save_png, Pixmap.SP_DialogSaveButton),
+        (window.compose.panel.cancel_button, Pixmap.SP_DialogCancelButton),
+    ):
+        button.setIcon(style.standardIcon(icon))
 
 
 def _add_account_actions(window: MainWindow, menu: QMenu) -> None:

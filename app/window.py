@@ -27,7 +27,7 @@ from app.pages.ledger import LedgerPage
 from app.pages.offers import OffersPage
 from app.pages.settings import SettingsPage
 from app.pages.sign_ins import SignInsPage
-from app.style import ERROR_STYLE
+from app.style import ERROR_TONE, set_tone
 from app.tasks import Tasks
 from app.widgets.customer_display import CustomerDisplay
 from issuer import __version__, events
@@ -94,12 +94,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.reachability_label)
         self.tasks.run(service.admin.check_public_url, self._show_reachability, self._show_reachability_error)
         self.certificate_label = QLabel()  # a certificate that ends within 30 days
-        self.certificate_label.setStyleSheet(ERROR_STYLE)
+        set_tone(self.certificate_label, ERROR_TONE)
         self.statusBar().addPermanentWidget(self.certificate_label)
         self._check_certificates()
         self.storage_label = QLabel()
         self.storage_label.setObjectName("storageProblem")
-        self.storage_label.setStyleSheet(ERROR_STYLE)
+        set_tone(self.storage_label, ERROR_TONE)
         self.storage_label.hide()
         self.statusBar().addPermanentWidget(self.storage_label)
         self.bridge.offer_changed.connect(self._storage_event)

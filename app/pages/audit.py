@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from app.models.audit import AuditModel, AuditRead, read_audit
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, set_tone, tidy_table
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 
@@ -22,6 +22,7 @@ class AuditPage(QWidget):
         self._tasks = tasks
         self.model = AuditModel(self)
         self.table = QTableView()
+        tidy_table(self.table)
         self.table.setModel(self.model)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.refresh_button = QPushButton("Refresh")
@@ -69,14 +70,14 @@ class AuditPage(QWidget):
         self.table.resizeColumnsToContents()
 
     def _failed(self, reason: str) -> None:
-        self._say(f"The log could not be read: {reason}", ERROR_STYLE)
+        self._say(f"The log could not be read: {reason}", ERROR_TONE)
 
     def _exported(self, path: Path, rows: int) -> None:
         self._say(f"Exported {rows} entries to {path}")
 
     def _export_failed(self, reason: str) -> None:
-        self._say(f"The export failed: {reason}", ERROR_STYLE)
+        self._say(f"The export failed: {reason}", ERROR_TONE)
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.message.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.message, tone)
         self.message.setText(text)

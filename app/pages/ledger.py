@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.models.ledger import LedgerModel, LedgerResult, read_ledger
 from app.pages import REASON_MAX_LENGTH
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, set_tone, tidy_table
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 from issuer.errors import ServiceError
@@ -71,6 +71,7 @@ class LedgerPage(QWidget):
 
         self.model = LedgerModel(service, self)
         self.table = QTableView()
+        tidy_table(self.table)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -225,10 +226,10 @@ class LedgerPage(QWidget):
         self._error(f"The search failed: {reason}")
 
     def _error(self, text: str) -> None:
-        self._say(text, ERROR_STYLE)
+        self._say(text, ERROR_TONE)
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.message.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.message, tone)
         self.message.setText(text)
 
 

@@ -11,7 +11,7 @@ from functools import partial
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, fit_title, set_tone
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 from issuer.records.operators import MIN_PASSWORD_LENGTH, Operator
@@ -64,6 +64,7 @@ class LoginDialog(QDialog):
         layout.addWidget(self.fields)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        fit_title(self)
         self._say("Opening …")
         tasks.run(service.desk.has_operators, self._operators_known, self._failed, busy=(self.fields, self.ok_button))
 
@@ -90,6 +91,7 @@ class LoginDialog(QDialog):
             self.setWindowTitle(FIRST_START_TITLE)
             self.form.setRowVisible(self.repeat, True)
             self.hint.show()
+            fit_title(self)
         self._say("")
         self.is_ready = True
         self.name.setFocus()
@@ -103,13 +105,13 @@ class LoginDialog(QDialog):
         self.accept()
 
     def _refused(self, reason: str) -> None:
-        self._say(reason, ERROR_STYLE)
+        self._say(reason, ERROR_TONE)
         self.password.clear()
         self.repeat.clear()
 
     def _failed(self, reason: str) -> None:
-        self._say(f"The operator accounts could not be read: {reason}", ERROR_STYLE)
+        self._say(f"The operator accounts could not be read: {reason}", ERROR_TONE)
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.error.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.error, tone)
         self.error.setText(text)

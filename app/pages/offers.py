@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app import confirm
 from app.models.offers import OffersModel, is_live
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, set_tone, tidy_table
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 
@@ -68,6 +68,7 @@ class OffersPage(QWidget):
             self.filter.addItem(label, live)
         self.filter.currentIndexChanged.connect(lambda: self.shown.show_live(self.filter.currentData()))
         self.table = QTableView()
+        tidy_table(self.table)
         self.table.setModel(self.shown)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -120,7 +121,7 @@ class OffersPage(QWidget):
         self._tasks.run(
             partial(decide, offer["offer_id"], operator=self._operator),
             partial(self._decided, approve),
-            partial(self._say, style=ERROR_STYLE),
+            partial(self._say, tone=ERROR_TONE),
             busy=(self.approve_button, self.reject_button),
         )
 
@@ -138,7 +139,7 @@ class OffersPage(QWidget):
         self._tasks.run(
             partial(self._service.offers.cancel, offer["offer_id"], self._operator),
             self._cancelled,
-            partial(self._say, style=ERROR_STYLE),
+            partial(self._say, tone=ERROR_TONE),
             busy=self.cancel_button,
         )
 
@@ -166,6 +167,6 @@ class OffersPage(QWidget):
         self._update_buttons()
         self._say("Cancelled: its QR code no longer works.")
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.message.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.message, tone)
         self.message.setText(text)

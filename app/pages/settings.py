@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.style import ERROR_STYLE, OK_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, OK_TONE, PLAIN_TONE, set_tone
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 from issuer.reachability import Reachability
@@ -223,10 +223,10 @@ class SettingsPage(QWidget):
         )
 
     def _saved(self, _settings: object) -> None:
-        _say(self.save_result, "Saved. Restart the app to use the new settings.", OK_STYLE)
+        _say(self.save_result, "Saved. Restart the app to use the new settings.", OK_TONE)
 
     def _save_failed(self, reason: str) -> None:
-        _say(self.save_result, reason, ERROR_STYLE)
+        _say(self.save_result, reason, ERROR_TONE)
 
     def _rotate(self) -> list[dict[str, Any]]:
         """Task thread: a new key, then the key list as it is after the rotation."""
@@ -234,29 +234,29 @@ class SettingsPage(QWidget):
         return self._service.admin.key_info()
 
     def _reloaded(self, _nothing: None) -> None:
-        _say(self.types_result, f"{len(self._service.credential_types)} credential types loaded.", OK_STYLE)
+        _say(self.types_result, f"{len(self._service.credential_types)} credential types loaded.", OK_TONE)
         self._show_types()
         self.credential_types_reloaded.emit()
 
     def _reload_failed(self, reason: str) -> None:
-        _say(self.types_result, f"Not reloaded: {reason}", ERROR_STYLE)
+        _say(self.types_result, f"Not reloaded: {reason}", ERROR_TONE)
 
     def _backed_up(self, path: Path, info: dict[str, Any]) -> None:
-        _say(self.backup_result, f"Backed up {info['files']} files to {path}.", OK_STYLE)
+        _say(self.backup_result, f"Backed up {info['files']} files to {path}.", OK_TONE)
 
     def _staged(self, checked: dict[str, Any]) -> None:
         taken = datetime.fromtimestamp(int(checked["created_at"])).strftime("%Y-%m-%d %H:%M")
         text = f"The backup of {taken} ({checked['files']} files) is restored when the app next starts."
-        _say(self.backup_result, text, OK_STYLE)
+        _say(self.backup_result, text, OK_TONE)
 
     def _failed(self, reason: str) -> None:
-        _say(self.backup_result, f"Not done: {reason}", ERROR_STYLE)
+        _say(self.backup_result, f"Not done: {reason}", ERROR_TONE)
 
     def _tested(self, result: Reachability) -> None:
-        _say(self.test_result, result.summary, OK_STYLE if result.reachable and not result.problems else ERROR_STYLE)
+        _say(self.test_result, result.summary, OK_TONE if result.reachable and not result.problems else ERROR_TONE)
 
     def _test_failed(self, reason: str) -> None:
-        _say(self.test_result, f"The check failed: {reason}", ERROR_STYLE)
+        _say(self.test_result, f"The check failed: {reason}", ERROR_TONE)
 
     def _rotated(self, keys: list[dict[str, Any]]) -> None:
         _say(self.key_result, "New key active; the old one stays published for its credentials.")
@@ -264,7 +264,7 @@ class SettingsPage(QWidget):
         self.high_assurance.refresh()
 
     def _rotate_failed(self, reason: str) -> None:
-        _say(self.key_result, f"The key was not rotated: {reason}", ERROR_STYLE)
+        _say(self.key_result, f"The key was not rotated: {reason}", ERROR_TONE)
 
     def _show_keys(self, keys: list[dict[str, Any]]) -> None:
         self.keys.clear()
@@ -358,7 +358,7 @@ class HighAssuranceBox(QGroupBox):
     def copy_trust_anchor(self) -> None:
         if self._anchor:
             QGuiApplication.clipboard().setText(self._anchor)
-            _say(self.result, "The trust anchor is on the clipboard.", OK_STYLE)
+            _say(self.result, "The trust anchor is on the clipboard.", OK_TONE)
 
     def save_trust_anchor(self) -> None:
         if not self._anchor:
@@ -370,15 +370,15 @@ class HighAssuranceBox(QGroupBox):
         self._tasks.run(partial(path.write_text, pem, encoding="ascii"), lambda _: self._saved(path), self._failed)
 
     def _created(self, status: dict[str, Any]) -> None:
-        _say(self.result, "The CA is made and the signing key certified: credentials now carry the chain.", OK_STYLE)
+        _say(self.result, "The CA is made and the signing key certified: credentials now carry the chain.", OK_TONE)
         self._show(status)
         self.certificates_changed.emit()
 
     def _saved(self, path: Path) -> None:
-        _say(self.result, f"Saved the trust anchor to {path}.", OK_STYLE)
+        _say(self.result, f"Saved the trust anchor to {path}.", OK_TONE)
 
     def _failed(self, reason: str) -> None:
-        _say(self.result, f"Not done: {reason}", ERROR_STYLE)
+        _say(self.result, f"Not done: {reason}", ERROR_TONE)
 
     def _show(self, status: dict[str, Any]) -> None:
         self._anchor = status["trust_anchor"]
@@ -391,11 +391,11 @@ class HighAssuranceBox(QGroupBox):
             for c in status["certificates"]
         ]
         self.certificates.setText("\n".join([*lines, *status["warnings"]]) or "None.")
-        self.certificates.setStyleSheet(ERROR_STYLE if status["warnings"] else PLAIN_STYLE)
+        set_tone(self.certificates, ERROR_TONE if status["warnings"] else PLAIN_TONE)
 
 
-def _say(label: QLabel, text: str, style: str = PLAIN_STYLE) -> None:
-    label.setStyleSheet(style)
+def _say(label: QLabel, text: str, tone: str = PLAIN_TONE) -> None:
+    set_tone(label, tone)
     label.setText(text)
 
 
