@@ -50,7 +50,7 @@ class WindowActions:
 def build_menus(window: MainWindow) -> WindowActions:
     """File, Edit, View and Help on the window's menu bar; returns the actions it made."""
     style = window.style()
-    compose, panel, settings = window.compose, window.compose.panel, window.settings_page
+    panel, settings = window.compose.panel, window.settings_page
 
     def action(
         text: str,

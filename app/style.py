@@ -240,3 +240,12 @@ def window_icon() -> QIcon:
     for size in ICON_SIZES:
         icon.addFile(str(resource_path("icons", f"frontdesk-issuer-{size}.png")), QSize(size, size))
     return icon
+
+
+def fit_columns(table: QTableView) -> None:
+    """Columns as wide as their contents, the last one still filling the width (resizing it to its
+    contents would otherwise leave a gap at the right until the window is resized)."""
+    header = table.horizontalHeader()
+    header.setStretchLastSection(False)
+    table.resizeColumnsToContents()
+    header.setStretchLastSection(True)

@@ -105,12 +105,23 @@ class MainWindow(QMainWindow):
         self.bridge.offer_changed.connect(self._storage_event)
         self._check_storage()
         self._build_menus()
+        self._name_status_texts()
         self.resize(1000, 640)
 
     def _build_menus(self) -> None:
         self.menu_actions = build_menus(self)
         # the data folder of a remote desk is on the issuer's computer: Diagnostics names it, nothing opens it
         self.menu_actions.open_data_folder.setVisible(not is_remote(self.service))
+
+    def _name_status_texts(self) -> None:
+        """What a screen reader calls the status bar's texts."""
+        for label, name in (
+            (self.url_label, self.tr("Issuer address and operator")),
+            (self.reachability_label, self.tr("Whether wallets can reach the issuer")),
+            (self.certificate_label, self.tr("Certificate warnings")),
+            (self.storage_label, self.tr("Storage problem")),
+        ):
+            label.setAccessibleName(name)
 
     def find_in_page(self) -> None:
         """Edit ▸ Find: the search field of the page shown, or the holders' search."""

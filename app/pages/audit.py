@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from app.models.audit import AuditModel, AuditRead, read_audit
-from app.style import ERROR_TONE, PLAIN_TONE, set_tone, tidy_table
+from app.style import ERROR_TONE, PLAIN_TONE, fit_columns, set_tone, tidy_table
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 
@@ -30,6 +30,7 @@ class AuditPage(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self._choose_export_file)
         self.message = QLabel()
+        self.message.setAccessibleName("Audit log message")
         buttons = QHBoxLayout()
         buttons.addWidget(self.refresh_button)
         buttons.addWidget(self.export_button)
@@ -67,7 +68,7 @@ class AuditPage(QWidget):
 
     def _show(self, read: AuditRead) -> None:
         self.model.show(read)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
 
     def _failed(self, reason: str) -> None:
         self._say(f"The log could not be read: {reason}", ERROR_TONE)

@@ -117,6 +117,7 @@ class ComposePage(QWidget):
         self.create_button = QPushButton("Create offer")
         self.create_button.clicked.connect(self.create_offer)
         self.error = QLabel()
+        self.error.setAccessibleName("Offer form problems")
         set_tone(self.error, ERROR_TONE)
         self.error.setWordWrap(True)
 

@@ -60,11 +60,13 @@ class HoldersPage(QWidget):
         self.register_button.clicked.connect(self.register)
         submit_on_enter((self.given_name, self.family_name, self.email, self.document_number), self.register_button)
         self.message = QLabel()
+        self.message.setAccessibleName("Holders message")
         self.message.setWordWrap(True)
         for edit in (self.given_name, self.family_name, self.email, self.document_number):
             edit.textChanged.connect(self._form_changed)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by name or e-mail (any case, any accents)")
+        self.search.setAccessibleName("Search holders by name or e-mail")
         self.search.textChanged.connect(self.refresh)
         self.results = QListWidget()
         self.use_button = QPushButton("New offer for this holder")

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app import confirm
 from app.models.offers import OffersModel, is_live
-from app.style import ERROR_TONE, PLAIN_TONE, set_tone, tidy_table
+from app.style import ERROR_TONE, PLAIN_TONE, fit_columns, set_tone, tidy_table
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 
@@ -64,6 +64,7 @@ class OffersPage(QWidget):
         self.model = model
         self.shown = LiveOrFinished(model)
         self.filter = QComboBox()
+        self.filter.setAccessibleName("Offers shown")
         for label, live in SHOWN.items():
             self.filter.addItem(label, live)
         self.filter.currentIndexChanged.connect(lambda: self.shown.show_live(self.filter.currentData()))
@@ -73,7 +74,7 @@ class OffersPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setStretchLastSection(True)
-        model.modelReset.connect(self.table.resizeColumnsToContents)
+        model.modelReset.connect(lambda: fit_columns(self.table))
         self.approve_button = QPushButton("Approve")
         self.reject_button = QPushButton("Reject")
         self.approve_button.clicked.connect(lambda: self.decide(approve=True))
@@ -83,6 +84,7 @@ class OffersPage(QWidget):
         self.credentials_button = QPushButton("Show credentials")
         self.credentials_button.clicked.connect(self._show_credentials)
         self.message = QLabel()
+        self.message.setAccessibleName("Offers message")
         self.message.setWordWrap(True)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         for changed in (model.dataChanged, model.rowsInserted, model.modelReset, self.shown.layoutChanged):

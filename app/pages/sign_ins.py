@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.models.sign_ins import SignIn, SignInsModel, read_sign_ins
 from app.pages import REASON_MAX_LENGTH
-from app.style import ERROR_TONE, PLAIN_TONE, SIGN_IN_TABLE_STYLE, set_tone, tidy_table
+from app.style import ERROR_TONE, PLAIN_TONE, SIGN_IN_TABLE_STYLE, fit_columns, set_tone, tidy_table
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 
@@ -57,12 +57,14 @@ class SignInsPage(QWidget):
         self.table.setStyleSheet(SIGN_IN_TABLE_STYLE)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Reason for denying (kept in the audit log)")
+        self.reason.setAccessibleName("Reason for denying")
         self.reason.setMaxLength(REASON_MAX_LENGTH)
         self.confirm_button = QPushButton("Confirm")
         self.deny_button = QPushButton("Deny")
         self.confirm_button.clicked.connect(self.confirm)
         self.deny_button.clicked.connect(self.deny)
         self.message = QLabel("Compare the code on the person's phone with the code here before confirming.")
+        self.message.setAccessibleName("Sign-ins message")
         self.message.setWordWrap(True)
         actions = QHBoxLayout()
         actions.addWidget(self.reason, 1)
@@ -134,7 +136,7 @@ class SignInsPage(QWidget):
         row = self.model.row_of(selected["authorization_id"]) if selected else None
         if row is not None:
             self.table.selectRow(row)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
         self._drop_expired()
 
     def _drop_expired(self) -> None:

@@ -30,6 +30,7 @@ class OfferPanel(QWidget):
         super().__init__(parent)
         self.qr = QrView()
         self.result = QLabel(IDLE_TEXT)
+        self.result.setAccessibleName("Offer status")
         self.result.setObjectName("offerResult")
         self.result.setStyleSheet(RESULT_STYLE)
         self.result.setWordWrap(True)
@@ -48,6 +49,7 @@ class OfferPanel(QWidget):
         self.print_button.clicked.connect(self.print_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.file_message = QLabel()
+        self.file_message.setAccessibleName("Offer panel message")
         self.tx_code_label = QLabel()
         self.tx_code_label.setStyleSheet(TX_CODE_STYLE)
         self._shown = False  # an offer is on the panel, live or finished

@@ -24,11 +24,13 @@ class QrView(QWidget):
         self.text = ""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 160)
+        self.setAccessibleName("QR code of the credential offer")
 
     def set_text(self, text: str) -> None:
         self.text = text
         self._qr = segno.make(text, error="m") if text else None
-        self.setAccessibleName("QR code of the credential offer" if text else "no offer")
+        self.setAccessibleName("QR code of the credential offer")
+        self.setAccessibleDescription("Scan it with a wallet" if text else "No offer yet")
         self.update()
 
     def sizeHint(self) -> QSize:
