@@ -10,17 +10,39 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QAbstractButton, QMenu, QStyle, QWidget
+from PySide6.QtWidgets import QAbstractButton, QMenu, QMenuBar, QStatusBar, QStyle, QTabWidget, QWidget
 
-if TYPE_CHECKING:
-    from app.window import MainWindow
+from app.pages.compose import ComposePage
+from app.pages.holders import HoldersPage
+from app.pages.settings import SettingsPage
 
 StandardKey = QKeySequence.StandardKey
 Pixmap = QStyle.StandardPixmap
+
+
+class MainWindow(Protocol):
+    """What the menus need of the main window (app.window.MainWindow)."""
+
+    compose: ComposePage
+    holders: HoldersPage
+    settings_page: SettingsPage
+    tabs: QTabWidget
+    new_customer_action: QAction
+
+    def style(self) -> QStyle: ...
+    def menuBar(self) -> QMenuBar: ...
+    def statusBar(self) -> QStatusBar: ...
+    def close(self) -> bool: ...
+    def find_in_page(self) -> None: ...
+    def show_customer_display(self) -> None: ...
+    def toggle_full_screen(self) -> None: ...
+    def show_diagnostics(self) -> None: ...
+    def open_data_folder(self) -> None: ...
+    def show_about(self) -> None: ...
 
 
 def tr(text: str) -> str:
@@ -58,7 +80,7 @@ def build_menus(window: MainWindow) -> WindowActions:
         shortcut: QKeySequence | StandardKey | str | None = None,
         icon: Pixmap | None = None,
     ) -> QAction:
-        made = QAction(text, window)
+        made = QAction(text, window.menuBar())  # in a menu of the window: its shortcut works window-wide
         if shortcut is not None:
             made.setShortcut(QKeySequence(shortcut))
         if icon is not None:
@@ -101,8 +123,9 @@ def build_menus(window: MainWindow) -> WindowActions:
         about=action(tr("About Frontdesk Issuer"), window.show_about),
         pages=[],
     )
-    if actions.full_screen.shortcut().isEmpty():  # not every platform has a standard key for it
-        actions.full_screen.setShortcut(QKeySequence("F11"))
+    for made, fallback in ((actions.full_screen, "F11"), (actions.quit, "Ctrl+Q")):
+        if made.shortcut().isEmpty():  # not every platform has a standard key for it
+            made.setShortcut(QKeySequence(fallback))
     actions.full_screen.setCheckable(True)
     actions.print_sheet.setIcon(QIcon.fromTheme("document-print", style.standardIcon(Pixmap.SP_FileIcon)))
     actions.quit.setMenuRole(QAction.MenuRole.QuitRole)

@@ -10,10 +10,11 @@ from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app import confirm
+from app import closing, confirm
 from app.diagnostics import DiagnosticsDialog
 from app.window import MainWindow
 from tests.app.helpers import TIMEOUT_MS, create_offer, settle
+from wallet.client import TestWallet
 
 BADGE = {"given_name": "Ada", "family_name": "Lovelace", "employee_id": "E-1815", "department": "Engines"}
 
@@ -58,9 +59,12 @@ def test_common_actions_have_shortcuts_and_standard_ones_where_qt_has_them(windo
         actions.print_sheet: QKeySequence.StandardKey.Print,
         actions.find: QKeySequence.StandardKey.Find,
         actions.quit: QKeySequence.StandardKey.Quit,
+        actions.full_screen: QKeySequence.StandardKey.FullScreen,
     }
+    fallback = {actions.quit: "Ctrl+Q", actions.full_screen: "F11"}  # where the platform has no standard key
     for action, key in standard.items():
-        assert action.shortcut() == QKeySequence(key), action.text()
+        expected = QKeySequence(key) if not QKeySequence(key).isEmpty() else QKeySequence(fallback[action])
+        assert action.shortcut() == expected, action.text()
     for action in (actions.copy_link, actions.customer_display, actions.full_screen, actions.diagnostics):
         assert not action.shortcut().isEmpty(), action.text()
     shortcuts = [a.shortcut().toString() for a in window.findChildren(type(actions.quit)) if not a.shortcut().isEmpty()]
@@ -204,6 +208,47 @@ def test_quit_closes_after_asking_only_when_offers_are_live(
     answer[0] = True
     window.menu_actions.quit.trigger()
     assert not window.isVisible()
+
+
+def test_closing_names_the_approvals_waiting(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wallet asked for a deferred credential: the question counts it as live and waiting; once the
+    operator approves and the wallet takes it, closing asks nothing."""
+    asked: list[str] = []
+    monkeypatch.setattr(confirm, "ask", lambda _p, _t, question, _yes="": asked.append(question) or False)
+    window.compose.deferred.setChecked(True)
+    window.compose.tx_code.setChecked(False)
+    fill(window, BADGE)
+    created = create_offer(qtbot, window)
+    with TestWallet() as wallet:
+        session = wallet.resolve_offer(created.offer_uri)
+        wallet.token(session)
+        transaction_id = wallet.request_credential(session, "employee_badge")
+        assert isinstance(transaction_id, str)
+        qtbot.waitUntil(lambda: "waiting for your approval" in (window.close_question() or ""), timeout=TIMEOUT_MS)
+        assert not window.close()
+        assert asked == [window.close_question()]
+        assert "1 offer still live" in asked[0] and "1 credential waiting for your approval" in asked[0]
+        window.tabs.setCurrentWidget(window.offers)
+        window.offers.select_offer(created.offer_id)
+        window.offers.approve_button.click()
+        settle(qtbot, window.tasks)
+        assert wallet.deferred(session, transaction_id, "employee_badge", []) is not None
+    qtbot.waitUntil(lambda: window.close_question() is None, timeout=TIMEOUT_MS)
+    assert window.close() and len(asked) == 1
+
+
+def test_the_question_counts_in_plain_words() -> None:
+    assert closing.close_question(0, 0) is None
+    several = closing.close_question(3, 2, 1) or ""
+    assert "3 offers still live" in several and "2 credentials waiting" in several and "1 wallet sign-in" in several
+    now = 1_000.0
+    rows = [
+        {"state": "created", "expires_at": now + 60},  # live
+        {"state": "created", "expires_at": now - 1},  # expired unscanned: stops nothing
+        {"state": "pending_approval", "expires_at": now - 1},  # waiting for approval: live whatever its offer's expiry
+        {"state": "issued", "expires_at": now + 60},  # done
+    ]
+    assert closing.counts(rows, now) == (2, 1)
 
 
 def test_closing_with_nothing_live_does_not_ask(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
