@@ -80,6 +80,16 @@ def test_new_customer_and_page_shortcuts_from_the_keyboard(qtbot: QtBot, window:
     assert window.tabs.currentWidget() is window.compose
 
 
+def test_find_and_customer_display_from_the_keyboard(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    press(qtbot, window, QKeySequence(QKeySequence.StandardKey.Find))
+    assert window.tabs.currentWidget() is window.holders
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.holders.search, timeout=TIMEOUT_MS)
+    press(qtbot, window, window.menu_actions.customer_display.shortcut())
+    assert window.customer_display.isVisible()
+
+
 def test_find_focuses_the_search_of_the_page(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitExposed(window)
     window.activateWindow()
