@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import groupby
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFontInfo, QGuiApplication, QPalette
+import segno
+import zxingcpp
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QFontInfo, QGuiApplication, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 from pytestqt.qtbot import QtBot
 
 from app import style
 from app.pages.login import LoginDialog
 from app.tasks import Tasks
+from app.widgets.qr import paint_qr
 from app.window import MainWindow
 from tests.app.helpers import TIMEOUT_MS, create_offer, settle
 
@@ -168,3 +172,24 @@ def test_the_main_actions_have_icons(window: MainWindow) -> None:
 def test_the_window_icon_has_sizes_for_hidpi_screens(qapp: QApplication) -> None:
     sizes = {size.width() for size in style.window_icon().availableSizes()}
     assert {16, 32, 64, 256, 512} <= sizes
+
+
+def test_the_qr_code_has_equal_sharp_modules_at_a_fractional_hidpi_scale(qapp: QApplication) -> None:
+    """At 125 % every module is the same whole number of device pixels, pure black or white, and the
+    code still decodes to the offer."""
+    offer = "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fissuer.example%2Foffers%2Fabc"
+    image = QImage(600, 600, QImage.Format.Format_RGB32)
+    image.setDevicePixelRatio(1.25)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    paint_qr(painter, segno.make(offer, error="m"), QRect(0, 0, 480, 480))
+    painter.end()
+    colours = {image.pixelColor(x, y).name() for x in range(0, 600, 3) for y in range(0, 600, 7)}
+    assert colours == {"#000000", "#ffffff"}
+    [decoded] = zxingcpp.read_barcodes(image)
+    assert decoded.text == offer
+    for y in range(150, 450, 37):
+        runs = [len(list(group)) for _, group in groupby(image.pixelColor(x, y).name() for x in range(600))]
+        inner = runs[1:-1]  # between the white margins
+        smallest = min(inner)
+        assert all(run % smallest == 0 for run in inner), f"modules of unequal width on row {y}: {set(inner)}"
