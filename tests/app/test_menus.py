@@ -12,6 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from app import closing, confirm
 from app.diagnostics import DiagnosticsDialog
+from app.pages.login import LoginDialog
+from app.tasks import Tasks
 from app.window import MainWindow
 from tests.app.helpers import TIMEOUT_MS, create_offer, settle
 from wallet.client import TestWallet
@@ -201,6 +203,21 @@ def test_enter_in_a_form_field_submits_it(qtbot: QtBot, window: MainWindow) -> N
     holders.document_number.setText("P-1906")
     qtbot.keyClick(holders.document_number, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "Grace" in holders.message.text(), timeout=TIMEOUT_MS)
+
+
+def test_enter_in_the_login_dialog_logs_in(qtbot: QtBot, window: MainWindow) -> None:
+    tasks = Tasks()
+    dialog = LoginDialog(window.service, tasks)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.is_ready, timeout=TIMEOUT_MS)
+    dialog.show()
+    dialog.name.setText("Grace")
+    dialog.password.setText("correct horse battery")
+    dialog.repeat.setText("correct horse battery")
+    with qtbot.waitSignal(dialog.accepted, timeout=TIMEOUT_MS):
+        qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
+    assert dialog.operator == "Grace"
+    tasks.shutdown()
 
 
 def test_quit_closes_after_asking_only_when_offers_are_live(
