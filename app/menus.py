@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QMenu, QMenuBar, QStatusBar, QStyle, QTabWidget, QWidget
 
@@ -73,6 +73,11 @@ def build_menus(window: MainWindow) -> WindowActions:
     """File, Edit, View and Help on the window's menu bar; returns the actions it made."""
     style = window.style()
     panel, settings = window.compose.panel, window.settings_page
+    for built in window.menuBar().findChildren(QObject, "shellActions", Qt.FindChildOption.FindDirectChildrenOnly):
+        built.setParent(None)  # the actions of menus built before
+        built.deleteLater()
+    owner = QObject(window.menuBar())
+    owner.setObjectName("shellActions")
 
     def action(
         text: str,
@@ -80,7 +85,7 @@ def build_menus(window: MainWindow) -> WindowActions:
         shortcut: QKeySequence | StandardKey | str | None = None,
         icon: Pixmap | None = None,
     ) -> QAction:
-        made = QAction(text, window.menuBar())  # in a menu of the window: its shortcut works window-wide
+        made = QAction(text, owner)  # in a menu of the window: its shortcut works window-wide
         if shortcut is not None:
             made.setShortcut(QKeySequence(shortcut))
         if icon is not None:
@@ -133,7 +138,11 @@ def build_menus(window: MainWindow) -> WindowActions:
     _button_icons(window)
 
     bar = window.menuBar()
+    old_menus = [entry.menu() for entry in bar.actions()]
     bar.clear()
+    for menu in old_menus:  # menus built before (the window builds them again): gone, not hidden
+        if isinstance(menu, QMenu):
+            menu.deleteLater()
     file_menu = bar.addMenu(tr("&File"))
     file_menu.addActions([actions.new_customer, actions.save_qr, actions.print_sheet])
     file_menu.addSeparator()

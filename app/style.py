@@ -64,6 +64,7 @@ class Scheme:
         pairs["text on alternate base"] = (self.text, self.alternate_base)
         pairs["text on button"] = (self.text, self.button)
         pairs["placeholder on base"] = (self.placeholder, self.base)
+        pairs["disabled text on window"] = (self.placeholder, self.window)  # the palette's disabled text
         pairs["highlighted text"] = (self.highlighted_text, self.highlight)
         pairs["banner"] = (self.text, self.banner_background)
         pairs["holder chip"] = (self.text, self.chip_background)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -51,6 +51,18 @@ def test_the_menus_hold_the_desk_actions(window: MainWindow) -> None:
     assert menus["Edit"] == ["Find", "Copy link"]
     assert menus["View"][:2] == ["Customer display", "Full screen"]
     assert menus["Help"] == ["Diagnostics", "Open data folder", "About Frontdesk Issuer"]
+
+
+def test_log_out_and_lock_join_the_file_menu_when_the_window_has_them(window: MainWindow) -> None:
+    assert "Log out" not in menu_texts(window)["File"]
+    window.lock_action = QAction("Lock", window)  # type: ignore[attr-defined]  # what accounts add
+    window.logout_action = QAction("Log out", window)  # type: ignore[attr-defined]
+    window._build_menus()
+    entries = menu_texts(window)["File"]
+    assert entries[-3:] == ["Lock", "Log out", "Quit"]
+    assert entries.count("Save QR…") == 1  # built again, not added twice
+    shortcuts = [a.shortcut().toString() for a in window.findChildren(QAction) if not a.shortcut().isEmpty()]
+    assert len(shortcuts) == len(set(shortcuts)), "the actions of the first menus are still there"
 
 
 def test_common_actions_have_shortcuts_and_standard_ones_where_qt_has_them(window: MainWindow) -> None:
