@@ -133,6 +133,7 @@ def build_menus(window: MainWindow) -> WindowActions:
             made.setShortcut(QKeySequence(fallback))
     actions.full_screen.setCheckable(True)
     actions.print_sheet.setIcon(QIcon.fromTheme("document-print", style.standardIcon(Pixmap.SP_FileIcon)))
+    panel.print_button.setIcon(actions.print_sheet.icon())
     actions.quit.setMenuRole(QAction.MenuRole.QuitRole)
     actions.about.setMenuRole(QAction.MenuRole.AboutRole)
     _button_icons(window)
@@ -178,6 +179,7 @@ def _button_icons(window: MainWindow) -> None:
         (window.holders.register_button, Pixmap.SP_DialogYesButton),
         (window.compose.panel.copy_button, Pixmap.SP_FileLinkIcon),
         (window.compose.panel.save_png, Pixmap.SP_DialogSaveButton),
+        (window.compose.panel.save_svg, Pixmap.SP_DialogSaveButton),
         (window.compose.panel.cancel_button, Pixmap.SP_DialogCancelButton),
     ):
         button.setIcon(style.standardIcon(icon))
