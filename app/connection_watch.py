@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from app.bridge import IssuerBridge
-from app.style import ERROR_STYLE
+from app.style import ERROR_TONE, set_tone
 from issuer.remote.events import DESK_LOGIN_ENDED, DESK_OFFLINE, DESK_ONLINE, DESK_RESYNC
 
 LOST = (
@@ -35,7 +35,7 @@ class ConnectionWatch(QObject):
         self._status_bar = window.statusBar()
         self.label = QLabel(LOST)
         self.label.setObjectName("connectionLost")
-        self.label.setStyleSheet(ERROR_STYLE)
+        set_tone(self.label, ERROR_TONE)
         self.label.setWordWrap(True)
         self.label.hide()
         window.statusBar().addWidget(self.label, 1)

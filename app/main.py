@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app import style
 from app.desk_choice import chosen_url
 from app.session import DeskSession
 from app.tasks import Tasks
@@ -26,7 +27,6 @@ from issuer.desk_api import DeskRuntime
 from issuer.errors import ServiceError
 from issuer.remote import RemoteIssuer, RemoteRuntime
 from issuer.runtime import IssuerRuntime, PortUnavailable
-from resources import resource_path
 
 HEADLESS_PLATFORMS = ("offscreen", "minimal")
 SIGNAL_POLL_MS = 250
@@ -73,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:  # no window, no QApplication: works without a display
         return selftest.main([])
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    QApplication.setWindowIcon(QIcon(str(resource_path("icons", "frontdesk-issuer-256.png"))))
+    QApplication.setWindowIcon(style.window_icon())
+    style.apply()
     runtime: DeskRuntime
     try:
         url = chosen_url(args.connect, embedded=embedded_asked(args))

@@ -13,13 +13,16 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QStackedWidget, QTabWidget, QToolButton
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QStackedWidget, QTabWidget, QToolButton
 
+from app import closing, confirm
 from app.bridge import IssuerBridge
 from app.connection_watch import ConnectionWatch
+from app.diagnostics import DiagnosticsDialog, Facts
 from app.idle import IdleWatch
+from app.menus import build_menus
 from app.models.offers import OffersModel
 from app.pages.audit import AuditPage
 from app.pages.compose import ComposePage
@@ -29,13 +32,13 @@ from app.pages.offers import OffersPage
 from app.pages.operators import OperatorsPage
 from app.pages.settings import SettingsPage
 from app.pages.sign_ins import SignInsPage
-from app.style import ERROR_STYLE
+from app.style import ERROR_TONE, set_tone
 from app.tasks import Tasks
 from app.widgets.customer_display import CustomerDisplay
 from app.widgets.lock_screen import LockScreen
 from app.widgets.password_dialog import PasswordDialog, own_password_dialog
-from issuer import events
-from issuer.desk_api import DeskRuntime
+from issuer import __version__, events
+from issuer.desk_api import DeskRuntime, is_remote
 from issuer.reachability import Reachability
 from issuer.records.operators import Operator, Role
 from issuer.service import CreatedOffer
@@ -62,6 +65,7 @@ class MainWindow(QMainWindow):
         if service is None:
             raise ValueError("the issuer is not running")
         self._runtime: DeskRuntime | None = runtime
+        self._admin_url = runtime.admin_url
         self.service = service
         self.tasks = tasks or Tasks()
         self.setWindowTitle("Frontdesk Issuer")
@@ -100,13 +104,9 @@ class MainWindow(QMainWindow):
         self.customer_display = CustomerDisplay()
         self.compose.outcome_changed.connect(self.customer_display.show_outcome)
         self.compose.session_cleared.connect(self.customer_display.show_idle)
-        self.new_customer_action = QAction("New customer", self)
+        self.new_customer_action = QAction(self.tr("New customer"), self)
         self.new_customer_action.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
         self.new_customer_action.triggered.connect(self._new_customer)
-        self.menuBar().addMenu("&Desk").addAction(self.new_customer_action)
-        display_action = QAction("Customer display", self)
-        display_action.triggered.connect(self.customer_display.show)
-        self.menuBar().addMenu("&View").addAction(display_action)
         self.operator = operator
         self.url_label = QLabel(f"Issuer: {runtime.issuer_url}" + (f"  ·  Operator: {operator}" if operator else ""))
         self.url_label.setObjectName("issuerUrl")
@@ -115,12 +115,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.reachability_label)
         self.tasks.run(service.admin.check_public_url, self._show_reachability, self._show_reachability_error)
         self.certificate_label = QLabel()  # a certificate that ends within 30 days
-        self.certificate_label.setStyleSheet(ERROR_STYLE)
+        set_tone(self.certificate_label, ERROR_TONE)
         self.statusBar().addPermanentWidget(self.certificate_label)
         self._check_certificates()
         self.storage_label = QLabel()
         self.storage_label.setObjectName("storageProblem")
-        self.storage_label.setStyleSheet(ERROR_STYLE)
+        set_tone(self.storage_label, ERROR_TONE)
         self.storage_label.hide()
         self.statusBar().addPermanentWidget(self.storage_label)
         self.bridge.offer_changed.connect(self._storage_event)
@@ -134,12 +134,84 @@ class MainWindow(QMainWindow):
         self._apply_role()
         self._install_lock()
         self._install_auto_lock()
+        self._build_menus()  # after the lock: File takes its Lock and Log out
+        self._name_status_texts()
 
     def _read_lists_again(self) -> None:
         """Every list the window shows, read again (a remote desk back after its issuer restarted)."""
         self.offers_model.reload()
         self.sign_ins.refresh()
         self._tab_shown()  # the ledger or the audit log, when shown
+
+    def _build_menus(self) -> None:
+        self.menu_actions = build_menus(self)
+        # the data folder of a remote desk is on the issuer's computer: Diagnostics names it, nothing opens it
+        self.menu_actions.open_data_folder.setVisible(not is_remote(self.service))
+        for admins_only in (self.menu_actions.back_up, self.menu_actions.restore):
+            admins_only.setVisible(self.role is Role.ADMIN)
+
+    def _name_status_texts(self) -> None:
+        """What a screen reader calls the status bar's texts."""
+        for label, name in (
+            (self.url_label, self.tr("Issuer address and operator")),
+            (self.reachability_label, self.tr("Whether wallets can reach the issuer")),
+            (self.certificate_label, self.tr("Certificate warnings")),
+            (self.storage_label, self.tr("Storage problem")),
+        ):
+            label.setAccessibleName(name)
+
+    def find_in_page(self) -> None:
+        """Edit ▸ Find: the search field of the page shown, or the holders' search."""
+        page = self.tabs.currentWidget()
+        if page is not self.ledger:
+            page = self.holders
+            self.tabs.setCurrentWidget(page)
+        page.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        page.search.selectAll()
+
+    def show_customer_display(self) -> None:
+        self.customer_display.show()
+        self.customer_display.raise_()
+
+    def toggle_full_screen(self) -> None:
+        self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
+        self.menu_actions.full_screen.setChecked(self.isFullScreen())
+
+    def diagnostics(self) -> Facts:
+        service = self.service
+        return Facts(
+            service.settings.data_dir,
+            service.issuer_url,
+            self._admin_url,
+            self.reachability_label.text(),
+            remote=is_remote(service),
+        )
+
+    def show_diagnostics(self) -> None:
+        DiagnosticsDialog(self.diagnostics(), self).exec()
+
+    def open_data_folder(self) -> None:
+        folder = self.service.settings.data_dir
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.statusBar().showMessage(self.tr("Opened the data folder {folder}").format(folder=folder), 5000)
+        else:
+            self.statusBar().showMessage(self.tr("No file manager opened {folder}").format(folder=folder), 8000)
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("About Frontdesk Issuer"),
+            self.tr("Frontdesk Issuer {version}\n\nIssues verifiable credentials to wallets over OpenID4VCI.").format(
+                version=__version__
+            ),
+        )
+
+    def close_question(self) -> str | None:
+        """What closing stops, or None; a remote desk stops nothing (its issuer keeps serving)."""
+        if is_remote(self.service):
+            return None
+        live, waiting = closing.counts(self.offers_model.rows(), time.time())
+        return closing.close_question(live, waiting, self.sign_ins.model.rowCount())
 
     def stop_issuer(self) -> None:
         """Stop the embedded issuer once, after the task running on it; later calls do nothing."""
@@ -150,6 +222,10 @@ class MainWindow(QMainWindow):
             runtime.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        question = self.close_question() if self._runtime is not None else None
+        if question and not confirm.ask(self, self.tr("Close Frontdesk Issuer"), question, self.tr("Close")):
+            event.ignore()
+            return
         self.customer_display.close()
         self.idle.stop()
         self.stop_issuer()

@@ -3,7 +3,7 @@
 The New offer page is taken before and after the wallet takes its credential, and the printed
 take-away sheet is rendered from its PDF (pdftoppm, from poppler-utils).
 
-Runs without a display: `QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py [OUT_DIR]`
+Runs without a display: `QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py [OUT_DIR] [--dark]`
 (or under `xvfb-run` for a real X window). The issuer runs for real in a temporary data
 folder, and a test wallet redeems some of the sample offers over HTTP.
 """
@@ -22,6 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtGui import QPdfWriter  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from app import style  # noqa: E402
 from app.main import parse_args, start_issuer  # noqa: E402
 from app.pages.compose import ComposePage  # noqa: E402
 from app.pages.login import LoginDialog  # noqa: E402
@@ -117,9 +118,11 @@ def save(widget: QWidget, path: Path) -> None:
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    arguments = [argument for argument in sys.argv[1:] if argument != "--dark"]
+    out = Path(arguments[0] if arguments else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    style.apply(style.DARK if "--dark" in sys.argv[1:] else style.LIGHT)
     with tempfile.TemporaryDirectory() as tmp:
         runtime = start_issuer(parse_args(["--data-dir", tmp, "--port", "0", "--admin-port", "0"]))
         service = runtime.service
@@ -168,6 +171,7 @@ def main() -> int:
         window.lock()
         settle(tasks)
         save(window, out / "lock.png")
+        window.stop_issuer()
         window.close()
     app.quit()
     return 0

@@ -69,6 +69,9 @@ class OffersModel(QAbstractTableModel):
             step_label(row),
         )[index.column()]
 
+    def rows(self) -> list[dict[str, Any]]:
+        return list(self._rows)
+
     def offer_at(self, row: int) -> dict[str, Any]:
         return self._rows[row]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from app.models.audit import AuditModel, AuditRead, read_audit
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, fit_columns, set_tone, tidy_table
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 
@@ -22,6 +22,7 @@ class AuditPage(QWidget):
         self._tasks = tasks
         self.model = AuditModel(self)
         self.table = QTableView()
+        tidy_table(self.table)
         self.table.setModel(self.model)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.refresh_button = QPushButton("Refresh")
@@ -29,6 +30,7 @@ class AuditPage(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self._choose_export_file)
         self.message = QLabel()
+        self.message.setAccessibleName("Audit log message")
         buttons = QHBoxLayout()
         buttons.addWidget(self.refresh_button)
         buttons.addWidget(self.export_button)
@@ -66,17 +68,17 @@ class AuditPage(QWidget):
 
     def _show(self, read: AuditRead) -> None:
         self.model.show(read)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
 
     def _failed(self, reason: str) -> None:
-        self._say(f"The log could not be read: {reason}", ERROR_STYLE)
+        self._say(f"The log could not be read: {reason}", ERROR_TONE)
 
     def _exported(self, path: Path, rows: int) -> None:
         self._say(f"Exported {rows} entries to {path}")
 
     def _export_failed(self, reason: str) -> None:
-        self._say(f"The export failed: {reason}", ERROR_STYLE)
+        self._say(f"The export failed: {reason}", ERROR_TONE)
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.message.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.message, tone)
         self.message.setText(text)

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from app import confirm
+from app.keyboard import submit_on_enter
 from app.models.outcome import Outcome, outcome_of
-from app.style import BANNER_STYLE, CHIP_STYLE, ERROR_STYLE
+from app.style import ERROR_TONE, set_tone
 from app.tasks import Tasks
 from app.widgets import takeaway
 from app.widgets.binary_claim import BinaryClaimField
@@ -87,14 +88,15 @@ class ComposePage(QWidget):
         self.unlink_button.setAccessibleName("Remove the holder link")
         self.unlink_button.clicked.connect(self.remove_holder)
         self.holder_chip = QWidget()
-        self.holder_chip.setStyleSheet(CHIP_STYLE)
+        self.holder_chip.setObjectName("holderChip")
+        self.holder_chip.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         chip = QHBoxLayout(self.holder_chip)
         chip.setContentsMargins(0, 0, 0, 0)
         chip.addWidget(self.holder_label)
         chip.addWidget(self.unlink_button)
         self.replaces_label = QLabel()
         self.replaces_label.setWordWrap(True)
-        self.replaces_label.setStyleSheet(BANNER_STYLE)
+        self.replaces_label.setObjectName("replacesBanner")
         self.sign_in_label = QLabel()
         self.sign_in_label.setWordWrap(True)
 
@@ -115,7 +117,8 @@ class ComposePage(QWidget):
         self.create_button = QPushButton("Create offer")
         self.create_button.clicked.connect(self.create_offer)
         self.error = QLabel()
-        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setAccessibleName("Offer form problems")
+        set_tone(self.error, ERROR_TONE)
         self.error.setWordWrap(True)
 
         self.panel = OfferPanel()
@@ -308,7 +311,7 @@ class ComposePage(QWidget):
         self._tasks.run(
             partial(self._service.offers.cancel, offer.offer_id, self._operator),
             self._status_read,
-            partial(self.panel.say, style=ERROR_STYLE),
+            partial(self.panel.say, tone=ERROR_TONE),
             busy=self.panel.cancel_button,
         )
 
@@ -362,7 +365,7 @@ class ComposePage(QWidget):
             self._show_outcome()
 
     def _status_unread(self, reason: str) -> None:
-        self.panel.say(f"The offer's state could not be read: {reason}", ERROR_STYLE)
+        self.panel.say(f"The offer's state could not be read: {reason}", ERROR_TONE)
 
     def _show_outcome(self) -> None:
         """Both screens follow the offer; a change of outcome is shown once, expiry by the clock."""
@@ -512,6 +515,8 @@ class ComposePage(QWidget):
             edit.setObjectName(f"claim_{spec.name}")
             edit.setAccessibleName(spec.label)
             edit.textChanged.connect(partial(self._field_edited, spec.name))
+            if isinstance(edit, QLineEdit):
+                submit_on_enter([edit], self.create_button)
             self._fields[spec.name] = edit
             self._labels[spec.name] = spec.label
             self.form.addRow(f"{spec.label}{' *' if spec.mandatory else ''}", edit)

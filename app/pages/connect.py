@@ -14,7 +14,7 @@ from typing import Protocol
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.desk_choice import DeskChoice
-from app.style import ERROR_STYLE, OK_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, OK_TONE, PLAIN_TONE, set_tone
 from app.tasks import Tasks
 from issuer.desk_api import DeskService, is_remote
 from issuer.remote.probe import probe_issuer
@@ -84,7 +84,7 @@ class ConnectBox(QGroupBox):
     def connect_to(self) -> None:
         url = self.url.text().strip()
         if not url:
-            self._say("Enter the issuer's admin URL first (https://…; http only on this computer).", ERROR_STYLE)
+            self._say("Enter the issuer's admin URL first (https://…; http only on this computer).", ERROR_TONE)
             return
         self._say(f"Checking {url} …")
         self._tasks.run(partial(_check_and_save, url), self._connected, self._refused, busy=self._buttons())
@@ -99,16 +99,16 @@ class ConnectBox(QGroupBox):
     def _connected(self, url: str) -> None:
         self.url.setText(url)
         self.embedded_button.setEnabled(True)
-        self._say(f"Saved. {_plan(url)}", OK_STYLE)
+        self._say(f"Saved. {_plan(url)}", OK_TONE)
 
     def _embedded(self, _path: object) -> None:
-        self._say(f"Saved. {_plan(None)}", OK_STYLE)
+        self._say(f"Saved. {_plan(None)}", OK_TONE)
 
     def _refused(self, reason: str) -> None:
-        self._say(f"Not saved: {reason}", ERROR_STYLE)
+        self._say(f"Not saved: {reason}", ERROR_TONE)
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.result.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.result, tone)
         self.result.setText(text)
         self.result.setVisible(bool(text))
 

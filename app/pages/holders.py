@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.style import ERROR_STYLE, PLAIN_STYLE, WARNING_STYLE
+from app.keyboard import submit_on_enter
+from app.style import ERROR_TONE, PLAIN_TONE, WARNING_TONE, set_tone, tone_of
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 from issuer.records.holders import DOCUMENT_TYPES, MAX_FIELD_LENGTH, HolderRequest
@@ -57,17 +58,21 @@ class HoldersPage(QWidget):
             edit.setMaxLength(MAX_FIELD_LENGTH)  # the same limit as the offer form's fields
         self.register_button = QPushButton("Identity checked: register")
         self.register_button.clicked.connect(self.register)
+        submit_on_enter((self.given_name, self.family_name, self.email, self.document_number), self.register_button)
         self.message = QLabel()
+        self.message.setAccessibleName("Holders message")
         self.message.setWordWrap(True)
         for edit in (self.given_name, self.family_name, self.email, self.document_number):
             edit.textChanged.connect(self._form_changed)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by name or e-mail (any case, any accents)")
+        self.search.setAccessibleName("Search holders by name or e-mail")
         self.search.textChanged.connect(self.refresh)
         self.results = QListWidget()
         self.use_button = QPushButton("New offer for this holder")
         self.use_button.clicked.connect(self._use_selected)
         self.use_button.setEnabled(False)  # until a holder is selected
+        self.results.itemActivated.connect(lambda _item: self.use_button.click())  # Enter on a holder
         self.results.currentItemChanged.connect(lambda item, _previous: self.use_button.setEnabled(item is not None))
 
         form = QFormLayout()
@@ -102,7 +107,7 @@ class HoldersPage(QWidget):
         self._tasks.run(
             partial(self._service.desk.register_holder, request, self._operator),
             self._registered,
-            partial(self._say, style=ERROR_STYLE),
+            partial(self._say, tone=ERROR_TONE),
             busy=self.register_button,
         )
 
@@ -112,7 +117,7 @@ class HoldersPage(QWidget):
     def _registered(self, holder: dict[str, Any]) -> None:
         registered = f"{holder['given_name']} {holder['family_name']} is registered."
         if holder.get("warnings"):
-            self._say(" ".join([registered, *(f"Note: {warning}." for warning in holder["warnings"])]), WARNING_STYLE)
+            self._say(" ".join([registered, *(f"Note: {warning}." for warning in holder["warnings"])]), WARNING_TONE)
         else:
             self._say(registered)
         for edit in (self.given_name, self.family_name, self.email, self.document_number):
@@ -121,11 +126,11 @@ class HoldersPage(QWidget):
 
     def _form_changed(self) -> None:
         """A refusal clears once the form changes: the operator is fixing it."""
-        if self.message.styleSheet() == ERROR_STYLE:
+        if tone_of(self.message) == ERROR_TONE:
             self._say("")
 
     def _search_failed(self, reason: str) -> None:
-        self._say(f"The search failed: {reason}", ERROR_STYLE)
+        self._say(f"The search failed: {reason}", ERROR_TONE)
 
     def _show(self, holders: list[dict[str, Any]]) -> None:
         self.results.clear()
@@ -146,6 +151,6 @@ class HoldersPage(QWidget):
             return
         self.holder_chosen.emit(item.data(Qt.ItemDataRole.UserRole))
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.message.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.message, tone)
         self.message.setText(text)

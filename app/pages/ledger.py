@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.models.ledger import LedgerModel, LedgerResult, read_ledger
 from app.pages import REASON_MAX_LENGTH
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, fit_columns, set_tone, tidy_table
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 from issuer.errors import ServiceError
@@ -50,18 +50,24 @@ class LedgerPage(QWidget):
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Holder name, ledger id or offer id")
+        self.search.setAccessibleName("Search the ledger by holder name, ledger id or offer id")
         self.search.setToolTip("Case and accents do not matter: 'luden' finds 'Lüdenscheidt'")
         self.search.returnPressed.connect(self.refresh)
         self.type_filter = QComboBox()
+        self.type_filter.setAccessibleName("Credential type")
         self.state_filter = QComboBox()
+        self.state_filter.setAccessibleName("Credential state")
         self.state_filter.addItem("Any state", None)
         for state in STATES:
             self.state_filter.addItem(state.capitalize(), state)
         self.operator_filter = QLineEdit()
         self.operator_filter.setPlaceholderText("Operator")
+        self.operator_filter.setAccessibleName("Issued by operator")
         self.dated = QCheckBox("Issued from")
         self.issued_from = QDateEdit(QDate.currentDate().addDays(-30))
         self.issued_until = QDateEdit(QDate.currentDate())
+        self.issued_from.setAccessibleName("Issued from")
+        self.issued_until.setAccessibleName("Issued until")
         for edit in (self.issued_from, self.issued_until):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
@@ -71,6 +77,7 @@ class LedgerPage(QWidget):
 
         self.model = LedgerModel(service, self)
         self.table = QTableView()
+        tidy_table(self.table)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -81,6 +88,7 @@ class LedgerPage(QWidget):
 
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Reason (kept in the audit log)")
+        self.reason.setAccessibleName("Reason for the status change")
         self.reason.setMaxLength(REASON_MAX_LENGTH)
         self.revoke_button = QPushButton("Revoke…")
         self.suspend_button = QPushButton("Suspend")
@@ -91,6 +99,7 @@ class LedgerPage(QWidget):
         self.unsuspend_button.clicked.connect(lambda: self.change_status("unsuspend"))
         self.replace_button.clicked.connect(self._replace)
         self.message = QLabel()
+        self.message.setAccessibleName("Ledger message")
         self.message.setWordWrap(True)
 
         filters = QHBoxLayout()
@@ -210,7 +219,7 @@ class LedgerPage(QWidget):
 
     def _show(self, result: LedgerResult) -> None:
         self.model.show(result)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
         found = len(result.records)
         self._say(f"{found} credential{'s' if found != 1 else ''} found.")
 
@@ -225,10 +234,10 @@ class LedgerPage(QWidget):
         self._error(f"The search failed: {reason}")
 
     def _error(self, text: str) -> None:
-        self._say(text, ERROR_STYLE)
+        self._say(text, ERROR_TONE)
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.message.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.message, tone)
         self.message.setText(text)
 
 

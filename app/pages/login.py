@@ -15,7 +15,7 @@ from functools import partial
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, fit_title, set_tone
 from app.tasks import Tasks
 from app.widgets.countdown import Countdown, Refusal, or_refusal
 from app.widgets.password_dialog import own_password_dialog
@@ -82,6 +82,7 @@ class LoginDialog(QDialog):
         layout.addWidget(self.fields)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        fit_title(self)
         self._say("Opening …")
         tasks.run(service.operators.exists, self._operators_known, self._failed, busy=(self.fields, self.ok_button))
 
@@ -108,6 +109,7 @@ class LoginDialog(QDialog):
             self.setWindowTitle(FIRST_START_TITLE)
             self.form.setRowVisible(self.repeat, True)
             self.hint.show()
+            fit_title(self)
         self._say("")
         self.is_ready = True
         self.name.setFocus()
@@ -138,18 +140,18 @@ class LoginDialog(QDialog):
         dialog = own_password_dialog(self._service.operators, self._tasks, account.name, self.password.text(), self)
         self.password_dialog = dialog
         dialog.accepted.connect(lambda: self._logged_in(dialog.result_account or account))
-        dialog.rejected.connect(lambda: self._say(self.tr("Choose a new password to log in."), ERROR_STYLE))
+        dialog.rejected.connect(lambda: self._say(self.tr("Choose a new password to log in."), ERROR_TONE))
         dialog.open()
 
     def _refused(self, reason: str) -> None:
         self.countdown.stop()
-        self._say(reason, ERROR_STYLE)
+        self._say(reason, ERROR_TONE)
         self.password.clear()
         self.repeat.clear()
 
     def _failed(self, reason: str) -> None:
-        self._say(f"The operator accounts could not be read: {reason}", ERROR_STYLE)
+        self._say(f"The operator accounts could not be read: {reason}", ERROR_TONE)
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.error.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.error, tone)
         self.error.setText(text)

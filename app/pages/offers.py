@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app import confirm
 from app.models.offers import OffersModel, is_live
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, fit_columns, set_tone, tidy_table
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 
@@ -64,15 +64,17 @@ class OffersPage(QWidget):
         self.model = model
         self.shown = LiveOrFinished(model)
         self.filter = QComboBox()
+        self.filter.setAccessibleName("Offers shown")
         for label, live in SHOWN.items():
             self.filter.addItem(label, live)
         self.filter.currentIndexChanged.connect(lambda: self.shown.show_live(self.filter.currentData()))
         self.table = QTableView()
+        tidy_table(self.table)
         self.table.setModel(self.shown)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setStretchLastSection(True)
-        model.modelReset.connect(self.table.resizeColumnsToContents)
+        model.modelReset.connect(lambda: fit_columns(self.table))
         self.approve_button = QPushButton("Approve")
         self.reject_button = QPushButton("Reject")
         self.approve_button.clicked.connect(lambda: self.decide(approve=True))
@@ -82,6 +84,7 @@ class OffersPage(QWidget):
         self.credentials_button = QPushButton("Show credentials")
         self.credentials_button.clicked.connect(self._show_credentials)
         self.message = QLabel()
+        self.message.setAccessibleName("Offers message")
         self.message.setWordWrap(True)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         for changed in (model.dataChanged, model.rowsInserted, model.modelReset, self.shown.layoutChanged):
@@ -120,7 +123,7 @@ class OffersPage(QWidget):
         self._tasks.run(
             partial(decide, offer["offer_id"], operator=self._operator),
             partial(self._decided, approve),
-            partial(self._say, style=ERROR_STYLE),
+            partial(self._say, tone=ERROR_TONE),
             busy=(self.approve_button, self.reject_button),
         )
 
@@ -138,7 +141,7 @@ class OffersPage(QWidget):
         self._tasks.run(
             partial(self._service.offers.cancel, offer["offer_id"], self._operator),
             self._cancelled,
-            partial(self._say, style=ERROR_STYLE),
+            partial(self._say, tone=ERROR_TONE),
             busy=self.cancel_button,
         )
 
@@ -166,6 +169,6 @@ class OffersPage(QWidget):
         self._update_buttons()
         self._say("Cancelled: its QR code no longer works.")
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.message.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.message, tone)
         self.message.setText(text)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import confirm
-from app.style import ERROR_STYLE, OK_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, OK_TONE, PLAIN_TONE, set_tone
 from app.tasks import Tasks
 from app.widgets.password_dialog import PasswordDialog
 from issuer.desk_api import DeskOperators
@@ -179,7 +179,7 @@ class OperatorsPage(QWidget):
 
     def _changed(self, said: str, account: Any) -> None:
         name = account.name if isinstance(account, Operator) else ""
-        self._say(said.format(name=name), OK_STYLE)
+        self._say(said.format(name=name), OK_TONE)
         self._tasks.run(partial(self._operators.list, self._operator), partial(self._show, keep=name), self._failed)
 
     def _show(self, accounts: list[Operator], keep: str = "") -> None:
@@ -211,11 +211,11 @@ class OperatorsPage(QWidget):
             self.role_button.setText(self.tr("Make operator") if account.is_admin else self.tr("Make admin"))
 
     def _refused(self, reason: str) -> None:
-        self._say(reason, ERROR_STYLE)
+        self._say(reason, ERROR_TONE)
 
     def _failed(self, reason: str) -> None:
-        self._say(self.tr("The operators could not be read: {reason}").format(reason=reason), ERROR_STYLE)
+        self._say(self.tr("The operators could not be read: {reason}").format(reason=reason), ERROR_TONE)
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.message.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.message, tone)
         self.message.setText(text)

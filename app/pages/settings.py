@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.pages.connect import ConnectBox, connected_to, explain_remote_limits
-from app.style import ERROR_STYLE, OK_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, OK_TONE, PLAIN_TONE, set_tone
 from app.tasks import Tasks
 from issuer.config import Settings
 from issuer.desk_api import DeskService
@@ -63,6 +63,7 @@ class SettingsPage(QWidget):
         self.test_button = QPushButton("Test from outside")
         self.test_button.clicked.connect(self.test_public_url)
         self.test_result = QLabel()
+        self.test_result.setAccessibleName("Public URL check result")
         self.test_result.setWordWrap(True)
         self.port = _port_box(settings.port)
         self.admin_port = _port_box(settings.admin_port)
@@ -83,6 +84,7 @@ class SettingsPage(QWidget):
         self.save_button = QPushButton("Save (applies at the next start)")
         self.save_button.clicked.connect(self.save)
         self.save_result = QLabel()
+        self.save_result.setAccessibleName("Settings save result")
         self.save_result.setWordWrap(True)
         url_row = QHBoxLayout()
         url_row.addWidget(self.public_url, 1)
@@ -106,6 +108,7 @@ class SettingsPage(QWidget):
         self.rotate_button = QPushButton("Rotate key")
         self.rotate_button.clicked.connect(self.rotate_key)
         self.key_result = QLabel()
+        self.key_result.setAccessibleName("Signing key result")
         key_layout = QVBoxLayout()
         key_layout.addWidget(self.keys)
         key_layout.addWidget(self.rotate_button)
@@ -121,6 +124,7 @@ class SettingsPage(QWidget):
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(service.admin.credential_types_folder)))
         )
         self.types_result = QLabel()
+        self.types_result.setAccessibleName("Credential types result")
         self.types_result.setWordWrap(True)
         types_layout = QVBoxLayout()
         types_layout.addWidget(self.types)
@@ -148,6 +152,7 @@ class SettingsPage(QWidget):
         self.restore_button = QPushButton("Restore…")
         self.restore_button.clicked.connect(self.restore)
         self.backup_result = QLabel("A backup holds the signing keys: keep it as safe as this computer.")
+        self.backup_result.setAccessibleName("Backup result")
         self.backup_result.setWordWrap(True)
         backup_row = QHBoxLayout()
         backup_row.addWidget(self.backup_button)
@@ -238,11 +243,11 @@ class SettingsPage(QWidget):
         )
 
     def _saved(self, settings: Settings) -> None:
-        _say(self.save_result, "Saved. Restart the app to use the new settings.", OK_STYLE)
+        _say(self.save_result, "Saved. Restart the app to use the new settings.", OK_TONE)
         self.lock_after_changed.emit(settings.lock_after_minutes)  # the lock applies at once
 
     def _save_failed(self, reason: str) -> None:
-        _say(self.save_result, reason, ERROR_STYLE)
+        _say(self.save_result, reason, ERROR_TONE)
 
     def _rotate(self) -> list[dict[str, Any]]:
         """Task thread: a new key, then the key list as it is after the rotation."""
@@ -250,29 +255,29 @@ class SettingsPage(QWidget):
         return self._service.admin.key_info()
 
     def _reloaded(self, _nothing: None) -> None:
-        _say(self.types_result, f"{len(self._service.credential_types)} credential types loaded.", OK_STYLE)
+        _say(self.types_result, f"{len(self._service.credential_types)} credential types loaded.", OK_TONE)
         self._show_types()
         self.credential_types_reloaded.emit()
 
     def _reload_failed(self, reason: str) -> None:
-        _say(self.types_result, f"Not reloaded: {reason}", ERROR_STYLE)
+        _say(self.types_result, f"Not reloaded: {reason}", ERROR_TONE)
 
     def _backed_up(self, path: Path, info: dict[str, Any]) -> None:
-        _say(self.backup_result, f"Backed up {info['files']} files to {path}.", OK_STYLE)
+        _say(self.backup_result, f"Backed up {info['files']} files to {path}.", OK_TONE)
 
     def _staged(self, checked: dict[str, Any]) -> None:
         taken = datetime.fromtimestamp(int(checked["created_at"])).strftime("%Y-%m-%d %H:%M")
         text = f"The backup of {taken} ({checked['files']} files) is restored when the app next starts."
-        _say(self.backup_result, text, OK_STYLE)
+        _say(self.backup_result, text, OK_TONE)
 
     def _failed(self, reason: str) -> None:
-        _say(self.backup_result, f"Not done: {reason}", ERROR_STYLE)
+        _say(self.backup_result, f"Not done: {reason}", ERROR_TONE)
 
     def _tested(self, result: Reachability) -> None:
-        _say(self.test_result, result.summary, OK_STYLE if result.reachable and not result.problems else ERROR_STYLE)
+        _say(self.test_result, result.summary, OK_TONE if result.reachable and not result.problems else ERROR_TONE)
 
     def _test_failed(self, reason: str) -> None:
-        _say(self.test_result, f"The check failed: {reason}", ERROR_STYLE)
+        _say(self.test_result, f"The check failed: {reason}", ERROR_TONE)
 
     def _rotated(self, keys: list[dict[str, Any]]) -> None:
         _say(self.key_result, "New key active; the old one stays published for its credentials.")
@@ -280,7 +285,7 @@ class SettingsPage(QWidget):
         self.high_assurance.refresh()
 
     def _rotate_failed(self, reason: str) -> None:
-        _say(self.key_result, f"The key was not rotated: {reason}", ERROR_STYLE)
+        _say(self.key_result, f"The key was not rotated: {reason}", ERROR_TONE)
 
     def _show_keys(self, keys: list[dict[str, Any]]) -> None:
         self.keys.clear()
@@ -326,6 +331,7 @@ class HighAssuranceBox(QGroupBox):
         self.create_button = QPushButton("Make the issuer's own CA")
         self.create_button.clicked.connect(self.create_ca)
         self.result = QLabel()
+        self.result.setAccessibleName("Certificate authority result")
         self.result.setWordWrap(True)
         anchor_buttons = QVBoxLayout()
         anchor_buttons.addWidget(self.copy_button)
@@ -374,7 +380,7 @@ class HighAssuranceBox(QGroupBox):
     def copy_trust_anchor(self) -> None:
         if self._anchor:
             QGuiApplication.clipboard().setText(self._anchor)
-            _say(self.result, "The trust anchor is on the clipboard.", OK_STYLE)
+            _say(self.result, "The trust anchor is on the clipboard.", OK_TONE)
 
     def save_trust_anchor(self) -> None:
         if not self._anchor:
@@ -386,15 +392,15 @@ class HighAssuranceBox(QGroupBox):
         self._tasks.run(partial(path.write_text, pem, encoding="ascii"), lambda _: self._saved(path), self._failed)
 
     def _created(self, status: dict[str, Any]) -> None:
-        _say(self.result, "The CA is made and the signing key certified: credentials now carry the chain.", OK_STYLE)
+        _say(self.result, "The CA is made and the signing key certified: credentials now carry the chain.", OK_TONE)
         self._show(status)
         self.certificates_changed.emit()
 
     def _saved(self, path: Path) -> None:
-        _say(self.result, f"Saved the trust anchor to {path}.", OK_STYLE)
+        _say(self.result, f"Saved the trust anchor to {path}.", OK_TONE)
 
     def _failed(self, reason: str) -> None:
-        _say(self.result, f"Not done: {reason}", ERROR_STYLE)
+        _say(self.result, f"Not done: {reason}", ERROR_TONE)
 
     def _show(self, status: dict[str, Any]) -> None:
         self._anchor = status["trust_anchor"]
@@ -407,11 +413,11 @@ class HighAssuranceBox(QGroupBox):
             for c in status["certificates"]
         ]
         self.certificates.setText("\n".join([*lines, *status["warnings"]]) or "None.")
-        self.certificates.setStyleSheet(ERROR_STYLE if status["warnings"] else PLAIN_STYLE)
+        set_tone(self.certificates, ERROR_TONE if status["warnings"] else PLAIN_TONE)
 
 
-def _say(label: QLabel, text: str, style: str = PLAIN_STYLE) -> None:
-    label.setStyleSheet(style)
+def _say(label: QLabel, text: str, tone: str = PLAIN_TONE) -> None:
+    set_tone(label, tone)
     label.setText(text)
 
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.models.sign_ins import SignIn, SignInsModel, read_sign_ins
 from app.pages import REASON_MAX_LENGTH
-from app.style import ERROR_STYLE, PLAIN_STYLE, SIGN_IN_TABLE_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, SIGN_IN_TABLE_STYLE, fit_columns, set_tone, tidy_table
 from app.tasks import Tasks
 from issuer.desk_api import DeskService
 
@@ -49,6 +49,7 @@ class SignInsPage(QWidget):
         self.model.modelReset.connect(self._count_changed)
         self.model.rowsRemoved.connect(self._count_changed)
         self.table = QTableView()
+        tidy_table(self.table)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -56,12 +57,14 @@ class SignInsPage(QWidget):
         self.table.setStyleSheet(SIGN_IN_TABLE_STYLE)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Reason for denying (kept in the audit log)")
+        self.reason.setAccessibleName("Reason for denying")
         self.reason.setMaxLength(REASON_MAX_LENGTH)
         self.confirm_button = QPushButton("Confirm")
         self.deny_button = QPushButton("Deny")
         self.confirm_button.clicked.connect(self.confirm)
         self.deny_button.clicked.connect(self.deny)
         self.message = QLabel("Compare the code on the person's phone with the code here before confirming.")
+        self.message.setAccessibleName("Sign-ins message")
         self.message.setWordWrap(True)
         actions = QHBoxLayout()
         actions.addWidget(self.reason, 1)
@@ -101,7 +104,7 @@ class SignInsPage(QWidget):
     def confirm(self) -> None:
         request = self.selected()
         if request is None:
-            self._say("Select the code the person shows you.", ERROR_STYLE)
+            self._say("Select the code the person shows you.", ERROR_TONE)
             return
         if request["offer_id"] is None:
             self.complete_requested.emit(request)
@@ -109,20 +112,20 @@ class SignInsPage(QWidget):
         self._tasks.run(
             partial(self._service.sign_ins.approve, request["authorization_id"], self._operator),
             partial(self._confirmed, request["confirmation"]),
-            partial(self._say, style=ERROR_STYLE),
+            partial(self._say, tone=ERROR_TONE),
             busy=(self.confirm_button, self.deny_button),
         )
 
     def deny(self) -> None:
         request = self.selected()
         if request is None:
-            self._say("Select the request to deny.", ERROR_STYLE)
+            self._say("Select the request to deny.", ERROR_TONE)
             return
         reason = self.reason.text().strip()
         self._tasks.run(
             partial(self._service.sign_ins.deny, request["authorization_id"], self._operator, reason),
             partial(self._denied, request["confirmation"]),
-            partial(self._say, style=ERROR_STYLE),
+            partial(self._say, tone=ERROR_TONE),
             busy=(self.confirm_button, self.deny_button),
         )
 
@@ -133,7 +136,7 @@ class SignInsPage(QWidget):
         row = self.model.row_of(selected["authorization_id"]) if selected else None
         if row is not None:
             self.table.selectRow(row)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
         self._drop_expired()
 
     def _drop_expired(self) -> None:
@@ -163,8 +166,8 @@ class SignInsPage(QWidget):
         self._say(f"Denied {confirmation}.")
 
     def _read_failed(self, reason: str) -> None:
-        self._say(f"The waiting sign-ins could not be read: {reason}", ERROR_STYLE)
+        self._say(f"The waiting sign-ins could not be read: {reason}", ERROR_TONE)
 
-    def _say(self, text: str, style: str = PLAIN_STYLE) -> None:
-        self.message.setStyleSheet(style)
+    def _say(self, text: str, tone: str = PLAIN_TONE) -> None:
+        set_tone(self.message, tone)
         self.message.setText(text)

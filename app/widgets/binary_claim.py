@@ -17,7 +17,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, Signal
 from PySide6.QtGui import QImage, QImageWriter, QPixmap
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from app.style import ERROR_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, set_tone
 from app.widgets.camera import CameraDialog, CameraWatch, cameras
 from issuer.protocol.claim_values import BINARY_MAX_BYTES
 
@@ -76,7 +76,7 @@ class BinaryClaimField(QWidget):
         self._data = b""
         self.preview.clear()
         self.summary.setText("No picture")
-        self.summary.setStyleSheet("")
+        set_tone(self.summary, PLAIN_TONE)
         self.remove_button.setEnabled(False)
         self.textChanged.emit("")
 
@@ -126,7 +126,7 @@ class BinaryClaimField(QWidget):
             self.preview.setPixmap(thumbnail)
             name = f"{name}, {image.width()}×{image.height()}"
         self.summary.setText(f"{name}, {max(1, round(len(data) / 1000))} kB" if data else "No picture")
-        self.summary.setStyleSheet("")
+        set_tone(self.summary, PLAIN_TONE)
         self.remove_button.setEnabled(bool(data) and self.choose_button.isEnabled())
         self.textChanged.emit(self.text())
 
@@ -137,7 +137,7 @@ class BinaryClaimField(QWidget):
 
     def _refuse(self, reason: str) -> bool:
         self.summary.setText(reason)
-        self.summary.setStyleSheet(ERROR_STYLE)
+        set_tone(self.summary, ERROR_TONE)
         return False
 
 

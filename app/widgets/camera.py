@@ -12,7 +12,7 @@ from PySide6.QtCore import QLoggingCategory, QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from app.style import ERROR_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, set_tone
 
 # QtMultimedia probes optional libraries (PipeWire, VA-API) as it loads and prints a warning for each
 # one missing: noise on every start of the app, and in the one line of stderr a refusal to start must
@@ -107,7 +107,7 @@ class CameraDialog(QDialog):
         self.take_button.setEnabled(ready)
         if ready:
             self.status.setText("Ask the person to look at the camera, then take the photo.")
-            self.status.setStyleSheet("")
+            set_tone(self.status, PLAIN_TONE)
 
     def _take(self) -> None:
         self.take_button.setEnabled(False)
@@ -117,4 +117,4 @@ class CameraDialog(QDialog):
     def _fail(self, message: str) -> None:
         self.take_button.setEnabled(False)
         self.status.setText(message)
-        self.status.setStyleSheet(ERROR_STYLE)
+        set_tone(self.status, ERROR_TONE)

@@ -15,7 +15,7 @@ from typing import TypeVar
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, set_tone
 from issuer.errors import Throttled, Unauthenticated
 
 T = TypeVar("T")
@@ -68,11 +68,11 @@ class Countdown(QObject):
         left = self._until - self._clock()
         if left <= 0:
             self.timer.stop()
-            self._label.setStyleSheet(PLAIN_STYLE)
+            set_tone(self._label, PLAIN_TONE)
             self._label.setText(self.tr("You can try again now."))
             self.finished.emit()
             return
-        self._label.setStyleSheet(ERROR_STYLE)
+        set_tone(self._label, ERROR_TONE)
         self._label.setText(
             self.tr("Too many failed logins for this name: try again in {seconds} s").format(seconds=math.ceil(left))
         )

@@ -33,6 +33,7 @@ class CustomerDisplay(QWidget):
         self.title.setStyleSheet(CUSTOMER_TITLE_STYLE)
         self.qr = QrView()
         self.message = QLabel()
+        self.message.setAccessibleName("Message to the customer")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setStyleSheet(CUSTOMER_MESSAGE_STYLE)

@@ -14,7 +14,7 @@ from functools import partial
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, set_tone
 from app.tasks import Tasks
 from app.widgets.countdown import Countdown, Refusal, or_refusal
 from app.widgets.password_dialog import password_field
@@ -87,7 +87,7 @@ class LockScreen(QWidget):
         if self.countdown.running:
             return
         work = partial(self._try_unlock, self.locked_by, self.name.text(), self.password.text())
-        self.error.setStyleSheet(PLAIN_STYLE)
+        set_tone(self.error, PLAIN_TONE)
         self.error.setText(self.tr("Checking …"))
         self._tasks.run(work, self._answered, self._refused, busy=self.unlock_button)
 
@@ -107,5 +107,5 @@ class LockScreen(QWidget):
 
     def _refused(self, reason: str) -> None:
         self.password.clear()
-        self.error.setStyleSheet(ERROR_STYLE)
+        set_tone(self.error, ERROR_TONE)
         self.error.setText(reason)

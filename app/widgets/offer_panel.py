@@ -14,12 +14,12 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.models.outcome import Outcome, Stage
-from app.style import ERROR_STYLE, OK_STYLE, PLAIN_STYLE, RESULT_STYLE, TX_CODE_STYLE
+from app.style import ERROR_TONE, OK_TONE, PLAIN_TONE, RESULT_STYLE, TX_CODE_STYLE, set_tone
 from app.widgets.qr import QrView
 from issuer.service import CreatedOffer
 
 IDLE_TEXT = "No offer yet: fill in the form and create it; its QR code appears here."
-STAGE_STYLES = {Stage.RECEIVED: OK_STYLE, Stage.FAILED: ERROR_STYLE, Stage.RETRY: ERROR_STYLE}
+STAGE_TONES = {Stage.RECEIVED: OK_TONE, Stage.FAILED: ERROR_TONE, Stage.RETRY: ERROR_TONE}
 
 
 class OfferPanel(QWidget):
@@ -30,7 +30,9 @@ class OfferPanel(QWidget):
         super().__init__(parent)
         self.qr = QrView()
         self.result = QLabel(IDLE_TEXT)
+        self.result.setAccessibleName("Offer status")
         self.result.setObjectName("offerResult")
+        self.result.setStyleSheet(RESULT_STYLE)
         self.result.setWordWrap(True)
         self.result.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.link = QLineEdit()
@@ -47,6 +49,7 @@ class OfferPanel(QWidget):
         self.print_button.clicked.connect(self.print_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.file_message = QLabel()
+        self.file_message.setAccessibleName("Offer panel message")
         self.tx_code_label = QLabel()
         self.tx_code_label.setStyleSheet(TX_CODE_STYLE)
         self._shown = False  # an offer is on the panel, live or finished
@@ -78,7 +81,7 @@ class OfferPanel(QWidget):
         self.link.setText(created.offer_uri)
         self.tx_code_label.setText(f"Transaction code: {created.tx_code}" if created.tx_code else "")
         self.file_message.clear()
-        self._say("Waiting for the wallet to scan the code.", PLAIN_STYLE)
+        self._say("Waiting for the wallet to scan the code.", PLAIN_TONE)
         self._update_buttons()
 
     def show_outcome(self, outcome: Outcome) -> None:
@@ -88,12 +91,12 @@ class OfferPanel(QWidget):
             self.qr.set_text("")
             self.link.clear()
             self.tx_code_label.clear()
-        self._say(outcome.desk, RESULT_STYLE + STAGE_STYLES.get(outcome.stage, PLAIN_STYLE))
+        self._say(outcome.desk, STAGE_TONES.get(outcome.stage, PLAIN_TONE))
         self._update_buttons()
 
-    def say(self, text: str, style: str = PLAIN_STYLE) -> None:
+    def say(self, text: str, tone: str = PLAIN_TONE) -> None:
         """A message about the panel's own actions (a refused cancel, a saved file)."""
-        self.file_message.setStyleSheet(style)
+        set_tone(self.file_message, tone)
         self.file_message.setText(text)
 
     def clear(self) -> None:
@@ -102,11 +105,11 @@ class OfferPanel(QWidget):
         self.link.clear()
         self.tx_code_label.clear()
         self.file_message.clear()
-        self._say(IDLE_TEXT, PLAIN_STYLE)
+        self._say(IDLE_TEXT, PLAIN_TONE)
         self._update_buttons()
 
-    def _say(self, text: str, style: str) -> None:
-        self.result.setStyleSheet(style)
+    def _say(self, text: str, tone: str) -> None:
+        set_tone(self.result, tone)
         self.result.setText(text)
 
     def _update_buttons(self) -> None:
@@ -130,6 +133,6 @@ class OfferPanel(QWidget):
         try:
             self.qr.save(Path(name))
         except (OSError, ValueError) as error:
-            self.say(f"Not saved: {error}", ERROR_STYLE)
+            self.say(f"Not saved: {error}", ERROR_TONE)
             return
         self.say(f"Saved {name}")

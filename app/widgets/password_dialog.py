@@ -14,7 +14,7 @@ from functools import partial
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from app.style import ERROR_STYLE, PLAIN_STYLE
+from app.style import ERROR_TONE, PLAIN_TONE, set_tone
 from app.tasks import Tasks
 from issuer.desk_api import DeskOperators
 from issuer.records.operators import MIN_PASSWORD_LENGTH, Operator, password_problem
@@ -84,7 +84,7 @@ class PasswordDialog(QDialog):
         if problem:
             self._refused(problem)
             return
-        self.error.setStyleSheet(PLAIN_STYLE)
+        set_tone(self.error, PLAIN_TONE)
         self.error.setText(self.tr("Saving …"))
         self._tasks.run(partial(self._work, password), self._done, self._refused, busy=self.ok_button)
 
@@ -97,7 +97,7 @@ class PasswordDialog(QDialog):
         self.accept()
 
     def _refused(self, reason: str) -> None:
-        self.error.setStyleSheet(ERROR_STYLE)
+        set_tone(self.error, ERROR_TONE)
         self.error.setText(reason)
         self.new.clear()
         self.repeat.clear()

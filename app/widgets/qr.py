@@ -24,11 +24,13 @@ class QrView(QWidget):
         self.text = ""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 160)
+        self.setAccessibleName("QR code of the credential offer")
 
     def set_text(self, text: str) -> None:
         self.text = text
         self._qr = segno.make(text, error="m") if text else None
-        self.setAccessibleName("QR code of the credential offer" if text else "no offer")
+        self.setAccessibleName("QR code of the credential offer")
+        self.setAccessibleDescription("Scan it with a wallet" if text else "No offer yet")
         self.update()
 
     def sizeHint(self) -> QSize:
@@ -64,12 +66,17 @@ class QrView(QWidget):
 
 
 def paint_qr(painter: QPainter, qr: segno.QRCode, area: QRect) -> None:
-    """The code centred in `area`, as large as fits, with whole device pixels per module (sharp edges)."""
+    """The code centred in `area`, as large as fits, with whole device pixels per module: sharp
+    edges of equal modules also on a HiDPI screen with a fractional scale (1.25, 1.5)."""
     matrix = qr.matrix
     modules = len(matrix) + 2 * QUIET_ZONE
-    module = max(1, min(area.width(), area.height()) // modules)
+    device = painter.device()
+    ratio = device.devicePixelRatioF() if device is not None else 1.0
+    module = max(1, int(min(area.width(), area.height()) * ratio) // modules) / ratio
     side = module * modules
-    left, top = area.left() + (area.width() - side) // 2, area.top() + (area.height() - side) // 2
+    # the top left corner on a device pixel too
+    left = round((area.left() + (area.width() - side) / 2) * ratio) / ratio
+    top = round((area.top() + (area.height() - side) / 2) * ratio) / ratio
     painter.save()
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(QColor(QR_LIGHT))

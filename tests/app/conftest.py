@@ -11,6 +11,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 from pytestqt.qtbot import QtBot  # noqa: E402
 
+from app import style  # noqa: E402
 from app.main import parse_args, start_issuer  # noqa: E402
 from app.window import MainWindow  # noqa: E402
 
@@ -25,10 +26,12 @@ def desk_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
-    """The main window around a real embedded issuer, logged in as Ada."""
+    """The main window around a real embedded issuer, logged in as Ada, in the light scheme."""
+    style.apply(style.LIGHT)
     runtime = start_issuer(parse_args(["--data-dir", str(tmp_path / "data"), "--port", "0", "--admin-port", "0"]))
     main_window = MainWindow(runtime, operator="Ada")
-    qtbot.addWidget(main_window)
+    # the issuer stops before pytest-qt closes the window, so closing asks nothing
+    qtbot.addWidget(main_window, before_close_func=lambda widget: widget.stop_issuer())
     main_window.show()
     yield main_window
     main_window.stop_issuer()

@@ -75,7 +75,7 @@ def test_later_starts_ask_for_the_password(qtbot: QtBot, service: IssuerService,
 
 def test_customer_display_shows_the_offer_but_never_the_code(qtbot: QtBot, runtime: IssuerRuntime) -> None:
     window = MainWindow(runtime, operator="Ada")
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=MainWindow.stop_issuer)
     fill(window, BADGE)
     created = create_offer(qtbot, window)
     assert created is not None and created.tx_code

@@ -51,7 +51,7 @@ def accepts_connections(url: str) -> bool:
 
 def test_window_shows_issuer_url(qtbot: QtBot, runtime: IssuerRuntime) -> None:
     window = MainWindow(runtime)
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=MainWindow.stop_issuer)
     window.show()
     qtbot.waitExposed(window)
 
@@ -65,7 +65,7 @@ def test_window_shows_issuer_url(qtbot: QtBot, runtime: IssuerRuntime) -> None:
 
 def test_closing_the_window_stops_the_issuer(qtbot: QtBot, runtime: IssuerRuntime) -> None:
     window = MainWindow(runtime)
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=MainWindow.stop_issuer)
     window.show()
     assert accepts_connections(runtime.issuer_url)
     assert accepts_connections(runtime.admin_url)
@@ -131,7 +131,7 @@ def test_the_status_bar_says_when_the_disk_is_full(qtbot: QtBot, runtime: Issuer
     """The state journal's descriptor pointed at /dev/full: the next write fails as on a full disk, the
     window says so, and once writes work again it says that too."""
     window = MainWindow(runtime)
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=MainWindow.stop_issuer)
     window.show()
     assert runtime.service is not None
     service = runtime.service

@@ -114,7 +114,7 @@ def short_wait_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
     runtime = IssuerRuntime(Settings.load(data_dir=tmp_path / "data", port=0, admin_port=0, authorization_wait=2))
     runtime.start()
     window = MainWindow(runtime, operator="Ada")
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=MainWindow.stop_issuer)
     window.show()
     yield window
     window.stop_issuer()

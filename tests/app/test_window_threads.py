@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app import confirm
 from app.main import parse_args, start_issuer
 from app.pages.login import LoginDialog
 from app.tasks import Tasks
@@ -109,6 +110,7 @@ def test_the_window_calls_the_service_only_off_the_gui_thread(
         "admin.save_settings",
     } <= called
     assert on_gui_thread(calls) <= SYNCHRONOUS_AT_CONSTRUCTION
+    monkeypatch.setattr(confirm, "ask", lambda *_args: True)  # "Close" although offers are live
     window.close()
 
 
@@ -122,6 +124,7 @@ def test_creating_an_offer_runs_on_the_task_thread(
     assert create_offer(qtbot, window).offer_uri
     [thread] = {thread for name, thread in calls if name == "offers.create"}
     assert thread is not threading.main_thread() and thread.name.startswith("frontdesk-task")
+    monkeypatch.setattr(confirm, "ask", lambda *_args: True)  # "Close" although an offer is live
     window.close()
 
 

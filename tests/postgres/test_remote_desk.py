@@ -57,6 +57,10 @@ def test_a_remote_desk_sees_a_wallet_served_by_another_process(qtbot: QtBot, dep
             window.compose.field(name).setText(value)
         created = create_offer(qtbot, window)
         qtbot.waitUntil(lambda: row_state(window, created.offer_id) == "created", timeout=TIMEOUT_MS)
+        # the issuer runs elsewhere: closing this desk stops no offer, and its data folder is not here
+        assert window.close_question() is None
+        assert not window.menu_actions.open_data_folder.isVisible()
+        assert "on the issuer's computer" in dict(window.diagnostics().rows())["Data folder"]
 
         settle(qtbot, window.tasks)  # the status bar's reachability check went through the balancer
         deployment.balancer.pinned = 1  # the wallet reaches the other process only
