@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import confirm
-from app.style import ERROR_TONE, OK_TONE, PLAIN_TONE, set_tone
+from app.style import ERROR_TONE, OK_TONE, PLAIN_TONE, set_tone, tidy_table
 from app.tasks import Tasks
 from app.widgets.password_dialog import PasswordDialog
 from issuer.desk_api import DeskOperators
@@ -81,10 +81,10 @@ class OperatorsPage(QWidget):
         columns = (self.tr("Name"), self.tr("Role"), self.tr("State"), self.tr("Password"))
         self.table = QTableWidget(0, len(columns))
         self.table.setHorizontalHeaderLabels(list(columns))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        tidy_table(self.table)
+        self.table.setAccessibleName(self.tr("Operator accounts"))
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.add_button = QPushButton(self.tr("Add…"))
         self.add_button.clicked.connect(self.add)

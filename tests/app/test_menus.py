@@ -53,10 +53,8 @@ def test_the_menus_hold_the_desk_actions(window: MainWindow) -> None:
     assert menus["Help"] == ["Diagnostics", "Open data folder", "About Frontdesk Issuer"]
 
 
-def test_log_out_and_lock_join_the_file_menu_when_the_window_has_them(window: MainWindow) -> None:
-    assert "Log out" not in menu_texts(window)["File"]
-    window.lock_action = QAction("Lock", window)  # type: ignore[attr-defined]  # what accounts add
-    window.logout_action = QAction("Log out", window)  # type: ignore[attr-defined]
+def test_lock_and_log_out_are_in_the_file_menu_and_the_menus_build_again(window: MainWindow) -> None:
+    assert menu_texts(window)["File"][-3:] == ["Lock", "Log out", "Quit"]
     window._build_menus()
     entries = menu_texts(window)["File"]
     assert entries[-3:] == ["Lock", "Log out", "Quit"]

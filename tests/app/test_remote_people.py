@@ -157,7 +157,7 @@ def test_the_audit_page_shows_and_exports_the_issuers_log(
     window.tabs.setCurrentWidget(window.audit)
     settle(qtbot, window.tasks)
     on_issuer = served.admin("GET", "/api/audit")["entries"]
-    assert [entry["action"] for entry in on_issuer] == ["holder_registered", "login", "operator_created"]
+    assert [entry["action"] for entry in on_issuer] == ["holder_registered", "login", "operator_added"]
     shown = [
         [window.audit.model.index(row, column).data() for column in (1, 2)]
         for row in range(window.audit.model.rowCount())
