@@ -102,7 +102,7 @@ def test_frontdesk_starts_as_a_desk_of_the_saved_issuer(
     seen: dict[str, str] = {}
 
     def inspect_and_close() -> None:
-        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
         seen["label"] = window.url_label.text()
         seen["connect"] = window.settings_page.connect_box.current.text()
         window.close()
@@ -127,6 +127,8 @@ def test_frontdesk_starts_as_a_desk_of_the_saved_issuer(
         status = main([])
     finally:
         safety.stop()
+        for closed in [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]:
+            closed.deleteLater()  # main() leaves its closed window to the process's end
     assert status == 0
     assert seen["label"] == f"Issuer: {served.url}  ·  Operator: {OPERATOR}"
     assert seen["connect"] == f"This desk now uses the issuer at {served.admin_url}."

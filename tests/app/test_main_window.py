@@ -81,7 +81,8 @@ def test_main_runs_until_the_window_closes(qtbot: QtBot, tmp_path: Path, capsys:
     seen: dict[str, str] = {}
 
     def inspect_and_close() -> None:
-        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+        # the one main() shows (an earlier test's main() may leave its closed window behind)
+        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
         seen["label"] = window.url_label.text()
         seen["url"] = window.url_label.text().removeprefix("Issuer: ").split()[0]
         seen["operator"] = window.operator or ""
