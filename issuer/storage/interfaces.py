@@ -36,6 +36,7 @@ from issuer.events import EventBus
 
 Document = dict[str, Any]
 VERSION = "version"  # the field of a live document that a compare-and-set checks
+DUE = "due_at"  # the field of a live document saying from when it may need housekeeping (`LiveTable.due`)
 
 
 class KeyExists(Exception):
@@ -123,6 +124,10 @@ class LiveTable(Protocol):
 
     def find(self, field: str, value: Any) -> Document | None:
         """A document whose `field` equals `value` (a hash, a name), or None."""
+
+    def due(self, before: float) -> list[str]:
+        """Keys of the documents whose `due_at` is before `before`, and of those without one:
+        what housekeeping must look at, read from an index, however many others are live."""
 
     def __len__(self) -> int: ...
 

@@ -17,7 +17,9 @@ checks its segments); `status.json` may be missing, since the ledger rebuilds it
 
 from __future__ import annotations
 
+import heapq
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -26,7 +28,7 @@ from typing import Any
 
 from issuer.events import EventBus
 from issuer.storage.history import SEGMENT_SIZE, History
-from issuer.storage.interfaces import VERSION, DataDamaged, Document, KeyExists, StorageHealth, StorageUnavailable
+from issuer.storage.interfaces import DUE, VERSION, DataDamaged, Document, KeyExists, StorageHealth, StorageUnavailable
 from issuer.storage.journal import JournaledTable, JournaledTinyDB, replay
 from issuer.storage.journal_format import scan
 from issuer.storage.local import FolderKeyFiles, MemoryReplaySet
@@ -42,13 +44,19 @@ log = logging.getLogger(__name__)
 
 class JournalLiveTable:
     """A `LiveTable` over one TinyDB table, keyed by a field of its documents, with an index of
-    keys kept in memory so that a look-up reads no other document."""
+    keys kept in memory so that a look-up reads no other document, and a heap of `due_at` times
+    so that `due` reads only the documents that are due."""
 
     def __init__(self, table: JournaledTable, key_field: str, lock: threading.RLock) -> None:
         self._table = table
         self._key_field = key_field
         self._lock = lock
-        self._ids: dict[str, int] = {str(row[key_field]): row.doc_id for row in table.all()}
+        self._ids: dict[str, int] = {}
+        self._due_at: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []  # (due_at, key); an entry no longer in _due_at is dropped when met
+        for row in table.all():
+            self._ids[str(row[key_field])] = row.doc_id
+            self._index_due(str(row[key_field]), row)
 
     def get(self, key: str) -> Document | None:
         with self._lock:
@@ -62,6 +70,7 @@ class JournalLiveTable:
                 raise KeyExists(key)
             row = {**document, self._key_field: key, VERSION: 1}
             self._ids[key] = self._table.insert_multiple([row], durable=durable)[0]
+            self._index_due(key, row)
 
     def replace(self, key: str, document: Mapping[str, Any], *, version: int, durable: bool = True) -> bool:
         with self._lock:
@@ -70,6 +79,7 @@ class JournalLiveTable:
                 return False
             row = {**document, self._key_field: key, VERSION: version + 1}
             self._table.put(self._ids[key], row, durable=durable)
+            self._index_due(key, row)
             return True
 
     def delete(self, key: str, *, version: int | None = None) -> bool:
@@ -79,6 +89,7 @@ class JournalLiveTable:
                 return False
             self._table.remove(doc_ids=[self._ids[key]])
             del self._ids[key]
+            self._due_at.pop(key, None)
             return True
 
     def all(self) -> list[Document]:
@@ -89,9 +100,28 @@ class JournalLiveTable:
         with self._lock:
             return next((row for row in self.all() if row.get(field) == value), None)
 
+    def due(self, before: float) -> list[str]:
+        with self._lock:
+            found: dict[str, float] = {}
+            heap = self._heap
+            while heap and heap[0][0] < before:
+                at, key = heapq.heappop(heap)
+                if self._due_at.get(key) == at:
+                    found[key] = at
+            for key, at in found.items():  # still due until changed or deleted
+                heapq.heappush(heap, (at, key))
+            return list(found)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._ids)
+
+    def _index_due(self, key: str, row: Mapping[str, Any]) -> None:
+        value = row.get(DUE)
+        at = float(value) if isinstance(value, int | float) else -math.inf  # none: always looked at
+        if self._due_at.get(key) != at:
+            self._due_at[key] = at
+            heapq.heappush(self._heap, (at, key))
 
 
 class JournalLedger:

@@ -41,6 +41,12 @@ CREATE INDEX replays_expiry ON replays (expires_at);
 CREATE TABLE key_files (name text PRIMARY KEY, content bytea NOT NULL);
 CREATE TABLE shared_settings (name text PRIMARY KEY, value jsonb NOT NULL);
 """,
+    # 2: housekeeping reads only the live records that are due
+    "\n".join(
+        f"CREATE INDEX {table}_due ON {table} (((document->>'due_at')::double precision));\n"
+        f"CREATE INDEX {table}_undated ON {table} (key) WHERE document->>'due_at' IS NULL;"
+        for table in LIVE_TABLES
+    ),
 )
 
 LATEST = len(MIGRATIONS)

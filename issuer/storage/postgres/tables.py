@@ -45,6 +45,9 @@ class PgLiveTable:
         self._all = sql.SQL("SELECT version, document FROM {}").format(name)
         self._find = sql.SQL("SELECT version, document FROM {} WHERE document @> %s LIMIT 1").format(name)
         self._count = sql.SQL("SELECT count(*) FROM {}").format(name)
+        self._due = sql.SQL(
+            "SELECT key FROM {} WHERE (document->>'due_at')::double precision < %s OR document->>'due_at' IS NULL"
+        ).format(name)
 
     def get(self, key: str) -> Document | None:
         rows = self._db.rows(self._get_held if self._db.in_transaction else self._get, (key,))
@@ -69,6 +72,10 @@ class PgLiveTable:
     def find(self, field: str, value: Any) -> Document | None:
         rows = self._db.rows(self._find, (Jsonb({field: value}),))
         return _versioned(rows[0]) if rows else None
+
+    def due(self, before: float) -> list[str]:
+        """Read through the `<table>_due` and `<table>_undated` indexes (schema version 2)."""
+        return [row[0] for row in self._db.rows(self._due, (before,))]
 
     def __len__(self) -> int:
         return int(self._db.rows(self._count)[0][0])
