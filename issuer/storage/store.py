@@ -28,9 +28,19 @@ from typing import Any
 
 from issuer.events import EventBus
 from issuer.storage.history import SEGMENT_SIZE, History
-from issuer.storage.interfaces import DUE, VERSION, DataDamaged, Document, KeyExists, StorageHealth, StorageUnavailable
+from issuer.storage.interfaces import (
+    DUE,
+    VERSION,
+    DataDamaged,
+    Document,
+    KeyExists,
+    RecordFilter,
+    StorageHealth,
+    StorageUnavailable,
+)
 from issuer.storage.journal import JournaledTable, JournaledTinyDB, replay
 from issuer.storage.journal_format import scan
+from issuer.storage.ledger_index import LedgerIndex
 from issuer.storage.local import FolderKeyFiles, MemoryReplaySet
 from issuer.storage.manifest import Manifest
 
@@ -125,17 +135,27 @@ class JournalLiveTable:
 
 
 class JournalLedger:
-    """`LedgerRecords`: credential records in the history's `records` table."""
+    """`LedgerRecords`: credential records in the history's `records` table, and their index
+    (`issuer.storage.ledger_index`), built at the first search a segment at a time, so that
+    issuing goes on meanwhile, then kept by every change."""
 
-    def __init__(self, history: History, lock: threading.RLock) -> None:
+    def __init__(self, history: History, lock: threading.RLock, status: JournalStatus) -> None:
         self._history = history
         self._lock = lock
+        self._status = status
+        self._index = LedgerIndex()
+        self._indexed_from: int | None = None  # the newest segment when the index was begun
 
     def add(self, records: Sequence[Mapping[str, Any]], *, durable: bool = True) -> list[str]:
         with self._lock:
-            return self._history.extend(
-                RECORDS, [{**record, "kind": CREDENTIAL} for record in records], durable=durable
-            )
+            rows = [{**record, "kind": CREDENTIAL} for record in records]
+            ids = self._history.extend(RECORDS, rows, durable=durable)
+            if self._indexed_from is not None:
+                for record_id, row in zip(ids, rows, strict=True):
+                    number = _segment_of(record_id)
+                    if number > self._indexed_from or self._index.has(number):
+                        self._index.add(number, record_id, {**row, "key": record_id.split("-", 2)[2]})
+            return ids
 
     def get(self, record_id: str) -> Document | None:
         with self._lock:
@@ -144,7 +164,12 @@ class JournalLedger:
 
     def update(self, record_id: str, change: Callable[[Document], None]) -> bool:
         with self._lock:
-            return self.get(record_id) is not None and self._history.update(RECORDS, record_id, change)
+            if self.get(record_id) is None or not self._history.update(RECORDS, record_id, change):
+                return False
+            changed = self.get(record_id)
+            if changed is not None:
+                self._index.update(_segment_of(record_id), record_id, changed)
+            return True
 
     def batches(self) -> Iterator[list[Document]]:
         with self._lock:
@@ -156,6 +181,28 @@ class JournalLedger:
 
     def recent(self) -> list[Document]:
         return [row for row in _recent_rows(self._history, self._lock) if row.get("kind") == CREDENTIAL]
+
+    def search(self, where: RecordFilter, limit: int) -> list[Document]:
+        self._build_index()
+        with self._lock:
+            ids = self._index.search(where, self._status.flagged(), limit)
+            return [record for record in map(self.get, ids) if record is not None]
+
+    def index_size(self) -> int:
+        """How many records the index holds (0 before the first search)."""
+        with self._lock:
+            return len(self._index)
+
+    def _build_index(self) -> None:
+        with self._lock:
+            if self._indexed_from is None:
+                self._indexed_from = max(self._history.segment_numbers(), default=0)
+            numbers = [n for n in self._history.segment_numbers() if n <= self._indexed_from]
+        for number in reversed(numbers):
+            with self._lock:
+                if not self._index.has(number):
+                    rows = self._history.segment_rows(RECORDS, number)
+                    self._index.index_segment(number, [row for row in reversed(rows) if row.get("kind") == CREDENTIAL])
 
 
 class JournalArchive:
@@ -246,6 +293,11 @@ class JournalStatus:
             self._lists.update({"reserved": end}, doc_ids=[self._list_ids[list_id]])
             return start, end
 
+    def flagged(self) -> dict[tuple[int, int], int]:
+        """Every entry that is not valid: (list, index) -> status."""
+        with self._lock:
+            return {(row["list_id"], row["index"]): int(row["status"]) for row in self._entries.all()}
+
     def entry(self, list_id: int, index: int) -> int:
         with self._lock:
             doc_id = self._entry_ids.get((list_id, index))
@@ -297,7 +349,7 @@ class JournalStore:
         self.sign_ins = JournalLiveTable(self._state.table("authorizations"), "auth_id", self._lock)
         self.operators = JournalLiveTable(self._desk.table("operators"), "name", self._lock)
         self.holders = JournalLiveTable(self._desk.table("holders"), "holder_id", self._lock)
-        self.ledger = JournalLedger(self.history, self._lock)
+        self.ledger = JournalLedger(self.history, self._lock, self.status)
         self.archive = JournalArchive(self.history, self._lock)
         self.audit = JournalAudit(self.history, self._lock)
         self.replays = MemoryReplaySet()
@@ -365,6 +417,10 @@ def _check_required(data_dir: Path, manifest: Manifest) -> None:
         path = data_dir / name
         if name in REQUIRED and (not path.exists() or path.stat().st_size == 0):
             raise DataDamaged(f"{path} is {'empty' if path.exists() else 'missing'}, but this data folder had one")
+
+
+def _segment_of(record_id: str) -> int:
+    return int(record_id.split("-", 1)[0])
 
 
 def _recent_rows(history: History, lock: threading.RLock) -> list[Document]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 
+from issuer.storage.postgres import ledger_search
 from issuer.storage.postgres.database import StoreError
 
 MIGRATION_LOCK = 0x66_72_6F_6E_74_64_65_73  # pg_advisory_xact_lock key: "frontdes"
@@ -47,6 +48,8 @@ CREATE TABLE shared_settings (name text PRIMARY KEY, value jsonb NOT NULL);
         f"CREATE INDEX {table}_undated ON {table} (key) WHERE document->>'due_at' IS NULL;"
         for table in LIVE_TABLES
     ),
+    # 3: the ledger's search columns (filled from the documents at opening)
+    ledger_search.MIGRATION,
 )
 
 LATEST = len(MIGRATIONS)
