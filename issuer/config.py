@@ -89,7 +89,7 @@ class Settings:
     # all; a new one drops the oldest beyond these (issuer.service.sign_ins).
     sign_ins_per_client: int = 10
     max_sign_ins: int = 100
-    threads: int = 1  # measured: one worker thread spends the least CPU per issuance (see README)
+    threads: int = 1  # 1: requests served on the server's own thread, the least CPU per issuance (docs/benchmarks.md)
     # Hardening (issuer.guard): requests per window per client address, 0 turns a limit off.
     token_rate_limit: int = 30
     wallet_rate_limit: int = 120
