@@ -206,19 +206,30 @@ class JournalLedger:
 
 
 class JournalArchive:
-    """`OfferArchive`: finished offers, kept beside the ledger records they produced."""
+    """`OfferArchive`: finished offers, kept beside the ledger records they produced, with an index
+    of their offer ids built at the first `find` a segment at a time, then kept by every change:
+    a look-up, found or not, then reads one record at most."""
 
     def __init__(self, history: History, lock: threading.RLock) -> None:
         self._history = history
         self._lock = lock
+        self._by_offer: dict[str, str] = {}  # offer id -> its newest archive record's id
+        self._indexed: set[int] = set()
+        self._indexed_from: int | None = None
 
     def add(self, document: Mapping[str, Any], *, durable: bool = True) -> str:
         with self._lock:
-            return self._history.append(RECORDS, {**document, "kind": OFFER}, durable=durable)
+            record_id = self._history.append(RECORDS, {**document, "kind": OFFER}, durable=durable)
+            number = _segment_of(record_id)
+            if self._indexed_from is not None and (number > self._indexed_from or number in self._indexed):
+                self._by_offer[str(document.get("offer_id"))] = record_id
+            return record_id
 
     def find(self, offer_id: str) -> Document | None:
+        self._build_index()
         with self._lock:
-            return self._history.find(RECORDS, kind=OFFER, offer_id=offer_id)
+            record_id = self._by_offer.get(offer_id)
+            return self._history.get(RECORDS, record_id) if record_id is not None else None
 
     def newest(self) -> Iterator[Document]:
         with self._lock:
@@ -233,7 +244,27 @@ class JournalArchive:
 
     def remove(self, record_id: str) -> bool:
         with self._lock:
-            return self._history.remove(RECORDS, record_id)
+            removed = self._history.remove(RECORDS, record_id)
+            if removed:
+                for offer_id in [o for o, r in self._by_offer.items() if r == record_id]:
+                    del self._by_offer[offer_id]
+            return removed
+
+    def _build_index(self) -> None:
+        with self._lock:
+            if self._indexed_from is None:
+                self._indexed_from = max(self._history.segment_numbers(), default=0)
+            numbers = [n for n in self._history.segment_numbers() if n <= self._indexed_from]
+        for number in numbers:
+            with self._lock:
+                if number not in self._indexed:
+                    rows = self._history.segment_rows(RECORDS, number)  # newest first
+                    for row in reversed(rows):
+                        offer_id = str(row.get("offer_id"))
+                        known = self._by_offer.get(offer_id)
+                        if row.get("kind") == OFFER and (known is None or _order(known) < _order(row["id"])):
+                            self._by_offer[offer_id] = row["id"]
+                    self._indexed.add(number)
 
 
 class JournalAudit:
@@ -421,6 +452,12 @@ def _check_required(data_dir: Path, manifest: Manifest) -> None:
 
 def _segment_of(record_id: str) -> int:
     return int(record_id.split("-", 1)[0])
+
+
+def _order(record_id: str) -> tuple[int, int]:
+    """Where a history record was written: a later one is greater."""
+    number, doc_id, _ = record_id.split("-", 2)
+    return int(number), int(doc_id)
 
 
 def _recent_rows(history: History, lock: threading.RLock) -> list[Document]:

@@ -91,3 +91,27 @@ def test_the_due_index_follows_changes_and_survives_a_restart(tmp_path: Path) ->
     reopened = JournalStore(tmp_path)
     assert sorted(reopened.offers.due(1000)) == ["a", "old"] and reopened.offers.due(250) == ["old"]
     reopened.close()
+
+
+def test_the_archive_finds_an_offer_or_its_absence_without_reading_the_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = JournalStore(tmp_path, segment_size=3)
+    archived = [store.archive.add({"offer_id": f"o{n}", "state": "issued"}) for n in range(7)]
+    again = store.archive.add({"offer_id": "o2", "state": "cancelled"})  # the newest record of an offer wins
+    found = store.archive.find("o2")
+    assert found is not None and found["id"] == again and found["state"] == "cancelled"
+    assert store.archive.find("missing") is None
+    reads: list[int] = []
+    segment_rows, scan = store.history.segment_rows, store.history.scan
+    monkeypatch.setattr(store.history, "segment_rows", lambda *a: reads.append(1) or segment_rows(*a))
+    monkeypatch.setattr(store.history, "scan", lambda *a: reads.append(1) or scan(*a))
+    assert store.archive.find("still-missing") is None and store.archive.find("o5")["id"] == archived[5]  # type: ignore[index]
+    later = store.archive.add({"offer_id": "o9", "state": "expired"})
+    assert store.archive.find("o9")["id"] == later and reads == []  # type: ignore[index]
+    assert store.archive.remove(later) and store.archive.find("o9") is None
+    store.close()
+    monkeypatch.undo()
+    reopened = JournalStore(tmp_path, segment_size=3)
+    assert reopened.archive.find("o2")["id"] == again and reopened.archive.find("o9") is None  # type: ignore[index]
+    reopened.close()
