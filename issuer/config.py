@@ -101,7 +101,7 @@ class Settings:
     max_sign_ins: int = 100
     # Remote desks' live event streams one process serves at once; each holds an admin thread.
     desk_streams: int = 8
-    threads: int = 1  # measured: one worker thread spends the least CPU per issuance (see README)
+    threads: int = 1  # 1: requests served on the server's own thread, the least CPU per issuance (docs/benchmarks.md)
     # Hardening (issuer.guard): requests per window per client address, 0 turns a limit off.
     token_rate_limit: int = 30
     wallet_rate_limit: int = 120

@@ -121,7 +121,14 @@ class IssuerRuntime:
             uncapped=settings.trusted_proxies,
         )
         self._servers = [
-            IssuerServer(create_app(service), issuer_sock, threads=settings.threads, name="issuer", limits=limits),
+            IssuerServer(
+                create_app(service),
+                issuer_sock,
+                threads=settings.threads,
+                name="issuer",
+                limits=limits,
+                inline=settings.threads == 1,
+            ),
             IssuerServer(
                 create_admin_app(service, admin_token, self._feed),
                 admin_sock,

@@ -10,7 +10,6 @@ request; a consumed nonce is remembered in the store's replay set until it expir
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import secrets
@@ -61,7 +60,7 @@ class SecretHasher:
         self._key = key
 
     def digest(self, secret: str) -> str:
-        return hmac.new(self._key, secret.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, secret.encode(), "sha256").hex()
 
     def matches(self, secret: str, digest: str | None) -> bool:
         return digest is not None and hmac.compare_digest(self.digest(secret), digest)
@@ -94,7 +93,7 @@ class SealedTokens:
         return claims
 
     def _tag(self, body: str) -> str:
-        return b64url(hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:TAG_BYTES])
+        return b64url(hmac.digest(self._key, body.encode(), "sha256")[:TAG_BYTES])
 
 
 class NonceMint:

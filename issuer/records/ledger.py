@@ -14,9 +14,17 @@ from typing import Any
 
 from issuer.records.status_lists import INVALID, STATUS_NAMES, SUSPENDED, VALID, StatusReference
 from issuer.records.text import has_every_word, search_words
+from issuer.storage.interfaces import RecordFilter
 
 CREDENTIAL = "credential"
 STATES = ("valid", "revoked", "suspended", "expired")
+# A state as the store filters on it: (status list status, expired).
+STATE_FILTERS: dict[str, tuple[int, bool | None]] = {
+    "valid": (VALID, False),
+    "revoked": (INVALID, None),
+    "suspended": (SUSPENDED, None),
+    "expired": (VALID, True),
+}
 MAX_RESULTS = 1000
 
 # What an operator may do, from which status, to which status.
@@ -99,3 +107,21 @@ def matcher(query: LedgerQuery, state: Callable[[Mapping[str, Any]], str]) -> Ca
         return query.state is None or state(record) == query.state
 
     return matches
+
+
+def record_filter(query: LedgerQuery, now: float) -> RecordFilter:
+    """`query` as the store's index answers it: the same records `matcher` accepts."""
+    status, expired = STATE_FILTERS[query.state] if query.state is not None else (None, None)
+    return RecordFilter(
+        words=tuple(search_words(query.text)),
+        text=query.text.strip().lower(),
+        holder_ids=frozenset(query.holder_ids) if query.holder_ids is not None else None,
+        config_id=query.config_id or None,
+        operator=query.operator or None,
+        offer_id=query.offer_id or None,
+        issued_from=query.issued_from,
+        issued_until=query.issued_until,
+        status=status,
+        expired=expired,
+        now=now,
+    )

@@ -6,14 +6,11 @@ NFKD without its combining marks, then case-folded) before comparing.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 
+from issuer.storage.folding import fold
 
-def fold(text: str) -> str:
-    """`text` without accents and case, for comparing only (never for storing)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+__all__ = ["fold", "has_every_word", "search_words"]
 
 
 def search_words(text: str) -> list[str]:

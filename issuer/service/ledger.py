@@ -17,7 +17,7 @@ from issuer import events
 from issuer.crypto.keys import KeyRing
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.records.holders import HolderDirectory
-from issuer.records.ledger import ACTIONS, STATES, LedgerQuery, matcher, place_of, recorded_places, state_of
+from issuer.records.ledger import ACTIONS, STATES, LedgerQuery, place_of, record_filter, recorded_places, state_of
 from issuer.records.status_lists import INVALID, StatusLists, StatusReference
 from issuer.service.actors import Acting
 from issuer.service.context import Context
@@ -51,8 +51,8 @@ class Ledger:
     # ----- the desk's ledger -----
 
     def find(self, query: LedgerQuery) -> list[dict[str, Any]]:
-        """Records matching `query`, newest first, each with its current `state`; the store is
-        read a batch at a time, so that issuing goes on while a search reads the whole ledger."""
+        """Records matching `query`, newest first, each with its current `state`, found through
+        the store's index (`LedgerRecords.search`)."""
         if query.state is not None and query.state not in STATES:
             raise InvalidInput(f"state must be one of {', '.join(STATES)}")
         limit = max(1, min(query.limit, MAX_RESULTS))
@@ -62,13 +62,7 @@ class Ledger:
             return [self.view(exact)]
         if text and query.holder_ids is None:
             query = replace(query, holder_ids={h["holder_id"] for h in self._holders.search(text, MAX_RESULTS)})
-        matches = matcher(query, self._state_of)
-        found: list[dict[str, Any]] = []
-        for batch in self._ctx.store.ledger.batches():
-            found += [self.view(row) for row in batch if matches(row)][: limit - len(found)]
-            if len(found) >= limit:
-                break
-        return found
+        return [self.view(row) for row in self._ctx.store.ledger.search(record_filter(query, self._ctx.clock()), limit)]
 
     def record(self, record_id: str) -> dict[str, Any]:
         return self.view(self.credential(record_id))

@@ -31,7 +31,7 @@ from issuer.service.types import (
     OfferState,
     public_view,
 )
-from issuer.storage.interfaces import Document
+from issuer.storage.interfaces import DUE, Document
 
 OFFER_SCHEME = "openid-credential-offer://"
 TX_CODE_DESCRIPTION = "Enter the code the front desk gave you"
@@ -100,7 +100,7 @@ class Offers:
             holder_name=holder_name(claims, holder),
         ).with_step(now, events.OFFER_CREATED)
         with ctx.transaction():
-            ctx.store.offers.insert(offer_id, offer.to_document())
+            ctx.store.offers.insert(offer_id, self._stored(offer))
             ctx.audit(
                 request.operator,
                 "offer_created",
@@ -202,7 +202,7 @@ class Offers:
     def save(self, current: Offer, new: Offer, *, durable: bool = True) -> Offer:
         """Store a transition of `current`; Superseded when another writer changed it first."""
         if not self._ctx.store.offers.replace(
-            current.offer_id, new.to_document(), version=current.version, durable=durable
+            current.offer_id, self._stored(new), version=current.version, durable=durable
         ):
             raise Superseded(current.offer_id)
         return Offer.from_document({**new.to_document(), "version": current.version + 1})
@@ -234,28 +234,16 @@ class Offers:
 
     def expire(self) -> list[str]:
         """Archive offers whose code or access token can no longer be used; their ids. An issued offer,
-        kept live for repeat requests, is archived as issued once no token of it can be used."""
+        kept live for repeat requests, is archived as issued once no token of it can be used. Only
+        the offers the store says are due are read, however many are live."""
         ctx = self._ctx
         now = ctx.clock()
         token_ttl = ctx.settings.access_token_ttl
         moved = []
-
-        def ending(offer: Offer) -> OfferState | None:
-            """The state to archive `offer` in now, or None while it can still be used."""
-            if offer.state == OfferState.ISSUED:
-                return OfferState.ISSUED if offer.last_use + token_ttl < now else None
-            unusable = (
-                (offer.unredeemed and offer.expires_at < now)
-                or (offer.state == OfferState.REDEEMED and (offer.redeemed_at or now) + token_ttl < now)
-                or offer.created_at + ABANDONED_AFTER < now  # a deferred issuance nobody came back for
-            )
-            return OfferState.EXPIRED if unusable else None
-
         with ctx.transaction():
-            candidates = [d["offer_id"] for d in ctx.store.offers.all() if ending(Offer.from_document(d))]
-            for offer_id in candidates:
-                offer = self.get(offer_id)  # read again, and held: another process may have changed it
-                final = ending(offer) if offer is not None else None
+            for offer_id in ctx.store.offers.due(now):
+                offer = self.get(offer_id)  # read, and held: another process may have changed it
+                final = ending(offer, now, token_ttl) if offer is not None else None
                 if offer is not None and final is not None:
                     self.archive(offer, final)
                     if final == OfferState.EXPIRED:
@@ -292,6 +280,10 @@ class Offers:
         return {**body, "grants": {PRE_AUTHORIZED_GRANT: grant}}
 
     # ----- internals -----
+
+    def _stored(self, offer: Offer) -> Document:
+        """The offer's document, with the time from which `expire` must look at it."""
+        return {**offer.to_document(), DUE: ends_at(offer, self._ctx.settings.access_token_ttl)}
 
     def _decide(
         self, offer_id: str, decision: OfferState, event: str, operator: str | None, reason: str
@@ -373,3 +365,27 @@ def holder_name(claims: Mapping[str, Mapping[str, Any]], holder: Mapping[str, An
         if name:
             return name
     return None
+
+
+def ending(offer: Offer, now: float, token_ttl: int) -> OfferState | None:
+    """The state to archive `offer` in at `now`, or None while it can still be used."""
+    if offer.state == OfferState.ISSUED:
+        return OfferState.ISSUED if offer.last_use + token_ttl < now else None
+    unusable = (
+        (offer.unredeemed and offer.expires_at < now)
+        or (offer.state == OfferState.REDEEMED and (offer.redeemed_at or now) + token_ttl < now)
+        or offer.created_at + ABANDONED_AFTER < now  # a deferred issuance nobody came back for
+    )
+    return OfferState.EXPIRED if unusable else None
+
+
+def ends_at(offer: Offer, token_ttl: int) -> float:
+    """The earliest time `ending` can give a state for `offer` as it is now (its `due_at`)."""
+    if offer.state == OfferState.ISSUED:
+        return offer.last_use + token_ttl
+    bounds = [offer.created_at + ABANDONED_AFTER]
+    if offer.unredeemed:
+        bounds.append(offer.expires_at)
+    if offer.state == OfferState.REDEEMED and offer.redeemed_at is not None:
+        bounds.append(offer.redeemed_at + token_ttl)
+    return min(bounds)

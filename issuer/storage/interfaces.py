@@ -28,6 +28,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +37,7 @@ from issuer.events import EventBus
 
 Document = dict[str, Any]
 VERSION = "version"  # the field of a live document that a compare-and-set checks
+DUE = "due_at"  # the field of a live document saying from when it may need housekeeping (`LiveTable.due`)
 
 
 class KeyExists(Exception):
@@ -124,7 +126,36 @@ class LiveTable(Protocol):
     def find(self, field: str, value: Any) -> Document | None:
         """A document whose `field` equals `value` (a hash, a name), or None."""
 
+    def due(self, before: float) -> list[str]:
+        """Keys of the documents whose `due_at` is before `before`, and of those without one:
+        what housekeeping must look at, read from an index, however many others are live."""
+
     def __len__(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """A ledger search as the store answers it: every given field must match. When `words`, `text`
+    or `holder_ids` is given, a record matches by any of them: every folded word in its folded
+    `holder_name`, `text` (lower case) in its offer id, credential id or record key, or its
+    `holder_id` among `holder_ids`. `status` is the one its status list holds for it (0, valid,
+    also for a record without a place); `expired` compares its `expires_at` with `now`."""
+
+    words: tuple[str, ...] = ()
+    text: str = ""
+    holder_ids: frozenset[str] | None = None
+    config_id: str | None = None
+    operator: str | None = None
+    offer_id: str | None = None
+    issued_from: int | None = None
+    issued_until: int | None = None
+    status: int | None = None
+    expired: bool | None = None
+    now: float = 0.0
+
+    @property
+    def by_text(self) -> bool:
+        return bool(self.words or self.text) or self.holder_ids is not None
 
 
 class LedgerRecords(Protocol):
@@ -145,6 +176,10 @@ class LedgerRecords(Protocol):
 
     def recent(self) -> list[Document]:
         """The records written last (at least those of the last few hundred issuances), newest first."""
+
+    def search(self, where: RecordFilter, limit: int) -> list[Document]:
+        """At most `limit` records matching `where`, newest first, found through an index the
+        store keeps (never by reading every record)."""
 
 
 class OfferArchive(Protocol):

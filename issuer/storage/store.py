@@ -17,7 +17,9 @@ checks its segments); `status.json` may be missing, since the ledger rebuilds it
 
 from __future__ import annotations
 
+import heapq
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -26,9 +28,19 @@ from typing import Any
 
 from issuer.events import EventBus
 from issuer.storage.history import SEGMENT_SIZE, History
-from issuer.storage.interfaces import VERSION, DataDamaged, Document, KeyExists, StorageHealth, StorageUnavailable
+from issuer.storage.interfaces import (
+    DUE,
+    VERSION,
+    DataDamaged,
+    Document,
+    KeyExists,
+    RecordFilter,
+    StorageHealth,
+    StorageUnavailable,
+)
 from issuer.storage.journal import JournaledTable, JournaledTinyDB, replay
 from issuer.storage.journal_format import scan
+from issuer.storage.ledger_index import LedgerIndex
 from issuer.storage.local import FolderKeyFiles, MemoryReplaySet
 from issuer.storage.manifest import Manifest
 
@@ -42,13 +54,19 @@ log = logging.getLogger(__name__)
 
 class JournalLiveTable:
     """A `LiveTable` over one TinyDB table, keyed by a field of its documents, with an index of
-    keys kept in memory so that a look-up reads no other document."""
+    keys kept in memory so that a look-up reads no other document, and a heap of `due_at` times
+    so that `due` reads only the documents that are due."""
 
     def __init__(self, table: JournaledTable, key_field: str, lock: threading.RLock) -> None:
         self._table = table
         self._key_field = key_field
         self._lock = lock
-        self._ids: dict[str, int] = {str(row[key_field]): row.doc_id for row in table.all()}
+        self._ids: dict[str, int] = {}
+        self._due_at: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []  # (due_at, key); an entry no longer in _due_at is dropped when met
+        for row in table.all():
+            self._ids[str(row[key_field])] = row.doc_id
+            self._index_due(str(row[key_field]), row)
 
     def get(self, key: str) -> Document | None:
         with self._lock:
@@ -62,6 +80,7 @@ class JournalLiveTable:
                 raise KeyExists(key)
             row = {**document, self._key_field: key, VERSION: 1}
             self._ids[key] = self._table.insert_multiple([row], durable=durable)[0]
+            self._index_due(key, row)
 
     def replace(self, key: str, document: Mapping[str, Any], *, version: int, durable: bool = True) -> bool:
         with self._lock:
@@ -70,6 +89,7 @@ class JournalLiveTable:
                 return False
             row = {**document, self._key_field: key, VERSION: version + 1}
             self._table.put(self._ids[key], row, durable=durable)
+            self._index_due(key, row)
             return True
 
     def delete(self, key: str, *, version: int | None = None) -> bool:
@@ -79,6 +99,7 @@ class JournalLiveTable:
                 return False
             self._table.remove(doc_ids=[self._ids[key]])
             del self._ids[key]
+            self._due_at.pop(key, None)
             return True
 
     def all(self) -> list[Document]:
@@ -89,23 +110,52 @@ class JournalLiveTable:
         with self._lock:
             return next((row for row in self.all() if row.get(field) == value), None)
 
+    def due(self, before: float) -> list[str]:
+        with self._lock:
+            found: dict[str, float] = {}
+            heap = self._heap
+            while heap and heap[0][0] < before:
+                at, key = heapq.heappop(heap)
+                if self._due_at.get(key) == at:
+                    found[key] = at
+            for key, at in found.items():  # still due until changed or deleted
+                heapq.heappush(heap, (at, key))
+            return list(found)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._ids)
 
+    def _index_due(self, key: str, row: Mapping[str, Any]) -> None:
+        value = row.get(DUE)
+        at = float(value) if isinstance(value, int | float) else -math.inf  # none: always looked at
+        if self._due_at.get(key) != at:
+            self._due_at[key] = at
+            heapq.heappush(self._heap, (at, key))
+
 
 class JournalLedger:
-    """`LedgerRecords`: credential records in the history's `records` table."""
+    """`LedgerRecords`: credential records in the history's `records` table, and their index
+    (`issuer.storage.ledger_index`), built at the first search a segment at a time, so that
+    issuing goes on meanwhile, then kept by every change."""
 
-    def __init__(self, history: History, lock: threading.RLock) -> None:
+    def __init__(self, history: History, lock: threading.RLock, status: JournalStatus) -> None:
         self._history = history
         self._lock = lock
+        self._status = status
+        self._index = LedgerIndex()
+        self._indexed_from: int | None = None  # the newest segment when the index was begun
 
     def add(self, records: Sequence[Mapping[str, Any]], *, durable: bool = True) -> list[str]:
         with self._lock:
-            return self._history.extend(
-                RECORDS, [{**record, "kind": CREDENTIAL} for record in records], durable=durable
-            )
+            rows = [{**record, "kind": CREDENTIAL} for record in records]
+            ids = self._history.extend(RECORDS, rows, durable=durable)
+            if self._indexed_from is not None:
+                for record_id, row in zip(ids, rows, strict=True):
+                    number = _segment_of(record_id)
+                    if number > self._indexed_from or self._index.has(number):
+                        self._index.add(number, record_id, {**row, "key": record_id.split("-", 2)[2]})
+            return ids
 
     def get(self, record_id: str) -> Document | None:
         with self._lock:
@@ -114,7 +164,12 @@ class JournalLedger:
 
     def update(self, record_id: str, change: Callable[[Document], None]) -> bool:
         with self._lock:
-            return self.get(record_id) is not None and self._history.update(RECORDS, record_id, change)
+            if self.get(record_id) is None or not self._history.update(RECORDS, record_id, change):
+                return False
+            changed = self.get(record_id)
+            if changed is not None:
+                self._index.update(_segment_of(record_id), record_id, changed)
+            return True
 
     def batches(self) -> Iterator[list[Document]]:
         with self._lock:
@@ -127,21 +182,54 @@ class JournalLedger:
     def recent(self) -> list[Document]:
         return [row for row in _recent_rows(self._history, self._lock) if row.get("kind") == CREDENTIAL]
 
+    def search(self, where: RecordFilter, limit: int) -> list[Document]:
+        self._build_index()
+        with self._lock:
+            ids = self._index.search(where, self._status.flagged(), limit)
+            return [record for record in map(self.get, ids) if record is not None]
+
+    def index_size(self) -> int:
+        """How many records the index holds (0 before the first search)."""
+        with self._lock:
+            return len(self._index)
+
+    def _build_index(self) -> None:
+        with self._lock:
+            if self._indexed_from is None:
+                self._indexed_from = max(self._history.segment_numbers(), default=0)
+            numbers = [n for n in self._history.segment_numbers() if n <= self._indexed_from]
+        for number in reversed(numbers):
+            with self._lock:
+                if not self._index.has(number):
+                    rows = self._history.segment_rows(RECORDS, number)
+                    self._index.index_segment(number, [row for row in reversed(rows) if row.get("kind") == CREDENTIAL])
+
 
 class JournalArchive:
-    """`OfferArchive`: finished offers, kept beside the ledger records they produced."""
+    """`OfferArchive`: finished offers, kept beside the ledger records they produced, with an index
+    of their offer ids built at the first `find` a segment at a time, then kept by every change:
+    a look-up, found or not, then reads one record at most."""
 
     def __init__(self, history: History, lock: threading.RLock) -> None:
         self._history = history
         self._lock = lock
+        self._by_offer: dict[str, str] = {}  # offer id -> its newest archive record's id
+        self._indexed: set[int] = set()
+        self._indexed_from: int | None = None
 
     def add(self, document: Mapping[str, Any], *, durable: bool = True) -> str:
         with self._lock:
-            return self._history.append(RECORDS, {**document, "kind": OFFER}, durable=durable)
+            record_id = self._history.append(RECORDS, {**document, "kind": OFFER}, durable=durable)
+            number = _segment_of(record_id)
+            if self._indexed_from is not None and (number > self._indexed_from or number in self._indexed):
+                self._by_offer[str(document.get("offer_id"))] = record_id
+            return record_id
 
     def find(self, offer_id: str) -> Document | None:
+        self._build_index()
         with self._lock:
-            return self._history.find(RECORDS, kind=OFFER, offer_id=offer_id)
+            record_id = self._by_offer.get(offer_id)
+            return self._history.get(RECORDS, record_id) if record_id is not None else None
 
     def newest(self) -> Iterator[Document]:
         with self._lock:
@@ -156,7 +244,27 @@ class JournalArchive:
 
     def remove(self, record_id: str) -> bool:
         with self._lock:
-            return self._history.remove(RECORDS, record_id)
+            removed = self._history.remove(RECORDS, record_id)
+            if removed:
+                for offer_id in [o for o, r in self._by_offer.items() if r == record_id]:
+                    del self._by_offer[offer_id]
+            return removed
+
+    def _build_index(self) -> None:
+        with self._lock:
+            if self._indexed_from is None:
+                self._indexed_from = max(self._history.segment_numbers(), default=0)
+            numbers = [n for n in self._history.segment_numbers() if n <= self._indexed_from]
+        for number in numbers:
+            with self._lock:
+                if number not in self._indexed:
+                    rows = self._history.segment_rows(RECORDS, number)  # newest first
+                    for row in reversed(rows):
+                        offer_id = str(row.get("offer_id"))
+                        known = self._by_offer.get(offer_id)
+                        if row.get("kind") == OFFER and (known is None or _order(known) < _order(row["id"])):
+                            self._by_offer[offer_id] = row["id"]
+                    self._indexed.add(number)
 
 
 class JournalAudit:
@@ -216,6 +324,11 @@ class JournalStatus:
             self._lists.update({"reserved": end}, doc_ids=[self._list_ids[list_id]])
             return start, end
 
+    def flagged(self) -> dict[tuple[int, int], int]:
+        """Every entry that is not valid: (list, index) -> status."""
+        with self._lock:
+            return {(row["list_id"], row["index"]): int(row["status"]) for row in self._entries.all()}
+
     def entry(self, list_id: int, index: int) -> int:
         with self._lock:
             doc_id = self._entry_ids.get((list_id, index))
@@ -268,7 +381,7 @@ class JournalStore:
         self.operators = JournalLiveTable(self._desk.table("operators"), "name", self._lock)
         self.holders = JournalLiveTable(self._desk.table("holders"), "holder_id", self._lock)
         self.logins = JournalLiveTable(self._state.table("logins"), "token_hash", self._lock)
-        self.ledger = JournalLedger(self.history, self._lock)
+        self.ledger = JournalLedger(self.history, self._lock, self.status)
         self.archive = JournalArchive(self.history, self._lock)
         self.audit = JournalAudit(self.history, self._lock)
         self.replays = MemoryReplaySet()
@@ -336,6 +449,16 @@ def _check_required(data_dir: Path, manifest: Manifest) -> None:
         path = data_dir / name
         if name in REQUIRED and (not path.exists() or path.stat().st_size == 0):
             raise DataDamaged(f"{path} is {'empty' if path.exists() else 'missing'}, but this data folder had one")
+
+
+def _segment_of(record_id: str) -> int:
+    return int(record_id.split("-", 1)[0])
+
+
+def _order(record_id: str) -> tuple[int, int]:
+    """Where a history record was written: a later one is greater."""
+    number, doc_id, _ = record_id.split("-", 2)
+    return int(number), int(doc_id)
 
 
 def _recent_rows(history: History, lock: threading.RLock) -> list[Document]:

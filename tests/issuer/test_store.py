@@ -125,3 +125,21 @@ def test_concurrent_writers_behind_the_lock_lose_nothing(tmp_path: Path) -> None
         thread.join()
     store.close()
     assert len(JournalStore(tmp_path).offers) == 200
+
+
+def test_a_snapshot_joined_from_kept_documents_is_the_data_encoded_whole(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    db = JournaledTinyDB(path)
+    offers, other = db.table("offers"), db.table("sign_ins")
+    first = offers.insert({"offer_id": "a", "claims": {"name": 'Jürgen "J" Ö', "n": [1, 2.5, None, True]}})
+    offers.insert_multiple([{"offer_id": "b"}, {"offer_id": "c", "nested": {"x": {}}}])
+    other.insert({"auth_id": "s", "e": "\u2028"})
+    offers.put(first, {"offer_id": "a", "state": "redeemed"})
+    offers.remove(doc_ids=[first + 1])
+    reopened_before = JournaledTinyDB(path)  # documents it loads are encoded at its first snapshot
+    for journal in (db.journal, reopened_before.journal):
+        data = journal.read()
+        assert journal.snapshot() == encode({"snapshot": data})[9:-1]  # without checksum and newline
+    db.journal.compact()
+    assert journal_lines(path) == [{"snapshot": db.journal.read()}]
+    assert JournaledTinyDB(path).table("offers").get(doc_id=first) == {"offer_id": "a", "state": "redeemed"}

@@ -173,3 +173,15 @@ def test_the_password_is_never_in_the_url(postgres: PostgresDatabase) -> None:
     with pytest.raises(StoreError) as refused:
         PostgresStore(postgres.url, password="never-shown-anywhere", key_passphrase=KEY_PASSPHRASE)
     assert "cannot connect" in str(refused.value) and "never-shown-anywhere" not in str(refused.value)
+
+
+def test_due_live_records_are_read_through_an_index(open_store: OpenStore) -> None:
+    store = open_store()
+    store.offers.insert("a", {"due_at": 100})
+    store.offers.insert("b", {"due_at": 200.5})
+    store.offers.insert("old", {"state": "created"})  # written before due times existed: always looked at
+    assert sorted(store.offers.due(150)) == ["a", "old"]
+    assert store.offers.replace("a", {"due_at": 300}, version=1)
+    assert sorted(store.offers.due(250)) == ["b", "old"]
+    assert store.offers.delete("b")
+    assert sorted(open_store().offers.due(1000)) == ["a", "old"]

@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 
+from issuer.storage.postgres import ledger_search
 from issuer.storage.postgres.database import StoreError
 
 MIGRATION_LOCK = 0x66_72_6F_6E_74_64_65_73  # pg_advisory_xact_lock key: "frontdes"
@@ -43,6 +44,14 @@ CREATE TABLE shared_settings (name text PRIMARY KEY, value jsonb NOT NULL);
 """,
     # 2: operators' login tokens, so that every process accepts a desk's token
     "CREATE TABLE logins (key text PRIMARY KEY, version integer NOT NULL, document jsonb NOT NULL);",
+    # 3: housekeeping reads only the live records that are due
+    "\n".join(
+        f"CREATE INDEX {table}_due ON {table} (((document->>'due_at')::double precision));\n"
+        f"CREATE INDEX {table}_undated ON {table} (key) WHERE document->>'due_at' IS NULL;"
+        for table in LIVE_TABLES
+    ),
+    # 4: the ledger's search columns (filled from the documents at opening)
+    ledger_search.MIGRATION,
 )
 
 LATEST = len(MIGRATIONS)

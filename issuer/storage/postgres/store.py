@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 
 from issuer.events import EventBus
 from issuer.storage.interfaces import SharedSettingsMismatch, StorageHealth
-from issuer.storage.postgres import schema
+from issuer.storage.postgres import ledger_search, schema
 from issuer.storage.postgres.database import Database, StoreError
 from issuer.storage.postgres.notifications import Notifications
 from issuer.storage.postgres.status import PgReplaySet, PgStatus
@@ -40,8 +40,10 @@ class PostgresStore:
             with db.connect() as connection:
                 if migrate:
                     schema.migrate(connection)
+                    ledger_search.add_trigram_indexes(connection)
                 else:
                     check_schema(connection)
+                ledger_search.fill_search_columns(connection)
             self._notifications = notifications = Notifications(db)
             self.offers = PgLiveTable(db, "offers", "offer_id")
             self.sign_ins = PgLiveTable(db, "sign_ins", "auth_id")

@@ -17,8 +17,9 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from issuer.storage.interfaces import VERSION, Document, KeyExists
+from issuer.storage.interfaces import VERSION, Document, KeyExists, RecordFilter
 from issuer.storage.postgres.database import Database
+from issuer.storage.postgres.ledger_search import SEARCH_COLUMNS, search_query, search_values
 
 BATCH = 1000
 RECENT = 2000  # rows `recent()` returns: at least those of the last few hundred issuances
@@ -45,6 +46,9 @@ class PgLiveTable:
         self._all = sql.SQL("SELECT version, document FROM {}").format(name)
         self._find = sql.SQL("SELECT version, document FROM {} WHERE document @> %s LIMIT 1").format(name)
         self._count = sql.SQL("SELECT count(*) FROM {}").format(name)
+        self._due = sql.SQL(
+            "SELECT key FROM {} WHERE (document->>'due_at')::double precision < %s OR document->>'due_at' IS NULL"
+        ).format(name)
 
     def get(self, key: str) -> Document | None:
         rows = self._db.rows(self._get_held if self._db.in_transaction else self._get, (key,))
@@ -70,17 +74,37 @@ class PgLiveTable:
         rows = self._db.rows(self._find, (Jsonb({field: value}),))
         return _versioned(rows[0]) if rows else None
 
+    def due(self, before: float) -> list[str]:
+        """Read through the `<table>_due` and `<table>_undated` indexes (schema version 3)."""
+        return [row[0] for row in self._db.rows(self._due, (before,))]
+
     def __len__(self) -> int:
         return int(self._db.rows(self._count)[0][0])
 
 
 class _History:
-    """Rows of one history table, numbered by its sequence."""
+    """Rows of one history table, numbered by its sequence; `searched`: with the ledger's search
+    columns (`issuer.storage.postgres.ledger_search`)."""
 
-    def __init__(self, db: Database, table: str) -> None:
+    def __init__(self, db: Database, table: str, *, searched: bool = False) -> None:
         self._db = db
         self.table = table
         self.name = sql.Identifier(table)
+        self._searched = searched
+        columns = ("seq", "id", "offer_id", "document", *(SEARCH_COLUMNS if searched else ()))
+        self._insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            self.name,
+            sql.SQL(", ").join(map(sql.Identifier, columns)),
+            sql.SQL(", ").join([sql.Placeholder()] * len(columns)),
+        )
+        self._insert_with_ids = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            self.name,
+            sql.SQL(", ").join(map(sql.Identifier, columns[1:])),
+            sql.SQL(", ").join([sql.Placeholder()] * (len(columns) - 1)),
+        )
+
+    def _extra(self, document: Mapping[str, Any]) -> tuple[Any, ...]:
+        return search_values(document) if self._searched else ()
 
     def insert(self, documents: Sequence[Mapping[str, Any]]) -> list[str]:
         if not documents:
@@ -96,21 +120,20 @@ class _History:
             for (number,), document in zip(numbers, documents, strict=True):
                 key = document.get("key") or secrets.token_urlsafe(9)
                 record_id = f"{(number - 1) // SEGMENT + 1:06d}-{number}-{key}"
-                rows.append((number, record_id, document.get("offer_id"), Jsonb({**document, "key": key})))
+                stored = {**document, "key": key}
+                rows.append((number, record_id, document.get("offer_id"), Jsonb(stored), *self._extra(stored)))
             with connection.cursor() as cursor:
-                cursor.executemany(
-                    sql.SQL("INSERT INTO {} (seq, id, offer_id, document) VALUES (%s, %s, %s, %s)").format(self.name),
-                    rows,
-                )
+                cursor.executemany(self._insert, rows)
         return [row[1] for row in rows]
 
     def insert_with_ids(self, documents: Sequence[Mapping[str, Any]]) -> None:
         """Rows that keep the ids they had in a data folder (a copy into this store)."""
         with self._db.connection() as connection, connection.cursor() as cursor:
-            cursor.executemany(
-                sql.SQL("INSERT INTO {} (id, offer_id, document) VALUES (%s, %s, %s)").format(self.name),
-                [(d["id"], d.get("offer_id"), Jsonb({k: v for k, v in d.items() if k != "id"})) for d in documents],
-            )
+            rows = []
+            for document in documents:
+                stored = {k: v for k, v in document.items() if k != "id"}
+                rows.append((document["id"], document.get("offer_id"), Jsonb(stored), *self._extra(stored)))
+            cursor.executemany(self._insert_with_ids, rows)
 
     def get(self, record_id: str, *, held: bool = False) -> Document | None:
         query = sql.SQL("SELECT id, document FROM {} WHERE id = %s" + (" FOR UPDATE" if held else "")).format(self.name)
@@ -148,7 +171,7 @@ class _History:
 class PgLedger:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self.rows = _History(db, "ledger")
+        self.rows = _History(db, "ledger", searched=True)
 
     def add(self, records: Sequence[Mapping[str, Any]], *, durable: bool = True) -> list[str]:
         return self.rows.insert([{**record, "kind": CREDENTIAL} for record in records])
@@ -170,6 +193,10 @@ class PgLedger:
 
     def recent(self) -> list[Document]:
         return self.rows.recent()
+
+    def search(self, where: RecordFilter, limit: int) -> list[Document]:
+        query, params = search_query(where, limit)
+        return [_with_id(row) for row in self._db.rows(query, params)]
 
 
 class PgArchive:
