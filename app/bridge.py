@@ -17,6 +17,7 @@ from issuer.events import Event, EventBus
 
 class IssuerBridge(QObject):
     offer_changed = Signal(str, str)  # event kind, offer id
+    reason_given = Signal(str, str)  # event kind, the `reason` in its detail (an event that has one)
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -24,6 +25,9 @@ class IssuerBridge(QObject):
 
     def _relay(self, event: Event) -> None:
         self.offer_changed.emit(event.kind, event.offer_id)
+        reason = event.detail.get("reason")
+        if isinstance(reason, str) and reason:
+            self.reason_given.emit(event.kind, reason)
 
     def close(self) -> None:
         if self._unsubscribe is not None:

@@ -19,6 +19,7 @@ LOST = (
     "The connection to the issuer is lost (it stopped, or the network is down). Trying again every few "
     "seconds; what you do now does not reach it."
 )
+REFUSED = "The issuer turned this desk's live updates away ({reason}). Trying again every few seconds."
 LOGIN_ENDED = "Your login on the issuer has ended (it expired, or it was logged out): close the app and log in again."
 BACK = "Connected to the issuer again: the lists are up to date."
 
@@ -40,10 +41,17 @@ class ConnectionWatch(QObject):
         self.label.hide()
         window.statusBar().addWidget(self.label, 1)
         bridge.offer_changed.connect(self.on_event)
+        bridge.reason_given.connect(self.on_reason)
 
     @property
     def lost(self) -> bool:
         return not self.label.isHidden()
+
+    def on_reason(self, kind: str, reason: str) -> None:
+        """An issuer that answered and refused the stream: its words, not "lost"."""
+        if kind == DESK_OFFLINE:
+            self.label.setText(REFUSED.format(reason=reason))
+            self.label.show()
 
     def on_event(self, kind: str, _offer_id: str) -> None:
         if kind == DESK_OFFLINE:

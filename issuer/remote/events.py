@@ -4,7 +4,8 @@ A background thread reads the stream and publishes each event on the bus, as the
 does on its own threads, so the app's bridge works unchanged. When the stream breaks it reconnects
 with `Last-Event-ID`, after the delay the server asked for; a `reset` (the server could not
 replay what was missed) is published as DESK_RESYNC for the pages to read their lists again.
-A stream that breaks is published as DESK_OFFLINE (again at each failed attempt), and its return
+A stream that breaks is published as DESK_OFFLINE (again at each failed attempt; with the issuer's
+`reason` when it answered and refused, such as a process serving all the desks it may), and its return
 as DESK_ONLINE, so that the window can say the issuer cannot be reached while it cannot. A stream
 refused because the login ended (expired, logged out) is published as DESK_LOGIN_ENDED and not
 tried again.
@@ -64,18 +65,22 @@ class EventStream:
 
     def _run(self) -> None:
         while not self._stopped.is_set():
+            refusal = ""  # what the issuer said when it refused the stream, if it did
             try:
                 self._read_once()
             except LoginEnded:
                 self._bus.publish(Event(DESK_LOGIN_ENDED, "", remote=True))
                 return
-            except (OSError, ServiceError, ValueError, http.client.HTTPException) as error:
+            except ServiceError as error:  # the issuer answered, and refused: say why
+                refusal = error.message
+            except (OSError, ValueError, http.client.HTTPException) as error:
                 if not self._stopped.is_set():
                     log.info("the issuer's event stream broke (%s); reconnecting", error)
             self._connected.clear()
             if not self._stopped.is_set():  # at every failed attempt: a listener may have come since
                 self._offline = True
-                self._bus.publish(Event(DESK_OFFLINE, "", remote=True))
+                detail = {"reason": refusal} if refusal else {}
+                self._bus.publish(Event(DESK_OFFLINE, "", detail, remote=True))
             self._stopped.wait(self._retry)
 
     def _read_once(self) -> None:

@@ -123,6 +123,26 @@ def test_streams_beyond_the_limit_are_told_to_come_back(issuer: RunningIssuer) -
             stream.close()
 
 
+def test_a_desk_turned_away_is_told_why(issuer: RunningIssuer) -> None:
+    """A desk beyond `desk_streams` hears the issuer's reason with its DESK_OFFLINE, not only "lost"."""
+    issuer.service.operators.create_first("ada", PASSWORD)
+    limit = issuer.service.settings.desk_streams
+    streams = [open_stream(issuer) for _ in range(limit)]
+    remote = RemoteIssuer(issuer.admin_url)
+    remote.operators.login("ada", PASSWORD)
+    received: queue.Queue[Event] = queue.Queue()
+    remote.events.subscribe(received.put)
+    try:
+        remote.connect()
+        event = received.get(timeout=10)
+        assert event.kind == DESK_OFFLINE
+        assert f"serves at most {limit} desks' event streams" in event.detail["reason"]
+    finally:
+        remote.close()
+        for stream in streams:
+            stream.close()
+
+
 def test_the_remote_client_publishes_the_issuers_events_on_its_bus(issuer: RunningIssuer) -> None:
     issuer.service.operators.create_first("ada", PASSWORD)
     remote = RemoteIssuer(issuer.admin_url)
@@ -154,7 +174,8 @@ def test_a_broken_stream_is_published_at_every_attempt_and_its_return_once(issue
         late: queue.Queue[Event] = queue.Queue()
         time.sleep(0.5)  # the first DESK_OFFLINE is published before this listener exists
         remote.events.subscribe(late.put)
-        assert late.get(timeout=10).kind == DESK_OFFLINE  # the next failed attempt says it again
+        offline = late.get(timeout=10)  # the next failed attempt says it again
+        assert offline.kind == DESK_OFFLINE and offline.detail == {}  # nobody answered: no reason to give
         shared = issuer.service.settings  # on PostgreSQL, the same store
         again = IssuerRuntime(
             Settings.load(
