@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot  # noqa: E402
 
 from app import style  # noqa: E402
 from app.main import parse_args, start_issuer  # noqa: E402
+from app.tasks import Tasks  # noqa: E402
 from app.window import MainWindow  # noqa: E402
 
 
@@ -22,6 +23,14 @@ def desk_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "desk-config" / "connection.json"
     monkeypatch.setenv("FRONTDESK_DESK_CONFIG", str(path))
     return path
+
+
+@pytest.fixture
+def tasks() -> Iterator[Tasks]:
+    """A task runner for a test that drives a page or dialog itself, stopped after it."""
+    runner = Tasks()
+    yield runner
+    runner.shutdown()
 
 
 @pytest.fixture

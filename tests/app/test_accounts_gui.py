@@ -50,13 +50,6 @@ def service(runtime: IssuerRuntime) -> IssuerService:
 
 
 @pytest.fixture
-def tasks() -> Iterator[Tasks]:
-    runner = Tasks()
-    yield runner
-    runner.shutdown()
-
-
-@pytest.fixture
 def clock(service: IssuerService) -> Clock:
     """One clock the test moves, for the issuer's waits and the window's countdowns and idle watch."""
     moved = Clock()

@@ -33,13 +33,6 @@ def service(runtime: IssuerRuntime) -> IssuerService:
     return runtime.service
 
 
-@pytest.fixture
-def tasks() -> Iterator[Tasks]:
-    runner = Tasks()
-    yield runner
-    runner.shutdown()
-
-
 def login(
     qtbot: QtBot, service: IssuerService, tasks: Tasks, name: str, password: str, repeat: str | None = None
 ) -> LoginDialog:

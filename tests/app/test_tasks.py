@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from functools import partial
 
 import pytest
@@ -16,13 +15,6 @@ from pytestqt.qtbot import QtBot
 from app.tasks import THREAD_NAME, Tasks
 from issuer.errors import NotFound
 from tests.app.helpers import settle
-
-
-@pytest.fixture
-def tasks() -> Iterator[Tasks]:
-    runner = Tasks()
-    yield runner
-    runner.shutdown()
 
 
 def test_tasks_run_in_submission_order_on_one_thread_that_is_not_the_gui_thread(qtbot: QtBot, tasks: Tasks) -> None:
