@@ -1,4 +1,5 @@
-"""Which issuer this desk uses: the embedded one, or a running issuer's admin API elsewhere.
+"""Which issuer this desk uses (the embedded one, or a running issuer's admin API elsewhere), and
+the language it speaks.
 
 The choice is the desk's own, per user: a small JSON file in the user's configuration folder
 (`FRONTDESK_DESK_CONFIG` names another file), never in the embedded issuer's data folder, whose
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from platformdirs import user_config_dir
 
+from app.i18n import LANGUAGES, SYSTEM
 from issuer.fileio import write_atomic
 
 CONFIG_ENV = "FRONTDESK_DESK_CONFIG"
@@ -29,6 +31,7 @@ def config_path() -> Path:
 @dataclass(frozen=True)
 class DeskChoice:
     connect: str | None = None  # the admin URL of the issuer this desk is a desk of; None: the embedded one
+    language: str = SYSTEM  # a key of app.i18n.LANGUAGES, or "system": the system's languages decide
 
     @classmethod
     def load(cls, path: Path | None = None) -> DeskChoice:
@@ -37,13 +40,20 @@ class DeskChoice:
             saved = json.loads((path or config_path()).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return cls()
-        url = saved.get("connect") if isinstance(saved, dict) else None
-        return cls(url if isinstance(url, str) and url else None)
+        if not isinstance(saved, dict):
+            return cls()
+        url = saved.get("connect")
+        language = saved.get("language")
+        return cls(
+            url if isinstance(url, str) and url else None,
+            language if isinstance(language, str) and language in LANGUAGES else SYSTEM,
+        )
 
     def save(self, path: Path | None = None) -> Path:
         target = path or config_path()
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, json.dumps({"connect": self.connect}, indent=2).encode() + b"\n")
+        chosen = {"connect": self.connect, "language": self.language}
+        write_atomic(target, json.dumps(chosen, indent=2).encode() + b"\n")
         return target
 
 

@@ -8,7 +8,9 @@ the Settings page itself, by `explain_remote_limits`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
@@ -91,7 +93,7 @@ class ConnectBox(QGroupBox):
 
     def use_embedded(self) -> None:
         self._say("Saving …")
-        self._tasks.run(partial(DeskChoice().save), self._embedded, self._refused, busy=self._buttons())
+        self._tasks.run(partial(_save_choice, None), self._embedded, self._refused, busy=self._buttons())
 
     def _buttons(self) -> tuple[QWidget, ...]:
         return (self.connect_button, self.embedded_button)
@@ -116,8 +118,13 @@ class ConnectBox(QGroupBox):
 def _check_and_save(url: str) -> str:
     """Task thread: the address as checked, saved only when it is a Frontdesk issuer's admin API."""
     checked = probe_issuer(url)
-    DeskChoice(checked).save()
+    _save_choice(checked)
     return checked
+
+
+def _save_choice(url: str | None) -> Path:
+    """The issuer this desk uses from its next start; the desk's other choices (its language) stay."""
+    return replace(DeskChoice.load(), connect=url).save()
 
 
 def _plan(url: str | None) -> str:

@@ -59,7 +59,7 @@ def test_a_checked_issuer_is_used_from_the_next_start_and_the_embedded_one_again
 ) -> None:
     said = try_address(qtbot, window, served.admin_url + "/")
     assert said.startswith(f"Saved. After a restart, the app starts as a desk of the issuer at {served.admin_url}:")
-    assert json.loads(desk_config.read_text()) == {"connect": served.admin_url}
+    assert json.loads(desk_config.read_text()) == {"connect": served.admin_url, "language": "system"}
     issuer_settings = window.service.settings.data_dir / "settings.json"
     assert not issuer_settings.exists() or "connect" not in json.loads(issuer_settings.read_text())
     assert chosen_url(None) == served.admin_url

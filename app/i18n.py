@@ -1,0 +1,60 @@
+"""The desk's language: Qt translators for the app's own texts and Qt's standard ones (dialog
+buttons, context menus), chosen by the desk's setting or, by default, the system's languages.
+
+Sources are `resources/translations/app/frontdesk_<language>.ts`, kept by
+`tools/update_translations.sh`; the app loads the `.qm` files compiled from them at install and
+build time. English is the source language and needs no file. Module functions translate through
+`translate("Context", "text")`, which `pyside6-lupdate` finds like a widget's `self.tr("text")`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+
+import resources
+
+log = logging.getLogger(__name__)
+
+translate = QCoreApplication.translate
+
+SYSTEM = "system"
+SOURCE_LANGUAGE = "en"
+LANGUAGES = {"en": "English", "de": "Deutsch"}  # each in its own language, as a language menu shows them
+TRANSLATIONS = Path(resources.__file__).parent / "translations" / "app"
+
+
+def resolve(choice: str, system: QLocale | None = None) -> str:
+    """The language to show: the one chosen, else the first of the system's languages the app has."""
+    if choice in LANGUAGES:
+        return choice
+    for name in (system or QLocale.system()).uiLanguages():
+        primary = name.replace("_", "-").split("-")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return SOURCE_LANGUAGE
+
+
+def install(app: QCoreApplication, language: str) -> str:
+    """Show the app in `language` (a key of LANGUAGES) from now on, numbers and dates included;
+    returns the language installed, English when its translation cannot be loaded."""
+    for old in app.findChildren(QTranslator):
+        app.removeTranslator(old)
+        old.deleteLater()
+    if language != SOURCE_LANGUAGE:
+        own = QTranslator(app)
+        if not own.load(str(TRANSLATIONS / f"frontdesk_{language}.qm")):
+            log.warning("no translation into %s in %s: the app stays in English", language, TRANSLATIONS)
+            own.deleteLater()
+            language = SOURCE_LANGUAGE
+        else:
+            app.installTranslator(own)
+            standard = QTranslator(app)
+            if standard.load(f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+                app.installTranslator(standard)
+            else:
+                standard.deleteLater()
+    QLocale.setDefault(QLocale(language))
+    return language
