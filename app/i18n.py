@@ -25,6 +25,13 @@ SOURCE_LANGUAGE = "en"
 LANGUAGES = {"en": "English", "de": "Deutsch"}  # each in its own language, as a language menu shows them
 TRANSLATIONS = Path(resources.__file__).parent / "translations" / "app"
 
+_shown = SOURCE_LANGUAGE
+
+
+def language() -> str:
+    """The language the app shows now (a key of LANGUAGES): credential type names follow it."""
+    return _shown
+
 
 def resolve(choice: str, system: QLocale | None = None) -> str:
     """The language to show: the one chosen, else the first of the system's languages the app has."""
@@ -57,4 +64,6 @@ def install(app: QCoreApplication, language: str) -> str:
             else:
                 standard.deleteLater()
     QLocale.setDefault(QLocale(language))
+    global _shown
+    _shown = language
     return language
