@@ -59,7 +59,8 @@ def install(app: QCoreApplication, language: str) -> str:
         else:
             app.installTranslator(own)
             standard = QTranslator(app)
-            if standard.load(f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+            folders = (TRANSLATIONS, Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)))
+            if any(standard.load(f"qtbase_{language}", str(folder)) for folder in folders):
                 app.installTranslator(standard)
             else:
                 standard.deleteLater()

@@ -17,8 +17,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import style
-from app.desk_choice import chosen_url
+from app import i18n, style
+from app.desk_choice import DeskChoice, chosen_url
+from app.i18n import LANGUAGES, SYSTEM
 from app.session import DeskSession
 from app.tasks import Tasks
 from issuer import selftest
@@ -48,6 +49,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="use the embedded issuer this run, whatever issuer Settings names (so do --data-dir and the ports)",
     )
     parser.add_argument(
+        "--language",
+        choices=[SYSTEM, *LANGUAGES],
+        help="the app's language this run (default: as chosen in Settings, else the system's)",
+    )
+    parser.add_argument(
         "--self-test",
         action="store_true",
         help="issue one credential to a built-in test wallet with a temporary data folder, print the result, exit",
@@ -73,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:  # no window, no QApplication: works without a display
         return selftest.main([])
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    i18n.install(app, i18n.resolve(args.language or DeskChoice.load().language))
     QApplication.setWindowIcon(style.window_icon())
     style.apply()
     runtime: DeskRuntime

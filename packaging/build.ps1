@@ -54,6 +54,8 @@ if ($LASTEXITCODE -ne 0) {
 }
 
 $Info = (& $Python (Join-Path $PSScriptRoot "appinfo.py")) -join "`n" | ConvertFrom-Json
+Write-Host "== translations"
+Invoke-Checked "translations" { & $Python (Join-Path $Root "tools\translations.py") release }
 Write-Host "== PyInstaller: $($Info.name) $($Info.version)"
 $Started = Get-Date
 Invoke-Checked "PyInstaller" {

@@ -59,6 +59,9 @@ executable="$("$python" packaging/appinfo.py executable)"
 arch="$(uname -m)"
 package="FrontdeskIssuer-$version-$platform-$arch"
 
+log "translations"
+"$python" tools/translations.py release
+
 log "PyInstaller: $name $version ($platform, $arch)"
 started=$SECONDS
 "$python" -m PyInstaller --noconfirm --log-level WARN --distpath "$dist" --workpath "$work" packaging/frontdesk.spec

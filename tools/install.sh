@@ -2,7 +2,7 @@
 # Install what Frontdesk Issuer needs, from the repository root, on Debian or Ubuntu:
 #   - system libraries Qt needs (only as root; otherwise the missing ones are printed),
 #   - the virtual environment .venv with the project installed in editable mode, with the camera
-#     extra (QtMultimedia, for portraits),
+#     extra (QtMultimedia, for portraits), and the app's translations compiled (tools/translations.py),
 #   - with --test: the test, packaging (PyInstaller, which needs binutils), dev (ruff, mypy,
 #     import-linter, pre-commit) and postgres (psycopg) extras, poppler-utils (a printed PDF read
 #     back), the PostgreSQL server the tests run a throw-away cluster of (Debian's postgresql), and
@@ -131,6 +131,8 @@ install_interop() {
 install_system_packages
 make_venv
 install_project
+log "translations: compiling resources/translations/app/*.ts"
+"$venv/bin/python" tools/translations.py release
 if $with_test; then
     install_interop
 fi

@@ -134,6 +134,7 @@ def test_bundle_carries_the_resources_byte_for_byte(build: Build) -> None:
         and not p.name.endswith("-1024.png")
     }
     assert {p.relative_to(shipped) for p in shipped.rglob("*") if p.is_file()} == expected
+    assert {Path("translations/app/frontdesk_de.qm"), Path("translations/app/qtbase_de.qm")} <= expected
     assert all((shipped / name).read_bytes() == (source / name).read_bytes() for name in expected)
 
 
