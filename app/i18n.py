@@ -10,6 +10,8 @@ build time. English is the source language and needs no file. Module functions t
 from __future__ import annotations
 
 import logging
+import re
+from functools import cache, partial
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
@@ -68,3 +70,36 @@ def install(app: QCoreApplication, language: str) -> str:
     global _shown
     _shown = language
     return language
+
+
+VALUE = re.compile(r"\{[^{}]+\}")  # a value in a service message's template: {expression}
+
+
+def service_message(message: str) -> str:
+    """An issuer's refusal (English, from the service or a remote issuer's admin API) in the app's
+    language: the message is matched against the issuer's templates, and its values are carried over."""
+    if _shown == SOURCE_LANGUAGE:
+        return message
+    for template, pattern in _service_templates():
+        match = pattern.fullmatch(message)
+        if match is not None:
+            values = dict(zip(VALUE.findall(template), match.groups(), strict=True))
+            return VALUE.sub(partial(_value, values), translate("ServiceMessages", template))
+    return message
+
+
+def _value(values: dict[str, str], placeholder: re.Match[str]) -> str:
+    return values.get(placeholder.group(0), placeholder.group(0))
+
+
+@cache
+def _service_templates() -> list[tuple[str, re.Pattern[str]]]:
+    """Each template with the pattern of the messages it makes; the most literal text first, so
+    that a template of mostly values does not take a message meant for a more specific one."""
+    from app.service_messages import TEMPLATES
+
+    def pattern(template: str) -> re.Pattern[str]:
+        literals = VALUE.split(template)
+        return re.compile("(.+?)".join(re.escape(literal) for literal in literals), re.DOTALL)
+
+    return sorted(((str(t), pattern(str(t))) for t in TEMPLATES), key=lambda item: -len(VALUE.sub("", item[0])))

@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         return _could_not_start(getattr(error, "strerror", None) or str(error))
     except ServiceError as error:
-        return _could_not_start(error.message)
+        return _could_not_start(i18n.service_message(error.message))
     if runtime.service is None:
         raise RuntimeError("the issuer started without its service")
     tasks = Tasks()
@@ -138,7 +138,7 @@ def _connected(runtime: RemoteRuntime) -> bool:
             runtime.service.connect()
         return True
     except (OSError, ServiceError, ValueError) as error:
-        _could_not_start(error.message if isinstance(error, ServiceError) else str(error))
+        _could_not_start(i18n.service_message(error.message if isinstance(error, ServiceError) else str(error)))
         return False
 
 

@@ -21,6 +21,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
+from app.i18n import service_message
 from issuer.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -151,12 +152,12 @@ class Tasks(QObject):
 def plain_message(error: BaseException) -> str | None:
     """What the operator is told about an expected refusal; None for anything else (a bug)."""
     if isinstance(error, ServiceError):
-        return error.message
+        return service_message(error.message)
     if isinstance(error, OSError):
         reason = error.strerror or str(error) or type(error).__name__
         return f"{reason}: {error.filename}" if error.filename else reason
     if isinstance(error, ValueError):
-        return str(error) or type(error).__name__
+        return service_message(str(error)) or type(error).__name__
     return None
 
 

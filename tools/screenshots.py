@@ -3,13 +3,15 @@
 The New offer page is taken before and after the wallet takes its credential, and the printed
 take-away sheet is rendered from its PDF (pdftoppm, from poppler-utils).
 
-Runs without a display: `QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py [OUT_DIR] [--dark]`
+Runs without a display:
+`QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py [OUT_DIR] [--dark] [--language de]`
 (or under `xvfb-run` for a real X window). The issuer runs for real in a temporary data
 folder, and a test wallet redeems some of the sample offers over HTTP.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -22,7 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtGui import QPdfWriter  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from app import style  # noqa: E402
+from app import i18n, style  # noqa: E402
 from app.main import parse_args, start_issuer  # noqa: E402
 from app.pages.compose import ComposePage  # noqa: E402
 from app.pages.login import LoginDialog  # noqa: E402
@@ -118,11 +120,16 @@ def save(widget: QWidget, path: Path) -> None:
 
 
 def main() -> int:
-    arguments = [argument for argument in sys.argv[1:] if argument != "--dark"]
-    out = Path(arguments[0] if arguments else "docs/screenshots")
+    parser = argparse.ArgumentParser(description="Render every page of the desktop app to PNG files")
+    parser.add_argument("out", nargs="?", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--dark", action="store_true", help="the dark colour scheme")
+    parser.add_argument("--language", choices=sorted(i18n.LANGUAGES), default="en")
+    args = parser.parse_args()
+    out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    style.apply(style.DARK if "--dark" in sys.argv[1:] else style.LIGHT)
+    i18n.install(app, args.language)
+    style.apply(style.DARK if args.dark else style.LIGHT)
     with tempfile.TemporaryDirectory() as tmp:
         runtime = start_issuer(parse_args(["--data-dir", tmp, "--port", "0", "--admin-port", "0"]))
         service = runtime.service

@@ -1,6 +1,7 @@
 """The desktop app's translations: `.ts` sources kept in the repository, `.qm` files compiled from them.
 
     .venv/bin/python tools/translations.py update [--fill FILE.json ...]
+        write app/service_messages.py (the issuer's refusals, see tools/service_messages.py), then
         scan app/ with pyside6-lupdate into resources/translations/app/frontdesk_<language>.ts:
         new texts are added unfinished, translated ones stay, texts gone from the code are dropped;
         --fill takes translations from JSON lists of {"context", "source", "translation"}
@@ -23,10 +24,13 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import service_messages  # tools/, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "app"
 TRANSLATIONS = ROOT / "resources" / "translations" / "app"
 LANGUAGES = ("de",)
+SERVICE_MESSAGES = SOURCES / "service_messages.py"
 
 
 def tool(name: str) -> str:
@@ -40,6 +44,8 @@ def ts_path(language: str) -> Path:
 
 
 def update(fills: list[Path]) -> None:
+    SERVICE_MESSAGES.write_text(service_messages.module(service_messages.templates(ROOT / "issuer")), encoding="utf-8")
+    subprocess.run([tool("ruff"), "format", "--quiet", str(SERVICE_MESSAGES)], check=True)
     files = sorted(str(path.relative_to(ROOT)) for path in SOURCES.rglob("*.py"))
     TRANSLATIONS.mkdir(parents=True, exist_ok=True)
     for language in LANGUAGES:
