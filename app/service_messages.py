@@ -9,6 +9,9 @@ TEMPLATES = (
     ),
     QT_TRANSLATE_NOOP("ServiceMessages", "An offer must expire between 30 seconds and 7 days from now"),
     QT_TRANSLATE_NOOP("ServiceMessages", "Choose at least one credential type"),
+    QT_TRANSLATE_NOOP(
+        "ServiceMessages", "Choose the document type that was checked: {', '.join(DOCUMENT_LABELS.values())}"
+    ),
     QT_TRANSLATE_NOOP("ServiceMessages", "Family name is required: the holder's family name as on the document"),
     QT_TRANSLATE_NOOP("ServiceMessages", "Given name is required: the holder's given name as on the document"),
     QT_TRANSLATE_NOOP("ServiceMessages", "The document number needs at least {DOCUMENT_SUFFIX_LENGTH} characters"),

@@ -58,7 +58,7 @@ def new_holder(request: HolderRequest, *, checked_by: str | None, now: int) -> d
     if not family_name:
         raise InvalidInput("Family name is required: the holder's family name as on the document")
     if request.document_type not in DOCUMENT_TYPES:
-        raise InvalidInput("Choose the document type that was checked: " + ", ".join(DOCUMENT_LABELS.values()))
+        raise InvalidInput(f"Choose the document type that was checked: {', '.join(DOCUMENT_LABELS.values())}")
     number = "".join(request.document_number.split())
     if len(number) < DOCUMENT_SUFFIX_LENGTH:
         raise InvalidInput(f"The document number needs at least {DOCUMENT_SUFFIX_LENGTH} characters")

@@ -30,7 +30,10 @@ from pytestqt.qtbot import QtBot
 from app import i18n
 from app.diagnostics import DiagnosticsDialog
 from app.pages.login import LoginDialog
+from app.tasks import plain_message
 from app.window import MainWindow
+from issuer.errors import InvalidInput
+from issuer.records.holders import HolderRequest, new_holder
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "resources" / "translations" / "app" / "frontdesk_de.ts"
@@ -40,7 +43,7 @@ ENGLISH_WORDS = re.compile(
     r"\b(the|and|of|to|is|are|with|for|this|your|has|have|from|or|be|been|cannot|please|there|which|when)\b",
     re.IGNORECASE,
 )
-PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
+PLACEHOLDER = re.compile(r"\{[^{}]+\}")
 
 
 def messages(path: Path) -> dict[tuple[str, str], str]:
@@ -164,3 +167,39 @@ def test_without_its_compiled_translation_the_app_stays_english(
         assert i18n.language() == "en"
     finally:
         i18n.install(qapp, "en")
+
+
+def test_the_issuers_messages_are_all_offered_for_translation() -> None:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import service_messages
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    from app.service_messages import TEMPLATES
+
+    assert list(TEMPLATES) == service_messages.templates(ROOT / "issuer"), "run tools/translations.py update"
+    assert len(TEMPLATES) > 100
+
+
+@pytest.mark.parametrize(
+    ("request_", "english"),
+    [
+        (HolderRequest("Ada", "Lovelace", "passport", "12"), "The document number needs at least 4 characters"),
+        (HolderRequest("", "Lovelace", "passport", "P-1234"), "Given name is required"),
+    ],
+)
+def test_an_issuers_refusal_reaches_the_operator_in_german_with_its_values(
+    german: None, request_: HolderRequest, english: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        new_holder(request_, checked_by="Ada", now=0)
+    assert refused.value.message.startswith(english)
+    said = plain_message(refused.value)
+    assert said and not said.startswith(english[:12])
+    assert not ENGLISH_WORDS.search(said)
+    if "4" in english:
+        assert "4" in said
+
+
+def test_a_message_no_template_makes_stays_as_it_came(german: None) -> None:
+    assert i18n.service_message("something the issuer never says") == "something the issuer never says"

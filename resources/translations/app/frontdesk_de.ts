@@ -454,6 +454,10 @@ Issues verifiable credentials to wallets over OpenID4VCI.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Choose the document type that was checked: {&apos;, &apos;.join(DOCUMENT_LABELS.values())}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Family name is required: the holder&apos;s family name as on the document</source>
         <translation type="unfinished"></translation>
     </message>
