@@ -34,6 +34,9 @@ from app.tasks import plain_message
 from app.window import MainWindow
 from issuer.errors import InvalidInput
 from issuer.records.holders import HolderRequest, new_holder
+from tests.app.helpers import create_offer, settle
+from tests.app.test_desk_flow import BADGE, fill
+from wallet.client import TestWallet
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "resources" / "translations" / "app" / "frontdesk_de.ts"
@@ -203,3 +206,21 @@ def test_an_issuers_refusal_reaches_the_operator_in_german_with_its_values(
 
 def test_a_message_no_template_makes_stays_as_it_came(german: None) -> None:
     assert i18n.service_message("something the issuer never says") == "something the issuer never says"
+
+
+def test_an_offer_from_creation_to_issuance_is_told_in_german(german: None, qtbot: QtBot, window: MainWindow) -> None:
+    window.compose.tx_code.setChecked(False)
+    fill(window, BADGE)
+    created = create_offer(qtbot, window)
+    window.show_customer_display()
+    assert english(window.compose) == [] and english(window.customer_display) == []
+    panel = window.compose.panel
+    waiting = panel.result.text()
+    with TestWallet() as wallet:
+        wallet.receive(created.offer_uri)
+    qtbot.waitUntil(lambda: panel.result.text() != waiting, timeout=10_000)
+    assert panel.result.text().endswith("✓")
+    assert english(window.compose) == [] and english(window.customer_display) == []
+    window.tabs.setCurrentWidget(window.ledger)
+    settle(qtbot, window.tasks)
+    assert english(window.ledger) == [] and english(window.offers) == []
