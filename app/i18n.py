@@ -2,7 +2,7 @@
 buttons, context menus), chosen by the desk's setting or, by default, the system's languages.
 
 Sources are `resources/translations/app/frontdesk_<language>.ts`, kept by
-`tools/update_translations.sh`; the app loads the `.qm` files compiled from them at install and
+`tools/translations.py`; the app loads the `.qm` files compiled from them at install and
 build time. English is the source language and needs no file. Module functions translate through
 `translate("Context", "text")`, which `pyside6-lupdate` finds like a widget's `self.tr("text")`.
 """
